@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the test suite with node's test runner: unit tests (pure) and integration tests (root, network
+# namespaces the tests create and remove). `scripts/test.sh unit` runs only the unit tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shopt -s nullglob globstar
+files=(test/unit/**/*.test.ts)
+if [ "${1:-all}" != unit ]; then
+  if [ "$(id -u)" = 0 ]; then
+    files+=(test/integration/**/*.test.ts)
+  else
+    echo "test: integration tests need root (network namespaces); running unit tests only" >&2
+  fi
+fi
+exec node --test --import tsx --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"

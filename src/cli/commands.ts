@@ -1,0 +1,8 @@
+import type { CommandModule } from 'yargs';
+
+/**
+ * Every command hadiag registers. Add a command by importing its module here; register only commands
+ * that work.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [];
