@@ -1,0 +1,180 @@
+import { DiagnosticSink, type Diagnostic } from './diagnostics.js';
+import { ipv4ToInt, isIpv4, netmaskToPrefix } from './ipv4.js';
+
+export type Resource =
+  | {
+      kind: 'ip';
+      agent: 'IPaddr' | 'IPaddr2';
+      ip: string;
+      prefixLen?: number;
+      nic?: string;
+      label?: string;
+      broadcast?: string;
+      raw: string;
+    }
+  | { kind: 'script'; name: string; args: string[]; raw: string };
+
+export interface ResourceGroup {
+  /** The node the group prefers, lower-cased as Heartbeat compares node names. */
+  node: string;
+  resources: Resource[];
+  /** First line of the group (a group may continue over lines ending in a backslash). */
+  line: number;
+}
+
+export interface HaresourcesAnalysis {
+  groups: ResourceGroup[];
+  diagnostics: Diagnostic[];
+}
+
+const IFACE_NAME = /^[A-Za-z0-9_.\-]{1,15}$/;
+const SCRIPT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
+
+/** Logical lines: a line ending in a backslash continues on the next one, as Heartbeat reads haresources. */
+function logicalLines(text: string): { line: number; body: string }[] {
+  const out: { line: number; body: string }[] = [];
+  const raw = text.split('\n');
+  for (let i = 0; i < raw.length; i++) {
+    const start = i + 1;
+    let body = raw[i]!.replace(/\r$/, '');
+    while (/\\\s*$/.test(body) && i + 1 < raw.length) {
+      body = body.replace(/\\\s*$/, ' ') + raw[++i]!.replace(/\r$/, '');
+    }
+    out.push({ line: start, body: body.replace(/\\\s*$/, '').trim() });
+  }
+  return out;
+}
+
+/**
+ * Parse haresources (`node resource resource::arg::arg …`, one group per logical line) and keep going after
+ * errors. A bare IP is IPaddr::IP, as in Heartbeat. IPaddr/IPaddr2 take `ip[/cidr-or-netmask[/nic[:label][/broadcast]]]`.
+ */
+export function analyzeHaresources(text: string, file = 'haresources'): HaresourcesAnalysis {
+  const sink = new DiagnosticSink(file);
+  const groups: ResourceGroup[] = [];
+  const vipLines = new Map<string, number>();
+
+  for (const { line, body } of logicalLines(text)) {
+    if (!body || body.startsWith('#')) continue;
+    const tokens = body.split(/\s+/);
+    const node = tokens[0]!;
+    if (node.includes('::') || isIpv4(node.split('/')[0]!)) {
+      sink.error(line, `the line starts with "${node}", not a node name`, 'start each line with the node that owns the group: server1 IPaddr::10.0.0.20/24');
+      continue;
+    }
+    const comment = tokens.findIndex((t) => t.startsWith('#'));
+    if (comment > 0) {
+      sink.error(line, `"${tokens[comment]}": comments must be on their own line`, 'move the comment to a line of its own starting with #');
+      continue;
+    }
+    const resources: Resource[] = [];
+    let bad = false;
+    for (const token of tokens.slice(1)) {
+      const r = parseResource(token, line, sink);
+      if (!r) {
+        bad = true;
+        continue;
+      }
+      if (r.kind === 'ip') {
+        const other = vipLines.get(r.ip);
+        if (other !== undefined) {
+          sink.error(line, `the address ${r.ip} is already a resource on line ${other}`, 'list each VIP once');
+          bad = true;
+          continue;
+        }
+        vipLines.set(r.ip, line);
+      }
+      resources.push(r);
+    }
+    if (bad) continue;
+    if (resources.length === 0) {
+      sink.warning(line, `node ${node} has no resources on this line`, 'add its resources, e.g. server1 IPaddr::10.0.0.20/24, or remove the line');
+    }
+    groups.push({ node: node.toLowerCase(), resources, line });
+  }
+  return { groups, diagnostics: sink.items };
+}
+
+/** One `name::arg::arg` token (or a bare IP). Records an error and returns undefined when it is wrong. */
+export function parseResource(token: string, line: number, sink: DiagnosticSink): Resource | undefined {
+  const parts = token.split('::');
+  let name = parts[0]!;
+  let args = parts.slice(1);
+  if (isIpv4(name.split('/')[0]!)) {
+    // Heartbeat: a resource that is an address is IPaddr::address.
+    args = [token];
+    name = 'IPaddr';
+  }
+  if (name === 'IPaddr' || name === 'IPaddr2') {
+    if (args.length !== 1 || !args[0]) {
+      sink.error(line, `${name} needs one argument, got ${args.length} in "${token}"`, `write ${name}::IP[/CIDR[/NIC[:LABEL][/BROADCAST]]], e.g. ${name}::10.0.0.20/24/eth0`);
+      return undefined;
+    }
+    return parseIpArgument(name, args[0], token, line, sink);
+  }
+  if (!SCRIPT_NAME.test(name)) {
+    sink.error(line, `resource "${token}" has no valid name`, 'write NAME::ARG::ARG, e.g. Filesystem::/dev/sdb1::/data::ext4');
+    return undefined;
+  }
+  if (args.some((a) => a === '')) {
+    sink.error(line, `resource "${token}" has an empty argument`, 'separate arguments with exactly "::" and leave none empty');
+    return undefined;
+  }
+  return { kind: 'script', name, args, raw: token };
+}
+
+/** `ip[/cidr-or-netmask[/nic[:label][/broadcast]]]` */
+function parseIpArgument(agent: 'IPaddr' | 'IPaddr2', arg: string, raw: string, line: number, sink: DiagnosticSink): Resource | undefined {
+  const example = `e.g. ${agent}::10.0.0.20/24/eth0`;
+  const fields = arg.split('/');
+  if (fields.length > 4) {
+    sink.error(line, `${agent} argument "${arg}" has too many parts`, `write IP[/CIDR[/NIC[:LABEL][/BROADCAST]]], ${example}`);
+    return undefined;
+  }
+  const [ip, mask, nicLabel, broadcast] = fields as [string, string?, string?, string?];
+  if (!isIpv4(ip)) {
+    sink.error(line, `${agent} address "${ip}" is not an IPv4 address`, `write the VIP as a.b.c.d, ${example}`);
+    return undefined;
+  }
+  const r: Resource = { kind: 'ip', agent, ip, raw };
+  if (mask !== undefined && mask !== '') {
+    const prefixLen = /^\d{1,2}$/.test(mask) ? Number(mask) : netmaskToPrefix(mask);
+    if (prefixLen === undefined || prefixLen < 1 || prefixLen > 32) {
+      sink.error(line, `${agent} netmask "${mask}" of ${ip} is not a prefix length (1–32) or a netmask`, `write /24 or /255.255.255.0, ${example}`);
+      return undefined;
+    }
+    r.prefixLen = prefixLen;
+  }
+  if (nicLabel !== undefined && nicLabel !== '') {
+    const colon = nicLabel.indexOf(':');
+    const nic = colon >= 0 ? nicLabel.slice(0, colon) : nicLabel;
+    const label = colon >= 0 ? nicLabel.slice(colon + 1) : undefined;
+    if (!IFACE_NAME.test(nic)) {
+      sink.error(line, `${agent} interface "${nic}" of ${ip} is not a valid interface name`, `write the interface as \`ip link\` shows it, ${example}`);
+      return undefined;
+    }
+    if (label !== undefined && !/^[A-Za-z0-9_.\-]{1,15}$/.test(label)) {
+      sink.error(line, `${agent} label "${label}" of ${ip} is not valid`, 'write a short label after the interface, e.g. eth0:0');
+      return undefined;
+    }
+    r.nic = nic;
+    if (label !== undefined) r.label = label;
+  }
+  if (broadcast !== undefined && broadcast !== '') {
+    if (ipv4ToInt(broadcast) === undefined) {
+      sink.error(line, `${agent} broadcast "${broadcast}" of ${ip} is not an IPv4 address`, `write it as a.b.c.d, e.g. ${agent}::10.0.0.20/24/eth0/10.0.0.255`);
+      return undefined;
+    }
+    r.broadcast = broadcast;
+  }
+  return r;
+}
+
+/** Parse haresources; throws a HadiagError (configuration) naming file:line for the first error. */
+export function parseHaresources(text: string, file = 'haresources'): ResourceGroup[] {
+  const { groups, diagnostics } = analyzeHaresources(text, file);
+  const sink = new DiagnosticSink(file);
+  sink.items.push(...diagnostics);
+  sink.throwFirstError();
+  return groups;
+}
