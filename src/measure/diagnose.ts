@@ -1,0 +1,174 @@
+import type { OutageReport } from './analyze.js';
+
+export type Cause =
+  | 'detection-bound' // the client took the first announcement at once: the outage is the cluster's takeover time
+  | 'announcements-ignored' // announcements arrived, the client kept the dead MAC until its own ARP timeout
+  | 'no-announcement' // no announcement for the VIP reached this interface; recovery by the client's own resolution
+  | 'late-announcement' // the client resolved the VIP itself before any announcement arrived
+  | 'same-mac' // the VIP answered from the same MAC before and after: not an ARP problem
+  | 'never-recovered'
+  | 'unknown';
+
+export interface Fix {
+  rank: number;
+  side: 'server' | 'client' | 'network';
+  title: string;
+  detail: string;
+  snippet?: string;
+}
+
+export interface Diagnosis {
+  cause: Cause;
+  problem: boolean;
+  sentence: string;
+  evidence: string[];
+  fixes: Fix[];
+}
+
+export interface DiagnoseContext {
+  vip: string;
+  iface?: string | undefined;
+  expectMs?: number | undefined;
+  acceptWindowMs: number;
+  sysctls?: Record<string, number> | undefined;
+  haveCapture: boolean;
+  haveNeigh: boolean;
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const rel = (o: OutageReport, ts: number) => `${ts - o.refTsMs >= 0 ? '+' : ''}${((ts - o.refTsMs) / 1000).toFixed(2)} s`;
+const msText = (ms: number) => (ms < 1 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(1)} ms` : s(ms));
+
+/** The sysctl.d snippet that bounds a client's stale-MAC time to a few seconds (arp-facts: 4.6–4.7 s measured). */
+export function clientSysctlSnippet(iface = 'eth0', dropGratuitous = false): string {
+  const lines = [
+    `# /etc/sysctl.d/60-vip-failover.conf — apply with: sysctl --system`,
+    `# re-check a neighbour after 2.5–7.5 s instead of 15–45 s; probe after 1 s instead of 5 s;`,
+    `# skip the unicast probes to a dead MAC and ask by broadcast at once`,
+    `net.ipv4.neigh.${iface}.base_reachable_time_ms = 5000`,
+    `net.ipv4.neigh.${iface}.delay_first_probe_time = 1`,
+    `net.ipv4.neigh.${iface}.ucast_solicit = 0`,
+    `net.ipv4.neigh.${iface}.mcast_resolicit = 3`,
+  ];
+  if (dropGratuitous) lines.push(`# accept gratuitous ARP (sender IP = target IP) again`, `net.ipv4.conf.${iface}.drop_gratuitous_arp = 0`);
+  return lines.join('\n');
+}
+
+/** Derive the cause of one outage from what the run saw, in one sentence, with the evidence and ranked fixes. */
+export function diagnose(o: OutageReport, ctx: DiagnoseContext): Diagnosis {
+  const ev: string[] = [];
+  const iface = ctx.iface ?? 'eth0';
+  const dropGarp = ctx.sysctls?.drop_gratuitous_arp === 1;
+  const newMac = o.macAfter ?? o.broadcastAnswer?.mac ?? o.announcements[0]?.mac;
+  const anns = o.announcements.filter((a) => a.mac === newMac);
+  const annsBeforeSwitch = o.switchTsMs === undefined ? anns : anns.filter((a) => a.tsMs <= o.switchTsMs!);
+  const overExpect = ctx.expectMs !== undefined && o.durationMs !== undefined && o.durationMs > ctx.expectMs;
+
+  if (o.durationMs !== undefined) ev.push(`outage ${s(o.durationMs)} (first unanswered probe → first answer), ${o.lostProbes} probes lost`);
+  if (o.macBefore || o.macAfter) ev.push(`VIP answered from ${o.macBefore ?? '?'} before and ${o.macAfter ?? '?'} after`);
+  if (anns.length) ev.push(`${anns.length} announcement(s) from ${newMac}, first at ${rel(o, anns[0]!.tsMs)} (${anns[0]!.form})`);
+  if (o.unicastProbesToOld.length) ev.push(`${o.unicastProbesToOld.length} unicast ARP probe(s) to the old MAC ${o.macBefore}, first at ${rel(o, o.unicastProbesToOld[0]!)}`);
+  if (o.broadcastRequests.length) ev.push(`broadcast ARP request for ${ctx.vip} at ${rel(o, o.broadcastRequests[0]!)}${o.broadcastAnswer ? `, answered by ${o.broadcastAnswer.mac} at ${rel(o, o.broadcastAnswer.tsMs)}` : ', unanswered'}`);
+  if (o.switchTsMs !== undefined) ev.push(`switched to ${newMac} at ${rel(o, o.switchTsMs)}: ${o.switchEvidence}`);
+  for (const c of o.clusterStops) ev.push(`${c.proto} from ${c.srcIp} stopped at ${rel(o, c.tsMs)}`);
+  if (ctx.sysctls) ev.push(`client sysctls on ${iface}: ${Object.entries(ctx.sysctls).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+
+  const timerFix = (rank: number): Fix => ({
+    rank,
+    side: 'client',
+    title: 'shrink this host’s neighbour timers',
+    detail: 'bounds the time a dead MAC is kept to ~3–5 s whatever the servers send (measured 4.6–4.7 s with GARPs dropped)',
+    snippet: clientSysctlSnippet(iface, dropGarp),
+  });
+  const vmacFix = (rank: number): Fix => ({
+    rank,
+    side: 'server',
+    title: 'move a virtual MAC with the VIP',
+    detail: 'keepalived use_vmac (with arp_announce=2 on the servers) keeps the VIP’s MAC, so no client ARP entry has to change (switch learns the port from the first frame)',
+  });
+  const acceptedFormsFix = (rank: number): Fix => ({
+    rank,
+    side: 'server',
+    title: 'announce with frames this host accepts',
+    detail: 'a unicast ARP reply to each known client, or a directed request (broadcast, target IP = the client) — both pass drop_gratuitous_arp and sender-IP=target-IP filters (hadiag run-node --garp directed / unicast)',
+  });
+
+  const done = (cause: Cause, problem: boolean, sentence: string, fixes: Fix[]): Diagnosis => ({ cause, problem: problem || overExpect, sentence: overExpect ? `${sentence} That exceeds the expected ${s(ctx.expectMs!)}.` : sentence, evidence: ev, fixes });
+
+  if (!o.recovered) {
+    if (anns.length && o.switchTsMs === undefined) {
+      return done('never-recovered', true, `The VIP did not answer again while measuring: announcements from ${newMac} arrived from ${rel(o, anns[0]!.tsMs)} but this host kept ${o.macBefore ?? 'the old MAC'}${dropGarp ? ' (drop_gratuitous_arp=1)' : ''}.`, [
+        { rank: 1, side: 'client', title: 'let this host take the announcements', detail: dropGarp ? `net.ipv4.conf.${iface}.drop_gratuitous_arp=0` : 'look for an ARP filter dropping sender IP = target IP (nft list ruleset; arptables -L)' },
+        acceptedFormsFix(2),
+        timerFix(3),
+      ]);
+    }
+    if (o.broadcastRequests.length && !o.broadcastAnswer) {
+      return done('never-recovered', true, `The VIP did not answer again while measuring: this host asked for ${ctx.vip} by broadcast at ${rel(o, o.broadcastRequests[0]!)} and nobody answered — no node holds the VIP, or the path to it is cut.`, [
+        { rank: 1, side: 'server', title: 'check that a node took over the VIP', detail: 'ip addr show on each node; the cluster manager’s log (detection, resource start errors)' },
+        { rank: 2, side: 'network', title: 'check the path', detail: 'the VIP owner’s link, VLAN and switch port (STP blocking, partition)' },
+      ]);
+    }
+    return done('never-recovered', true, `The VIP did not answer again while measuring (${o.lostProbes} probes lost${o.durationMs === undefined ? '' : ''}); ${ctx.haveCapture ? 'no announcement and no ARP answer for it reached this interface.' : 'no capture to tell why.'}`, [
+      { rank: 1, side: 'server', title: 'check that a node took over the VIP', detail: 'ip addr show on each node; the cluster manager’s log' },
+      { rank: 2, side: 'client', title: 'measure longer', detail: 'raise --timeout or use --until-recovered' },
+    ]);
+  }
+
+  const dur = o.durationMs!;
+  if (o.macBefore && o.macAfter && o.macBefore === o.macAfter) {
+    return done('same-mac', false, `The VIP answered from the same MAC ${o.macAfter} before and after a ${s(dur)} outage: not an ARP problem — the path or the node dropped traffic (loss, partition, STP delay, a restart, or a virtual MAC takeover of ${s(dur)}).`, [
+      { rank: 1, side: 'network', title: 'look at the path', detail: 'switch ports (STP: make server ports edge/portfast), link flaps, loss' },
+      { rank: 2, side: 'server', title: 'if the VIP moved with a virtual MAC, this is the takeover time', detail: 'lower the cluster’s failure detection (Heartbeat keepalive/deadtime, keepalived advert_int)' },
+    ]);
+  }
+
+  if (!ctx.haveCapture && !ctx.haveNeigh) {
+    return done('unknown', false, `Outage of ${s(dur)}; nothing was captured, so the cause cannot be told.`, [{ rank: 1, side: 'client', title: 'capture', detail: 'run as root with the interface up so ARP can be captured' }]);
+  }
+
+  if (o.learnedBy === 'announcement') {
+    const first = annsBeforeSwitch[0]!;
+    const takeover = first.tsMs - o.refTsMs;
+    const lat = o.acceptLatencyMs ?? o.switchTsMs! - first.tsMs;
+    const tookFirst = o.switchTsMs! - first.tsMs <= ctx.acceptWindowMs;
+    const sentence = tookFirst
+      ? `Takeover itself took ${s(takeover)} (detection); this host switched to ${newMac} ${msText(lat)} after the first announcement.`
+      : `Takeover took ${s(takeover)} to the first announcement; this host switched to ${newMac} only ${msText(o.switchTsMs! - first.tsMs)} later, after announcement ${annsBeforeSwitch.length} (${o.switchEvidence}).`;
+    return done('detection-bound', false, sentence, [
+      { rank: 1, side: 'server', title: 'detect the failure sooner', detail: 'the ARP side is already fast here: only the cluster’s detection time is left (Heartbeat keepalive/deadtime, e.g. keepalive 500ms / deadtime 2; keepalived advert_int)' },
+      { rank: 2, side: 'server', title: 'keep announcing from the long-running node', detail: 'announcements from an already running process reach clients within ~10 ms of the move; a freshly spawned helper adds ~0.1 s' },
+    ]);
+  }
+
+  const own = o.broadcastAnswer ?? (o.switchTsMs !== undefined ? { tsMs: o.switchTsMs, mac: newMac ?? '?' } : undefined);
+  const ownText = () => {
+    const parts: string[] = [];
+    if (o.unicastProbesToOld.length) parts.push(`${o.unicastProbesToOld.length} unicast probe${o.unicastProbesToOld.length > 1 ? 's' : ''} to the dead MAC`);
+    if (o.broadcastRequests.length) parts.push('then broadcast');
+    return parts.length ? ` (${parts.join(', ')})` : '';
+  };
+  const recoveredAt = own ? rel(o, own.tsMs) : rel(o, o.endTsMs!);
+  if (annsBeforeSwitch.length) {
+    const why = dropGarp ? 'drop_gratuitous_arp=1' : anns.every((a) => a.form === 'garp-request' || a.form === 'garp-reply') ? 'an ARP filter dropping sender IP = target IP, or drop_gratuitous_arp' : 'a filter, or the neighbour locktime';
+    return done('announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host ignored them (${why}): it recovered only through its own ARP timeout at ${recoveredAt}${ownText()}.`, [
+      { rank: 1, side: 'client', title: 'let this host take gratuitous ARP', detail: dropGarp ? `sysctl -w net.ipv4.conf.${iface}.drop_gratuitous_arp=0` : 'remove the rule dropping ARP with sender IP = target IP (nft list ruleset; arptables -L); check drop_gratuitous_arp' },
+      acceptedFormsFix(2),
+      vmacFix(3),
+      timerFix(4),
+    ]);
+  }
+  if (anns.length) {
+    return done('late-announcement', true, `This host found ${newMac} through its own ARP resolution at ${recoveredAt}${ownText()}, before the first announcement arrived at ${rel(o, anns[0]!.tsMs)}: the announcement came too late to help.`, [
+      { rank: 1, side: 'server', title: 'announce as soon as the VIP is up', detail: 'send from the long-running node right after adding the address, not from a helper started later' },
+      timerFix(2),
+      vmacFix(3),
+    ]);
+  }
+  return done('no-announcement', true, `No announcement for ${ctx.vip} reached this interface: the takeover node did not send one, or the path dropped it; this host recovered through its own ARP timeout at ${recoveredAt}${ownText()}.`, [
+    { rank: 1, side: 'server', title: 'make the takeover node announce the VIP', detail: 'IPaddr/IPaddr2 send_arp, keepalived garp_master_*, hadiag run-node --garp; check that broadcasts reach this segment (VLAN, switch filters)' },
+    acceptedFormsFix(2),
+    vmacFix(3),
+    timerFix(4),
+  ]);
+}

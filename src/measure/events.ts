@@ -1,0 +1,61 @@
+/**
+ * Event types of measure-failover. Every timestamp is `tsMs`: epoch milliseconds as a float (µs resolution).
+ * Where a timestamp came from is part of the event (`src`), so reports can state their precision.
+ */
+
+/** One line of `ping -D -O -n` output that matters. */
+export type PingLine =
+  | { kind: 'reply'; tsMs: number; seq: number; rttMs?: number; from: string; dup: boolean }
+  | { kind: 'pending'; tsMs: number; seq: number } // "no answer yet for icmp_seq=N" (may still be answered late)
+  | { kind: 'error'; tsMs: number; seq: number; from: string; text: string }; // "From X icmp_seq=N Destination Host Unreachable"
+
+/** One `ip monitor neigh` event for an IPv4 neighbour. */
+export interface NeighEvent {
+  tsMs: number;
+  /** 'ip-ts': `ip -ts` stamp (ip's gettimeofday when it read the netlink message); 'arrival': stamped by hadiag on reading the line. */
+  src: 'ip-ts' | 'arrival';
+  ip: string;
+  dev?: string;
+  lladdr?: string;
+  /** Upper-case NUD states as printed, e.g. ['REACHABLE'], ['STALE'], ['FAILED'], ['INCOMPLETE']. */
+  states: string[];
+  deleted: boolean;
+  raw: string;
+}
+
+export type NeighState = 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'INCOMPLETE' | 'PERMANENT' | 'NOARP' | 'NONE';
+
+/** What the capture saw, reduced to what the analysis needs. */
+export type WireEvent =
+  | {
+      kind: 'arp';
+      tsMs: number;
+      op: 'request' | 'reply';
+      srcMac: string; // Ethernet source
+      dstMac: string; // Ethernet destination
+      senderMac: string;
+      senderIp: string;
+      targetMac: string;
+      targetIp: string;
+    }
+  | {
+      kind: 'icmp';
+      tsMs: number;
+      type: 'echo-request' | 'echo-reply';
+      srcMac: string;
+      dstMac: string;
+      srcIp: string;
+      dstIp: string;
+      id?: number;
+      seq?: number;
+    }
+  | { kind: 'cluster'; tsMs: number; proto: 'heartbeat' | 'vrrp'; srcMac: string; srcIp: string; dstIp: string };
+
+/** One probe as the analysis sees it, whatever produced it (ping output or captured echo pairs). */
+export interface Probe {
+  seq: number; // unwrapped (monotonic) sequence number
+  sentTsMs?: number; // known (capture, or reply time − rtt) or estimated
+  sentEstimated?: boolean;
+  replyTsMs?: number;
+  replyMac?: string;
+}
