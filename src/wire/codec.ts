@@ -62,7 +62,7 @@ const CLASSIC_END = Buffer.from('<<<\n');
 /** Classic format: a newline inside a value travels as this byte. */
 const CLASSIC_NEWLINE = '\x13';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const fail = (code: DecodeErrorCode, reason: string): DecodeError => ({ ok: false, code, reason });
 
@@ -132,7 +132,9 @@ function makeField(name: string, type: number, value: Uint8Array, where: string,
     if (!classic) return { ok: true, field: { name, type: FT_BINARY, value: Buffer.from(value) } };
     const text = decodeUtf8(value) ?? '';
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return fail('bad-base64', `${where}: field ${name}: not base64`);
-    return { ok: true, field: { name, type: FT_BINARY, value: Buffer.from(text, 'base64') } };
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.toString('base64') !== text) return fail('bad-base64', `${where}: field ${name}: base64 is not canonical`);
+    return { ok: true, field: { name, type: FT_BINARY, value: bytes } };
   }
   if (value.includes(0)) return fail('bad-field', `${where}: field ${name}: NUL byte in a string value`);
   const text = decodeUtf8(value);
@@ -212,7 +214,7 @@ function decodeClassic(buf: Buffer): DecodeResult {
 
 /** `<index> <hex>` as both auth layers write it. */
 export function parseAuthToken(text: string): AuthToken | undefined {
-  const m = /^(\d{1,3}) ([0-9a-fA-F]{1,128})$/.exec(text);
+  const m = /^(0|[1-9]\d{0,2}) ([0-9a-fA-F]{1,128})$/.exec(text);
   return m ? { index: Number(m[1]), digest: m[2]! } : undefined;
 }
 
