@@ -37,6 +37,7 @@ export function analyzeAuthkeys(text: string, file = 'authkeys'): AuthkeysAnalys
   const sink = new DiagnosticSink(file);
   const keys = new Map<number, AuthKey>();
   let auth: { index: number; line: number } | undefined;
+  const badIndexes = new Set<number>(); // indexes whose line had an error: no second error for auth N
 
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -68,6 +69,7 @@ export function analyzeAuthkeys(text: string, file = 'authkeys'): AuthkeysAnalys
       continue;
     }
     const index = Number(first);
+    badIndexes.add(index); // until the line proves good
     const method = tokens[1];
     if (!method) {
       sink.error(lineNo, `key ${index} has no method`, `write ${index} sha1 SECRET (methods: sha1, md5, crc)`);
@@ -103,6 +105,7 @@ export function analyzeAuthkeys(text: string, file = 'authkeys'): AuthkeysAnalys
       continue;
     }
     keys.set(index, { index, method: method as AuthMethod, key, line: lineNo });
+    badIndexes.delete(index);
   }
 
   let active: AuthKey | undefined;
@@ -110,7 +113,9 @@ export function analyzeAuthkeys(text: string, file = 'authkeys'): AuthkeysAnalys
     sink.error(undefined, 'no auth line', 'add "auth N" naming the key to send with, e.g. auth 2 above 2 sha1 SECRET');
   } else {
     active = keys.get(auth.index);
-    if (!active) {
+    if (!active && badIndexes.has(auth.index)) {
+      // the key's own line already has an error
+    } else if (!active) {
       const have = [...keys.keys()];
       sink.error(
         auth.line,
