@@ -1,9 +1,12 @@
 import type { NeighEvent, Probe, WireEvent } from './events.js';
 import { defaultRules, findOutages, type OutageRules, type ProbeOutage } from './outages.js';
 import { neighStateOf } from './neigh.js';
+import { fillSendTimes } from './ping.js';
 import { diagnose, type Diagnosis } from './diagnose.js';
 
 export const BROADCAST = 'ff:ff:ff:ff:ff:ff';
+/** how long after an outage announcements are still attributed to it */
+export const ANNOUNCEMENT_TAIL_MS = 5000;
 
 export interface AnalysisInput {
   vip: string;
@@ -162,7 +165,8 @@ export function analyze(input: AnalysisInput): Analysis {
   const wire = [...input.wire].sort((a, b) => a.tsMs - b.tsMs);
   const client = { ...inferClient(input.vip, wire), ...stripUndefined(input.client ?? {}) };
   const vipNeigh = input.neigh.filter((n) => n.ip === input.vip).sort((a, b) => a.tsMs - b.tsMs);
-  const probes = [...input.probes].sort((a, b) => a.seq - b.seq);
+  const probes = input.probes.map((p) => ({ ...p })).sort((a, b) => a.seq - b.seq);
+  fillSendTimes(probes, input.intervalMs);
   const replies = new Map<number, Extract<WireEvent, { kind: 'icmp' }>[]>();
   for (const e of wire) {
     if (e.kind === 'icmp' && e.type === 'echo-reply' && e.srcIp === input.vip && e.seq !== undefined) {
@@ -188,7 +192,11 @@ export function analyze(input: AnalysisInput): Analysis {
     const clientAskTimes = arps.filter((e) => e.op === 'request' && e.targetIp === input.vip && e.senderIp !== input.vip).map((e) => e.tsMs);
     const answersAsk = (e: Extract<WireEvent, { kind: 'arp' }>) =>
       e.op === 'reply' && !isGratuitous(e) && e.dstMac !== BROADCAST && clientAskTimes.some((t) => t <= e.tsMs && e.tsMs - t <= 1000);
-    const announcements: Announcement[] = arps
+    // Announcements are also looked for a little after the outage: late ones explain a self-resolved outage.
+    const next = found[index + 1];
+    const annTo = Math.min(to + ANNOUNCEMENT_TAIL_MS, next ? (next.lastOkTsMs ?? next.startTsMs) : Infinity);
+    const announcements: Announcement[] = wire
+      .filter((e): e is Extract<WireEvent, { kind: 'arp' }> => e.kind === 'arp' && e.tsMs >= from && e.tsMs <= annTo)
       .filter((e) => e.senderIp === input.vip && e.senderMac !== macBefore && e.srcMac !== client.mac && !answersAsk(e))
       .map((e) => ({ tsMs: e.tsMs, mac: e.senderMac, form: classifyAnnouncement(e, client) }));
     const clientAsks = arps.filter((e) => e.op === 'request' && e.targetIp === input.vip && e.senderIp !== input.vip && (!client.mac || e.srcMac === client.mac));
@@ -215,16 +223,18 @@ export function analyze(input: AnalysisInput): Analysis {
     switchCandidates.sort((a, b) => a.tsMs - b.tsMs);
     const sw = switchCandidates[0];
 
+    // What made it switch: the latest announcement or answer to its own broadcast request before the switch.
     let learnedBy: OutageReport['learnedBy'] = 'unknown';
     let acceptLatencyMs: number | undefined;
     if (sw) {
-      const ownAnswered = broadcastAnswer && broadcastAnswer.tsMs <= sw.tsMs + 0.001 && broadcastAnswer.mac === newMac;
       const before = announcements.filter((a) => a.mac === newMac && a.tsMs <= sw.tsMs);
-      if (ownAnswered && (before.length === 0 || before[0]!.tsMs > broadcastRequests[0]!)) learnedBy = 'own-resolution';
-      else if (before.length) {
+      const lastAnn = before[before.length - 1];
+      const ownAnswer = broadcastAnswer && broadcastAnswer.tsMs <= sw.tsMs + 0.001 && broadcastAnswer.mac === newMac ? broadcastAnswer : undefined;
+      if (ownAnswer && (!lastAnn || lastAnn.tsMs < ownAnswer.tsMs)) learnedBy = 'own-resolution';
+      else if (lastAnn) {
         learnedBy = 'announcement';
         acceptLatencyMs = sw.tsMs - before[0]!.tsMs;
-      } else if (ownAnswered) learnedBy = 'own-resolution';
+      }
     }
 
     const neighChanges = vipNeigh.filter((e) => inWindow(e.tsMs)).map((e) => ({ tsMs: e.tsMs, state: neighStateOf(e), ...(e.lladdr ? { lladdr: e.lladdr } : {}) }));
