@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkConfigAgainstHost } from '../../src/config/check.js';
+import { interfacesFromIpJson, type HostFacts } from '../../src/config/host.js';
+import { analyzeConfigTexts, configPaths } from '../../src/config/load.js';
+import { formatDiagnostic } from '../../src/config/diagnostics.js';
+import { renderCheckConfig } from '../../src/commands/check-config.js';
+
+const paths = configPaths('/etc/ha.d');
+const hacf = 'keepalive 1 # c\ndeadtime 5\nbcast eth0\nudpport 694\nauto_failback on\nnode server1\nnode server2\n';
+const authkeys = 'auth 2\n2 sha1 pass\n';
+const haresources = 'server1 IPaddr::10.0.0.20/255.255.255.0\n';
+
+// What `ip -json addr` prints (trimmed), for a host with eth0 10.0.0.11/24 brd 10.0.0.255.
+const ipJson = [
+  { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
+  { ifindex: 2, ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '10.0.0.11', prefixlen: 24, broadcast: '10.0.0.255' }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] },
+];
+
+function facts(over: Partial<HostFacts> = {}): HostFacts {
+  return { hostname: 'server1', interfaces: interfacesFromIpJson(ipJson), ports: { 694: 'free' }, ...over };
+}
+
+function run(f: HostFacts, node = 'server1', texts = { hacf, authkeys, haresources }, mode = 0o100600) {
+  return checkConfigAgainstHost('/etc/ha.d', analyzeConfigTexts(texts, paths, mode), f, node);
+}
+
+test('ip -json addr is read into interfaces with their IPv4 addresses and broadcast', () => {
+  assert.deepEqual(interfacesFromIpJson(ipJson)[1], { name: 'eth0', up: true, ipv4: [{ address: '10.0.0.11', prefixLen: 24, broadcast: '10.0.0.255' }] });
+  assert.deepEqual(interfacesFromIpJson('junk'), []);
+});
+
+test("the field report's files on a matching host are healthy", () => {
+  const r = run(facts());
+  assert.equal(r.ok, true);
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.warnings, []);
+  assert.deepEqual(r.checks.map((c) => [c.name, c.ok]), [['files', true], ['authkeys-mode', true], ['authkeys-key', true], ['node-name', true], ['interfaces', true], ['udp-port', true], ['vip-subnet', true]]);
+  assert.equal(r.checks.find((c) => c.name === 'interfaces')!.detail, 'bcast eth0 → 10.0.0.255:694');
+  assert.match(renderCheckConfig(r), /check-config: \/etc\/ha.d for node server1: 0 errors, 0 warnings — ready to go live\n$/);
+});
+
+test('an interface without a broadcast address is an error (Heartbeat would send to 0.0.0.0)', () => {
+  const f = facts();
+  delete f.interfaces[1]!.ipv4[0]!.broadcast;
+  const r = run(f);
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.errors.map(formatDiagnostic), [
+    '/etc/ha.d/ha.cf:3: error: interface "eth0" has no IPv4 broadcast address: Heartbeat would send its heartbeats to 0.0.0.0 and both nodes would take the VIP (split brain) — give the address a broadcast: ip addr replace 10.0.0.11/24 brd + dev eth0, or use ucast',
+  ]);
+  assert.equal(r.checks.find((c) => c.name === 'interfaces')!.detail, 'bcast eth0 → 0.0.0.0 (no broadcast address):694');
+});
+
+test('host findings: unknown node, missing interface, port in use, VIP outside every subnet, VIP already up', () => {
+  assert.deepEqual(run(facts(), 'vm').errors.map(formatDiagnostic), [
+    '/etc/ha.d/ha.cf: error: this node "vm" is not declared in ha.cf (nodes: server1, server2) — add "node vm" or check with --node NAME: Heartbeat names a node by `uname -n`',
+  ]);
+  const noEth0 = facts({ interfaces: interfacesFromIpJson(ipJson.slice(0, 1)) });
+  assert.deepEqual(run(noEth0).errors.map(formatDiagnostic), [
+    '/etc/ha.d/ha.cf:3: error: interface "eth0" does not exist on this host — use one of lo',
+    "/etc/ha.d/haresources:1: error: no interface has a subnet that contains 10.0.0.20, so IPaddr cannot choose one — name the interface: IPaddr::10.0.0.20/24/eth0, or give this host an address in 10.0.0.20's subnet",
+  ]);
+  assert.deepEqual(run(facts({ ports: { 694: 'in-use' } })).errors.map(formatDiagnostic), [
+    "/etc/ha.d/ha.cf:4: error: UDP port 694 is already in use on this host (is heartbeat running?) — find the owner with ss -ulpn 'sport = :694' and stop it, or choose another udpport on every node",
+  ]);
+  const vipUp = facts();
+  vipUp.interfaces[1]!.ipv4.push({ address: '10.0.0.20', prefixLen: 24, broadcast: '10.0.0.255' });
+  assert.deepEqual(run(vipUp).warnings.map(formatDiagnostic), [
+    '/etc/ha.d/haresources:1: warning: 10.0.0.20 is already configured on eth0 — the cluster adds it; remove it (ip addr del 10.0.0.20/24 dev eth0) unless the cluster is running here',
+  ]);
+});
+
+test('authkeys mode and a key with spaces are checks of their own; file errors fail the files check', () => {
+  const r = run(facts(), 'server1', { hacf: hacf + 'deadtime 5s\n', authkeys: 'auth 2\n2 sha1 pass word\n', haresources }, 0o100644);
+  assert.deepEqual(r.checks.filter((c) => !c.ok).map((c) => c.name), ['files', 'authkeys-mode', 'authkeys-key']);
+  assert.deepEqual(r.errors.map(formatDiagnostic), [
+    '/etc/ha.d/ha.cf:8: error: deadtime "5s" — write seconds (5) or milliseconds (5000ms)',
+    '/etc/ha.d/authkeys: error: authkeys mode 644 lets group or others access it — run chmod 600 /etc/ha.d/authkeys (Heartbeat refuses to start too)',
+  ]);
+  assert.equal(r.warnings.length, 1);
+});
