@@ -92,7 +92,7 @@ export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: Hos
         file: paths.hacf,
         line: m.line,
         message: `interface "${m.iface}" has no IPv4 broadcast address: Heartbeat would send its heartbeats to 0.0.0.0 and both nodes would take the VIP (split brain)`,
-        fix: `give the address a broadcast: ip addr replace ${iface.ipv4[0]!.address}/${iface.ipv4[0]!.prefixLen} brd + dev ${m.iface}, or use ucast`,
+        fix: `re-add the address with a broadcast (ip addr replace cannot add one): ip addr del ${cidr(iface)} dev ${m.iface} && ip addr add ${cidr(iface)} brd + dev ${m.iface}, and make it permanent in the interface's configuration; or use ucast`,
       });
     }
   }
@@ -176,6 +176,8 @@ export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: Hos
   const warnings = findings.filter((d) => d.severity === 'warning');
   return { ok: errors.length === 0, dir, node: me, errors, warnings, checks };
 }
+
+const cidr = (i: HostInterface) => `${i.ipv4[0]!.address}/${i.ipv4[0]!.prefixLen}`;
 
 /** A duration the way ha.cf would write it: 5s, 1.5s, 200ms. */
 function haTime(ms: number): string {

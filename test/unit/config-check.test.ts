@@ -46,7 +46,7 @@ test('an interface without a broadcast address is an error (Heartbeat would send
   const r = run(f);
   assert.equal(r.ok, false);
   assert.deepEqual(r.errors.map(formatDiagnostic), [
-    '/etc/ha.d/ha.cf:3: error: interface "eth0" has no IPv4 broadcast address: Heartbeat would send its heartbeats to 0.0.0.0 and both nodes would take the VIP (split brain) — give the address a broadcast: ip addr replace 10.0.0.11/24 brd + dev eth0, or use ucast',
+    `/etc/ha.d/ha.cf:3: error: interface "eth0" has no IPv4 broadcast address: Heartbeat would send its heartbeats to 0.0.0.0 and both nodes would take the VIP (split brain) — re-add the address with a broadcast (ip addr replace cannot add one): ip addr del 10.0.0.11/24 dev eth0 && ip addr add 10.0.0.11/24 brd + dev eth0, and make it permanent in the interface's configuration; or use ucast`,
   ]);
   assert.equal(r.checks.find((c) => c.name === 'interfaces')!.detail, 'bcast eth0 → 0.0.0.0 (no broadcast address):694');
 });
