@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { checkConfigCommand } from '../commands/check-config.js';
+import { measureFailoverCommand } from '../commands/measure-failover.js';
 
 /**
  * Every command hadiag registers. Add a command by importing its module here; register only commands
  * that work.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [checkConfigCommand];
+export const commands: CommandModule<any, any>[] = [checkConfigCommand, measureFailoverCommand];

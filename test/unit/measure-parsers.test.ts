@@ -54,3 +54,29 @@ test('ip -ts monitor neigh lines', () => {
   assert.equal(parseNeighLine('[2026-11-25T11:53:40.000001] fe80::1 dev eth0 lladdr 02:00:00:00:00:01 STALE'), undefined);
   assert.equal(parseNeighLine('garbage'), undefined);
 });
+
+test('pcap stream reader: records come out as chunks complete them', async () => {
+  const { PcapStreamReader } = await import('../../src/measure/pcap-stream.js');
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0);
+  hdr.writeUInt16LE(2, 4);
+  hdr.writeUInt16LE(4, 6);
+  hdr.writeUInt32LE(262144, 16);
+  hdr.writeUInt32LE(1, 20);
+  const rec = (sec: number, usec: number, data: Buffer) => {
+    const h = Buffer.alloc(16);
+    h.writeUInt32LE(sec, 0);
+    h.writeUInt32LE(usec, 4);
+    h.writeUInt32LE(data.length, 8);
+    h.writeUInt32LE(data.length, 12);
+    return Buffer.concat([h, data]);
+  };
+  const all = Buffer.concat([hdr, rec(10, 500, Buffer.from('abc')), rec(11, 1, Buffer.from('defgh'))]);
+  const r = new PcapStreamReader();
+  const got = [...r.push(all.subarray(0, 30)), ...r.push(all.subarray(30, 45)), ...r.push(all.subarray(45))];
+  assert.equal(r.linktype, 1);
+  assert.deepEqual(got.map((x) => [x.tsMs, x.data.toString()]), [[10000.5, 'abc'], [11000.001, 'defgh']]);
+  const bad = new PcapStreamReader();
+  bad.push(Buffer.alloc(30, 7));
+  assert.match(bad.error!, /not a classic pcap/);
+});

@@ -1,0 +1,170 @@
+import type { CommandModule } from 'yargs';
+import { writeFileSync } from 'node:fs';
+import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../cli/errors.js';
+import { interactive, printJson } from '../cli/output.js';
+import { parseDuration, formatDuration } from '../util/duration.js';
+import { readPcap } from '../pcap/file.js';
+import { analyze, type Analysis, type AnalysisInput } from '../measure/analyze.js';
+import { probesFromCapture, wireEventsOf } from '../measure/frames.js';
+import { measureLive, type LiveResult, type LiveState } from '../measure/live.js';
+import { renderReport, TIMESTAMP_SOURCES } from '../measure/render.js';
+import { renderSvg } from '../measure/svg.js';
+
+interface Args {
+  vip: string;
+  iface?: string;
+  interval: string;
+  timeout: string;
+  'until-recovered': boolean;
+  expect?: string;
+  trigger?: string;
+  read?: string;
+  write?: string;
+  svg?: string;
+  json: boolean;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+function defaultCapturePath(vip: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `captures/measure-${vip}-${stamp}.pcap`;
+}
+
+function stateText(vip: string, s: LiveState): string {
+  if (s.phase === 'starting') return `starting probes to ${vip}`;
+  if (s.phase === 'outage') {
+    const parts = [`outage ${((s.outageMs ?? 0) / 1000).toFixed(1)} s`];
+    if (s.neighState) parts.push(`client in ${s.neighState}${s.neighMac ? ` ${s.neighMac}` : ''}`);
+    if (s.unicastProbes) parts.push(`${s.unicastProbes} unicast probe${s.unicastProbes > 1 ? 's' : ''} to ${s.unicastProbeMac}`);
+    return parts.join(' — ');
+  }
+  const trig = s.triggered ? ', trigger ran' : '';
+  if (s.phase === 'recovered') return `recovered after ${((s.outageMs ?? 0) / 1000).toFixed(2)} s — probing ${vip}, ${s.outages} outage(s)${trig}`;
+  return `probing ${vip} — ${s.sent} sent, ${s.lost} lost${trig}`;
+}
+
+export const measureFailoverCommand: CommandModule<object, Args> = {
+  command: 'measure-failover [iface]',
+  describe: 'on a client: probe the VIP fast through this host’s kernel, capture ARP, time each outage and say why it took that long',
+  builder: (y) =>
+    y
+      .positional('iface', { type: 'string', describe: 'interface on the VIP’s subnet (default: from `ip route get VIP`)' })
+      .option('vip', { type: 'string', demandOption: true, describe: 'the floating IP to probe (must be on a directly connected subnet)' })
+      .option('interval', { type: 'string', default: '5ms', describe: 'probe interval (1ms–1s; below 10ms ping keeps it exactly)' })
+      .option('timeout', { type: 'string', default: '120s', describe: 'stop after this long in any case' })
+      .option('until-recovered', { type: 'boolean', default: false, describe: 'stop once an outage has ended (and 2 s passed)' })
+      .option('expect', { type: 'string', describe: 'expected takeover time: a longer outage is a problem (exit 1)' })
+      .option('trigger', { type: 'string', describe: 'shell command run at t0 after 1 s of answered probes (e.g. a lab fault); stops after recovery' })
+      .option('read', { type: 'string', describe: 'analyze a capture taken elsewhere (must contain the echo probes to the VIP)' })
+      .option('write', { type: 'string', describe: 'pcap of what was captured (default ./captures/measure-VIP-DATE.pcap)' })
+      .option('svg', { type: 'string', describe: 'write a timeline picture (probes, ARP, neighbour state, cluster traffic)' })
+      .option('json', { type: 'boolean', default: false, describe: 'one JSON document with every event' })
+      .example('hadiag measure-failover --vip 10.0.0.20', 'wait for a failover, report it (Ctrl-C to stop)')
+      .example("hadiag measure-failover --vip 198.18.0.20 --trigger 'hadiag lab fault link-down server1' --expect 6s", 'cause a failover and time it')
+      .example('hadiag measure-failover --vip 10.0.0.20 --read client.pcap --svg t.svg', 'analyze a capture taken on a client')
+      .epilogue(
+        [
+          'Live: probes with `ping -D -O -n -i INTERVAL VIP` (through this host’s kernel and its ARP cache), captures',
+          'ARP, ICMP, Heartbeat UDP 694 and VRRP with tcpdump, follows the VIP’s neighbour entry with `ip -ts monitor',
+          'neigh`, and saves the capture. Needs root. Without --trigger or --until-recovered it runs until --timeout',
+          'or Ctrl-C, reporting every outage (flapping included).',
+          '',
+          'Timestamps and precision (one clock, CLOCK_REALTIME):',
+          `  probes:     ${TIMESTAMP_SOURCES.probes}`,
+          `  capture:    ${TIMESTAMP_SOURCES.capture}`,
+          `  neighbour:  ${TIMESTAMP_SOURCES.neighbour}`,
+          '  An outage runs from the send time of the first unanswered probe to the reply of the first answered one:',
+          '  it is exact to one probe interval (it may miss up to one interval at the start). With --read, all',
+          '  times are the capture’s.',
+          '',
+          'Healthy (exit 0): no outage, or every outage was bound by the cluster’s detection time (this host took the',
+          'first announcement) and stayed within --expect. Exit 1: an outage exceeded --expect, announcements were',
+          'ignored or missing (recovery only through the client’s own ARP timeout), or the VIP never recovered.',
+          'Exit 2: bad usage, VIP not directly connected, missing interface, not root, unreadable capture.',
+          '',
+          '--json: {"vip", "iface", "client": {ip, mac}, "intervalMs", "timestampSources", "problem", "summary",',
+          '  "outages": [{index, startTsMs, endTsMs, durationMs, lostProbes, macBefore, macAfter, announcements,',
+          '     unicastProbesToOld, broadcastRequests, switchTsMs, learnedBy, timeline: [{tsMs, relMs, kind, text}],',
+          '     diagnosis: {cause, problem, sentence, evidence, fixes: [{rank, side, title, detail, snippet?}]}}],',
+          '  "events": {"probes": [...], "wire": [...], "neigh": [...]}, "capture", "trigger", "stoppedBy"}',
+          '  (times are epoch ms as floats; cause ∈ detection-bound, announcements-ignored, no-announcement,',
+          '   late-announcement, same-mac, never-recovered, unknown)',
+        ].join('\n'),
+      ),
+  handler: async (argv) => {
+    if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 address`, '--vip', 'write it dotted, e.g. --vip 10.0.0.20');
+    if (argv.read && argv.iface) throw usageError('give an interface or --read, not both', 'command line', 'drop IFACE to analyze the file, or --read to measure live');
+    if (argv.read && argv.trigger) throw usageError('--trigger needs a live run', '--trigger', 'drop --read');
+    const intervalMs = parseDuration(argv.interval, 'interval');
+    if (intervalMs < 1 || intervalMs > 1000) throw usageError(`interval ${argv.interval} is out of range`, '--interval', 'use 1ms to 1s (5ms is the default)');
+    const timeoutMs = parseDuration(argv.timeout, 'timeout');
+    const expectMs = argv.expect !== undefined ? parseDuration(argv.expect, 'expect') : undefined;
+
+    let input: AnalysisInput;
+    let live: LiveResult | undefined;
+    if (argv.read) {
+      const pcap = await readPcap(argv.read);
+      const wire = wireEventsOf(pcap.records, pcap.linktype);
+      const fromCap = probesFromCapture(argv.vip, wire);
+      if (fromCap.probes.length === 0) {
+        throw usageError(`no echo probes to ${argv.vip} in the capture`, argv.read, 'capture on the client while it pings the VIP (hadiag measure-failover --write FILE saves such a capture)');
+      }
+      input = { vip: argv.vip, intervalMs: fromCap.intervalMs || intervalMs, probes: fromCap.probes, wire, neigh: [] };
+      if (fromCap.client) input.client = fromCap.client;
+    } else {
+      requireRoot('measure-failover (live)');
+      const ac = new AbortController();
+      const onSig = () => ac.abort();
+      process.once('SIGINT', onSig);
+      process.once('SIGTERM', onSig);
+      const spinner = interactive() && !argv.json ? (await import('ora')).default({ text: `starting probes to ${argv.vip}`, stream: process.stderr }).start() : undefined;
+      try {
+        const opts: Parameters<typeof measureLive>[0] = {
+          vip: argv.vip,
+          intervalMs,
+          timeoutMs,
+          untilRecovered: argv['until-recovered'],
+          writePath: argv.write ?? defaultCapturePath(argv.vip),
+          signal: ac.signal,
+          onState: (s) => {
+            if (spinner) spinner.text = stateText(argv.vip, s);
+          },
+        };
+        if (argv.iface) opts.iface = argv.iface;
+        if (argv.trigger) opts.trigger = argv.trigger;
+        live = await measureLive(opts);
+        spinner?.stop();
+      } catch (err) {
+        spinner?.fail();
+        throw err;
+      } finally {
+        process.removeListener('SIGINT', onSig);
+        process.removeListener('SIGTERM', onSig);
+      }
+      input = live.input;
+    }
+    if (expectMs !== undefined) input.expectMs = expectMs;
+    const analysis: Analysis = analyze(input);
+    if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, probes: input.probes, wire: input.wire, neigh: input.neigh }));
+
+    if (argv.json) {
+      printJson({
+        ...analysis,
+        timestampSources: argv.read ? { capture: TIMESTAMP_SOURCES.capture, probes: 'capture (kernel) timestamps of the echo requests and replies' } : TIMESTAMP_SOURCES,
+        events: { probes: input.probes, wire: input.wire, neigh: input.neigh },
+        capture: live?.pcapPath ?? argv.read,
+        ...(live?.trigger ? { trigger: live.trigger } : {}),
+        ...(live ? { stoppedBy: live.stoppedBy, sysctls: input.sysctls } : {}),
+      });
+    } else {
+      const extra: Parameters<typeof renderReport>[1] = {};
+      if (live) extra.pcapPath = live.pcapPath;
+      if (argv.svg) extra.svgPath = argv.svg;
+      if (live?.trigger) extra.trigger = live.trigger;
+      process.stdout.write(renderReport(analysis, extra));
+      if (live && live.stoppedBy === 'timeout' && analysis.outages.length === 0) process.stdout.write(`(stopped after ${formatDuration(timeoutMs)} without an outage)\n`);
+    }
+    process.exitCode = analysis.problem ? EXIT_PROBLEM : EXIT_HEALTHY;
+  },
+};
