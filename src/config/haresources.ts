@@ -30,18 +30,32 @@ export interface HaresourcesAnalysis {
 const IFACE_NAME = /^[A-Za-z0-9_.\-]{1,15}$/;
 const SCRIPT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
 
-/** Logical lines: a line ending in a backslash continues on the next one, as Heartbeat reads haresources. */
-function logicalLines(text: string): { line: number; body: string }[] {
-  const out: { line: number; body: string }[] = [];
+interface Token {
+  text: string;
+  line: number;
+}
+
+/**
+ * Logical lines as tokens with their physical line: a line ending in a backslash continues on the next one,
+ * as Heartbeat reads haresources.
+ */
+function logicalLines(text: string): { line: number; tokens: Token[] }[] {
+  const out: { line: number; tokens: Token[] }[] = [];
   const raw = text.split('\n');
+  let current: { line: number; tokens: Token[] } | undefined;
   for (let i = 0; i < raw.length; i++) {
-    const start = i + 1;
     let body = raw[i]!.replace(/\r$/, '');
-    while (/\\\s*$/.test(body) && i + 1 < raw.length) {
-      body = body.replace(/\\\s*$/, ' ') + raw[++i]!.replace(/\r$/, '');
+    const continues = /\\\s*$/.test(body);
+    if (continues) body = body.replace(/\\\s*$/, '');
+    const tokens = body.trim() ? body.trim().split(/\s+/).map((t) => ({ text: t, line: i + 1 })) : [];
+    if (!current) current = { line: i + 1, tokens: [] };
+    current.tokens.push(...tokens);
+    if (!continues) {
+      out.push(current);
+      current = undefined;
     }
-    out.push({ line: start, body: body.replace(/\\\s*$/, '').trim() });
   }
+  if (current) out.push(current);
   return out;
 }
 
@@ -54,23 +68,23 @@ export function analyzeHaresources(text: string, file = 'haresources'): Haresour
   const groups: ResourceGroup[] = [];
   const vipLines = new Map<string, number>();
 
-  for (const { line, body } of logicalLines(text)) {
-    if (!body || body.startsWith('#')) continue;
-    const tokens = body.split(/\s+/);
-    const node = tokens[0]!;
+  for (const { line, tokens } of logicalLines(text)) {
+    if (tokens.length === 0 || tokens[0]!.text.startsWith('#')) continue;
+    const node = tokens[0]!.text;
     if (node.includes('::') || isIpv4(node.split('/')[0]!)) {
       sink.error(line, `the line starts with "${node}", not a node name`, 'start each line with the node that owns the group: server1 IPaddr::10.0.0.20/24');
       continue;
     }
-    const comment = tokens.findIndex((t) => t.startsWith('#'));
+    const comment = tokens.findIndex((t) => t.text.startsWith('#'));
     if (comment > 0) {
-      sink.error(line, `"${tokens[comment]}": comments must be on their own line`, 'move the comment to a line of its own starting with #');
+      const text = tokens.slice(comment).filter((t) => t.line === tokens[comment]!.line).map((t) => t.text).join(' ');
+      sink.error(tokens[comment]!.line, `comment "${text}" follows the resources`, 'move it to a line of its own starting with # (Heartbeat would take its words for resources)');
       continue;
     }
     const resources: Resource[] = [];
     let bad = false;
     for (const token of tokens.slice(1)) {
-      const r = parseResource(token, line, sink);
+      const r = parseResource(token.text, token.line, sink);
       if (!r) {
         bad = true;
         continue;
@@ -78,11 +92,11 @@ export function analyzeHaresources(text: string, file = 'haresources'): Haresour
       if (r.kind === 'ip') {
         const other = vipLines.get(r.ip);
         if (other !== undefined) {
-          sink.error(line, `the address ${r.ip} is already a resource on line ${other}`, 'list each VIP once');
+          sink.error(token.line, `the address ${r.ip} is already a resource on line ${other}`, 'list each VIP once');
           bad = true;
           continue;
         }
-        vipLines.set(r.ip, line);
+        vipLines.set(r.ip, token.line);
       }
       resources.push(r);
     }

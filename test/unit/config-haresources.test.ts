@@ -59,7 +59,7 @@ test('errors name file:line with the fix', () => {
   assert.equal(errorOf('IPaddr::10.0.0.20/24\n'), 'hadiag: the line starts with "IPaddr::10.0.0.20/24", not a node name: /etc/ha.d/haresources:1 — start each line with the node that owns the group: server1 IPaddr::10.0.0.20/24');
   assert.equal(errorOf('server1 10.0.0.20\nserver2 10.0.0.20\n'), 'hadiag: the address 10.0.0.20 is already a resource on line 1: /etc/ha.d/haresources:2 — list each VIP once');
   assert.equal(errorOf('server1 IPaddr\n'), 'hadiag: IPaddr needs one argument, got 0 in "IPaddr": /etc/ha.d/haresources:1 — write IPaddr::IP[/CIDR[/NIC[:LABEL][/BROADCAST]]], e.g. IPaddr::10.0.0.20/24/eth0');
-  assert.equal(errorOf('server1 10.0.0.20 # the VIP\n'), 'hadiag: "#": comments must be on their own line: /etc/ha.d/haresources:1 — move the comment to a line of its own starting with #');
+  assert.equal(errorOf('server1 10.0.0.20 # the VIP\n'), 'hadiag: comment "# the VIP" follows the resources: /etc/ha.d/haresources:1 — move it to a line of its own starting with # (Heartbeat would take its words for resources)');
 });
 
 test('a node with no resources is a warning', () => {
