@@ -36,16 +36,19 @@ export const checkConfigCommand: CommandModule<object, Args> = {
       .example('hadiag check-config --json | jq .errors', 'the findings as data')
       .epilogue(
         [
-          'Checks: every ha.cf / authkeys / haresources error and warning with file:line and a fix; this node is',
-          'declared in ha.cf; each media interface exists, has an IPv4 address and (bcast) a broadcast address —',
-          "without one Heartbeat sends to 0.0.0.0 and both nodes take the VIP; the UDP port is free; the VIP's",
-          'subnet is on an interface when haresources names no nic; authkeys is mode 600; no key has spaces.',
+          'Checks, each finding printed as `file:line: error|warning: message — fix`:',
+          '  - every error and warning of ha.cf, authkeys and haresources;',
+          '  - this node (--node, default `uname -n`) is declared in ha.cf;',
+          '  - each media interface exists and has an IPv4 address; for bcast, a broadcast',
+          '    address (without one Heartbeat sends to 0.0.0.0 and both nodes take the VIP);',
+          '  - the UDP port is free; the VIP\'s subnet is on an interface when no nic is given;',
+          '  - authkeys is readable by its owner only; no key has spaces.',
           '',
-          'Healthy (exit 0): no error (warnings allowed). Exit 1: errors found in the files or the host.',
-          'Exit 2: the directory or a file cannot be read, or bad usage.',
+          'Healthy (exit 0): no error; warnings allowed. Exit 1: errors in the files or on this',
+          'host. Exit 2: the directory or a file cannot be read, or bad usage.',
           '',
-          '--json: {"ok": bool, "dir", "node", "errors": [Diagnostic], "warnings": [Diagnostic],',
-          '         "checks": [{"name", "ok", "detail"}]}  with Diagnostic = {severity, file, line?, message, fix?}',
+          '--json prints {ok, dir, node, errors: [D], warnings: [D], checks: [{name, ok, detail}]}',
+          'with D = {severity, file, line?, message, fix?}.',
         ].join('\n'),
       ),
   handler: async (argv) => {
