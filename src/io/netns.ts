@@ -169,6 +169,15 @@ export class Topology {
     return host;
   }
 
+  /**
+   * Keep the topology after this process exits (e.g. `hadiag lab up`): drop its Ctrl-C/exit cleanup.
+   * The caller becomes responsible for tearing it down (by namespace prefix).
+   */
+  persist(): void {
+    this.unregister();
+    this.unregister = () => {};
+  }
+
   host(name: string): Host {
     const h = this.hosts.get(name);
     if (!h) throw new Error(`no host ${name} in run ${this.runId}`);

@@ -1,0 +1,45 @@
+/** Pure helpers for `ping -D -O -n` output (the client's own view of an outage). */
+
+export interface PingLine {
+  tsMs: number;
+  kind: 'reply' | 'no-answer';
+  seq: number;
+}
+
+const LINE = /^\[(\d+\.\d+)\]\s+(?:\d+ bytes from [^:]+: icmp_seq=(\d+)|no answer yet for icmp_seq=(\d+))/;
+
+export function parsePingLine(line: string): PingLine | undefined {
+  const m = LINE.exec(line);
+  if (!m) return undefined;
+  const tsMs = Number(m[1]) * 1000;
+  return m[2] !== undefined ? { tsMs, kind: 'reply', seq: Number(m[2]) } : { tsMs, kind: 'no-answer', seq: Number(m[3]) };
+}
+
+export interface Outage {
+  /** last reply before the silence (epoch ms) */
+  lastReplyMs: number;
+  /** first reply after it, undefined while the outage lasts */
+  firstReplyMs?: number;
+  /** firstReplyMs − lastReplyMs, or up to `nowMs` while it lasts */
+  ms: number;
+  ongoing: boolean;
+}
+
+/**
+ * The longest silence between replies that ends after `fromMs` (or is still going on at `nowMs`).
+ * `replies` must be sorted epoch ms. Undefined when there was no reply at all before the silence.
+ */
+export function longestOutage(replies: number[], fromMs: number, nowMs: number): Outage | undefined {
+  let best: Outage | undefined;
+  for (let i = 1; i < replies.length; i++) {
+    const a = replies[i - 1]!;
+    const b = replies[i]!;
+    if (b <= fromMs) continue;
+    if (!best || b - a > best.ms) best = { lastReplyMs: a, firstReplyMs: b, ms: b - a, ongoing: false };
+  }
+  const last = replies[replies.length - 1];
+  if (last !== undefined && nowMs - last > (best?.ms ?? 0) && nowMs > fromMs) {
+    best = { lastReplyMs: last, ms: nowMs - last, ongoing: true };
+  }
+  return best;
+}
