@@ -84,6 +84,8 @@ export interface OutageReport extends ProbeOutage {
   clusterStarts: { tsMs: number; srcIp: string; proto: string }[];
   timeline: TimelineEntry[];
   diagnosis: Diagnosis;
+  /** where the start/end times came from: the capture's kernel stamps, or ping's own lines (start interpolated) */
+  timesFrom: { start: 'capture' | 'ping'; end?: 'capture' | 'ping' };
 }
 
 export interface Analysis {
@@ -167,6 +169,7 @@ export function analyze(input: AnalysisInput): Analysis {
   const vipNeigh = input.neigh.filter((n) => n.ip === input.vip).sort((a, b) => a.tsMs - b.tsMs);
   const probes = input.probes.map((p) => ({ ...p })).sort((a, b) => a.seq - b.seq);
   fillSendTimes(probes, input.intervalMs);
+  refineSendTimes(probes, input.vip, wire, input.intervalMs);
   const replies = new Map<number, Extract<WireEvent, { kind: 'icmp' }>[]>();
   for (const e of wire) {
     if (e.kind === 'icmp' && e.type === 'echo-reply' && e.srcIp === input.vip && e.seq !== undefined) {
@@ -254,7 +257,10 @@ export function analyze(input: AnalysisInput): Analysis {
       clusterStarts,
       timeline: [],
       diagnosis: undefined as unknown as Diagnosis,
+      timesFrom: { start: 'ping' },
     };
+    const srcOf = (seq: number | undefined): 'capture' | 'ping' => (seq !== undefined && bySeq.get(seq)?.timesFrom === 'capture' ? 'capture' : 'ping');
+    report.timesFrom = { start: srcOf(o.firstLostSeq), ...(o.firstOkSeq !== undefined ? { end: srcOf(o.firstOkSeq) } : {}) };
     if (recovered) {
       report.durationMs = o.endTsMs! - o.startTsMs;
       if (o.lastOkTsMs !== undefined) report.replyGapMs = o.endTsMs! - o.lastOkTsMs;
@@ -344,4 +350,46 @@ export function fmtMs(ms: number): string {
   if (Math.abs(ms) < 1) return `${ms.toFixed(2)} ms`;
   if (Math.abs(ms) < 1000) return `${ms.toFixed(1)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/**
+ * Unanswered probes only have an interpolated send time; when the capture holds the echo request itself
+ * (same 16-bit sequence, near the estimate), its kernel timestamp replaces the estimate.
+ */
+export function refineSendTimes(probes: Probe[], vip: string, wire: WireEvent[], intervalMs: number): void {
+  const reqs = new Map<number, number[]>();
+  const reps = new Map<number, number[]>();
+  for (const e of wire) {
+    if (e.kind !== 'icmp' || e.seq === undefined) continue;
+    const m = e.type === 'echo-request' && e.dstIp === vip ? reqs : e.type === 'echo-reply' && e.srcIp === vip ? reps : undefined;
+    if (!m) continue;
+    const l = m.get(e.seq) ?? [];
+    l.push(e.tsMs);
+    m.set(e.seq, l);
+  }
+  if (reqs.size === 0 && reps.size === 0) return;
+  const window = Math.max(50, 20 * intervalMs);
+  const nearest = (list: number[] | undefined, t: number, notAfter = Infinity) => {
+    let best: number | undefined;
+    for (const x of list ?? []) if (x <= notAfter && Math.abs(x - t) <= window && (best === undefined || Math.abs(x - t) < Math.abs(best - t))) best = x;
+    return best;
+  };
+  for (const p of probes) {
+    if (p.replyTsMs !== undefined) {
+      // ping prints a reply a little after the kernel received it: the capture's stamp is the earlier, truer one
+      const r = nearest(reps.get(p.seq & 0xffff), p.replyTsMs, p.replyTsMs + 0.001);
+      if (r !== undefined) {
+        p.replyTsMs = r;
+        p.timesFrom = 'capture';
+      }
+      continue;
+    }
+    if (!p.sentEstimated || p.sentTsMs === undefined) continue;
+    const best = nearest(reqs.get(p.seq & 0xffff), p.sentTsMs);
+    if (best !== undefined) {
+      p.sentTsMs = best;
+      p.sentEstimated = false;
+      p.timesFrom = 'capture';
+    }
+  }
 }

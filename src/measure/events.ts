@@ -58,4 +58,6 @@ export interface Probe {
   sentEstimated?: boolean;
   replyTsMs?: number;
   replyMac?: string;
+  /** 'capture': a time was replaced by the kernel timestamp of the captured echo request/reply */
+  timesFrom?: 'capture';
 }

@@ -1,0 +1,140 @@
+/**
+ * measure-failover against a VIP moved by hand between two servers in network namespaces: accepted GARP
+ * (detection-bound) and GARP dropped by an nft rule on the client (recovery only by its own ARP timeout),
+ * with shrunk client neighbour timers. The truth is a tcpdump on the client's bridge port started by the
+ * test itself (not by hadiag): first echo request without a reply → first echo reply after the gap.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Topology, labMac, nsRun, killPid } from '../../src/io/netns.js';
+import { run } from '../../src/io/exec.js';
+
+const VIP = '198.18.0.20';
+const INTERVAL_MS = 5;
+/** agreement with the truth: one probe interval plus this margin (ping's print latency, scheduling) */
+const MARGIN_MS = 10;
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+function hadiag(netns: string, args: string[], timeoutMs = 60_000) {
+  return run(['ip', 'netns', 'exec', netns, process.execPath, '--import', 'tsx', '--input-type=module', '-e', `const m = await import(${JSON.stringify(MAIN)}); await m.main(process.argv.slice(1));`, '--', ...args], {
+    timeoutMs,
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
+}
+
+/** The outage as the client's bridge port saw it (tcpdump text, kernel timestamps). */
+async function truthFromPortCapture(file: string, clientIp: string): Promise<{ startTsMs: number; endTsMs: number; durationMs: number; firstLostSeq: number; firstOkSeq: number }> {
+  const r = await run(['tcpdump', '-tt', '-n', '-r', file, 'icmp']);
+  const req = new Map<number, number>();
+  const rep = new Map<number, number>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(\d+\.\d+) IP (\S+) > (\S+): ICMP echo (request|reply), id \d+, seq (\d+)/.exec(line);
+    if (!m) continue;
+    const ts = Number(m[1]) * 1000;
+    const seq = Number(m[5]);
+    if (m[4] === 'request' && m[2] === clientIp && m[3] === VIP && !req.has(seq)) req.set(seq, ts);
+    if (m[4] === 'reply' && m[2] === VIP && m[3] === clientIp && !rep.has(seq)) rep.set(seq, ts);
+  }
+  const seqs = [...req.keys()];
+  const lo = Math.min(...seqs);
+  const hi = Math.max(...seqs);
+  for (let s = lo; s <= hi; s++) {
+    if (rep.has(s) || !req.has(s)) continue;
+    let e = s;
+    while (e <= hi && !rep.has(e)) e++;
+    if (e - s >= 3 && e <= hi) return { startTsMs: req.get(s)!, endTsMs: rep.get(e)!, durationMs: rep.get(e)! - req.get(s)!, firstLostSeq: s, firstOkSeq: e };
+    s = e;
+  }
+  throw new Error(`no outage in the port capture (${req.size} requests, ${rep.size} replies)`);
+}
+
+async function scenario(name: string, filterGarp: boolean) {
+  const topo = await Topology.create({
+    hosts: [
+      { name: 'server1', addresses: ['198.18.0.11/24'], mac: labMac(11) },
+      { name: 'server2', addresses: ['198.18.0.12/24'], mac: labMac(12) },
+      { name: 'client', addresses: ['198.18.0.5/24'], mac: labMac(5) },
+    ],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'hadiag-measure-'));
+  let truthPid: number | undefined;
+  try {
+    const s1 = topo.host('server1');
+    const s2 = topo.host('server2');
+    const c = topo.host('client');
+    await topo.exec('server1', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', s1.ifname]);
+    for (const [k, v] of [['base_reachable_time_ms', 2000], ['delay_first_probe_time', 1]] as const) {
+      await topo.exec('client', ['sysctl', '-q', '-w', `net.ipv4.neigh.${c.ifname}.${k}=${v}`]);
+    }
+    if (filterGarp) {
+      const nft = `table arp hdmeasure {\n chain input {\n  type filter hook input priority 0; policy accept;\n  arp saddr ip ${VIP} arp daddr ip ${VIP} drop\n }\n}\n`;
+      const r = await topo.exec('client', ['nft', '-f', '-'], { input: nft });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.equal((await topo.exec('client', ['ping', '-c', '1', '-W', '2', VIP])).code, 0, 'VIP reachable before the move');
+
+    // the independent truth: tcpdump on the client's bridge port, in the bridge namespace
+    const portPcap = join(dir, 'port.pcap');
+    const td = spawn('ip', ['netns', 'exec', topo.bridgeNetns, 'tcpdump', '-i', c.bridgePort, '-U', '-n', '-w', portPcap, 'icmp or arp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    truthPid = td.pid;
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      td.stderr!.on('data', (d) => {
+        err += d;
+        if (/listening on/.test(err)) resolve();
+      });
+      td.once('close', () => reject(new Error(`truth tcpdump exited: ${err}`)));
+    });
+
+    const move = [
+      `ip netns exec ${s1.netns} ip addr del ${VIP}/24 dev ${s1.ifname}`,
+      'sleep 0.5',
+      `ip netns exec ${s2.netns} ip addr add ${VIP}/24 dev ${s2.ifname}`,
+      `ip netns exec ${s2.netns} arping -q -U -c 3 -I ${s2.ifname} ${VIP}`,
+    ].join(' && ');
+    const svg = join(dir, 'timeline.svg');
+    const res = await hadiag(c.netns, ['measure-failover', '--vip', VIP, '--interval', `${INTERVAL_MS}ms`, '--trigger', move, '--timeout', '40s', '--json', '--write', join(dir, 'm.pcap'), '--svg', svg]);
+    await killPid(td.pid!);
+    truthPid = undefined;
+    assert.ok(res.stdout.trim().startsWith('{'), `no JSON from hadiag (exit ${res.code}): ${res.stderr}`);
+    const doc = JSON.parse(res.stdout);
+    const truth = await truthFromPortCapture(portPcap, '198.18.0.5');
+    assert.equal(doc.outages.length, 1, `${name}: one outage expected: ${doc.summary}`);
+    const o = doc.outages[0];
+    const err = o.durationMs - truth.durationMs;
+    process.stderr.write(`# ${name}: hadiag ${o.durationMs.toFixed(2)} ms, truth ${truth.durationMs.toFixed(2)} ms, error ${err.toFixed(2)} ms (start ${(o.startTsMs - truth.startTsMs).toFixed(2)}, end ${(o.endTsMs - truth.endTsMs).toFixed(2)}; seqs ${o.firstLostSeq}-${o.firstOkSeq} vs ${truth.firstLostSeq}-${truth.firstOkSeq}); ${o.diagnosis.sentence}\n`);
+    assert.ok(Math.abs(err) <= INTERVAL_MS + MARGIN_MS, `${name}: measured ${o.durationMs} ms vs truth ${truth.durationMs} ms`);
+    assert.equal(o.macBefore, labMac(11));
+    assert.equal(o.macAfter, labMac(12));
+    assert.ok(readFileSync(svg, 'utf8').includes('<svg'), 'svg written');
+    return { doc, o, code: res.code, truth };
+  } finally {
+    if (truthPid) await killPid(truthPid);
+    await topo.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('hand-moved VIP, client accepts the GARP: detection-bound, matches the bridge-port truth', async () => {
+  const { o, code } = await scenario('accepted', false);
+  assert.equal(o.diagnosis.cause, 'detection-bound', o.diagnosis.sentence);
+  assert.equal(o.learnedBy, 'announcement');
+  assert.ok(o.durationMs > 400 && o.durationMs < 2000, `outage ${o.durationMs} ms should be ~0.5 s (the sleep between del and add)`);
+  assert.equal(o.unicastProbesToOld.length, 0);
+  assert.equal(code, 0);
+});
+
+test('hand-moved VIP, client drops GARP (nft): own-timeout recovery with unicast probes to the dead MAC', async () => {
+  const { o, code } = await scenario('garp-filtered', true);
+  assert.equal(o.diagnosis.cause, 'announcements-ignored', o.diagnosis.sentence);
+  assert.equal(o.learnedBy, 'own-resolution');
+  assert.ok(o.unicastProbesToOld.length >= 1, 'unicast probes to the old MAC seen');
+  assert.ok(o.broadcastRequests.length >= 1);
+  assert.equal(o.broadcastAnswer.mac, labMac(12));
+  assert.match(o.diagnosis.sentence, /ignored them/);
+  assert.equal(code, 1);
+});
