@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { checkConfigCommand } from '../commands/check-config.js';
+import { hbInspectCommand } from '../commands/hb-inspect.js';
 import { measureFailoverCommand } from '../commands/measure-failover.js';
 
 /**
@@ -7,4 +8,4 @@ import { measureFailoverCommand } from '../commands/measure-failover.js';
  * that work.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [checkConfigCommand, measureFailoverCommand];
+export const commands: CommandModule<any, any>[] = [checkConfigCommand, hbInspectCommand, measureFailoverCommand];

@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import type { CommandModule } from 'yargs';
+import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../cli/errors.js';
+import { interactive, printJson } from '../cli/output.js';
+import { readAuthkeys, unreadable } from '../config/authkeys.js';
+import { parseHaCf } from '../config/hacf.js';
+import { onCleanup } from '../io/cleanup.js';
+import { parseDuration } from '../util/duration.js';
+import { frameToDatagram, readHeartbeatCapture } from '../inspect/datagrams.js';
+import { HeartbeatInspector, type InspectOptions, type InspectReport } from '../inspect/heartbeats.js';
+import { formatMessageLine, formatSummary } from '../inspect/render.js';
+
+interface Args {
+  iface?: string;
+  read?: string;
+  authkeys?: string;
+  hacf?: string;
+  port?: number;
+  duration: string;
+  json: boolean;
+}
+
+async function inspectOptions(argv: Args): Promise<{ opts: InspectOptions; port: number }> {
+  const opts: InspectOptions = {};
+  let port = 694;
+  if (argv.hacf) {
+    let text: string;
+    try {
+      text = await readFile(argv.hacf, 'utf8');
+    } catch (err) {
+      throw unreadable(argv.hacf, err);
+    }
+    const cf = parseHaCf(text, argv.hacf);
+    opts.nodes = cf.nodes;
+    opts.keepaliveMs = cf.keepaliveMs;
+    opts.deadtimeMs = cf.deadtimeMs;
+    port = cf.media.find((m) => m.kind !== 'mcast')?.port ?? cf.udpport;
+  }
+  if (argv.authkeys) opts.keys = (await readAuthkeys(argv.authkeys)).keys;
+  if (argv.port !== undefined) {
+    if (!Number.isInteger(argv.port) || argv.port < 1 || argv.port > 65535) throw usageError(`port "${argv.port}" is not a UDP port`, '--port', 'give 1–65535 (Heartbeat uses 694)');
+    port = argv.port;
+  }
+  return { opts, port };
+}
+
+function finish(report: InspectReport, json: boolean): void {
+  if (json) printJson(report);
+  else process.stdout.write(formatSummary(report));
+  process.exitCode = report.healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
+}
+
+async function inspectFile(path: string, argv: Args, opts: InspectOptions, port: number): Promise<void> {
+  const { datagrams, truncated } = await readHeartbeatCapture(path, port);
+  const ins = new HeartbeatInspector(opts);
+  for (const d of datagrams) {
+    const rec = ins.add(d);
+    if (!argv.json) process.stdout.write(formatMessageLine(rec) + '\n');
+  }
+  const report = ins.report();
+  if (truncated) report.notes.push(`${path} ends in the middle of a packet (capture cut short); the packets before it were inspected`);
+  if (datagrams.length === 0) report.notes.push(`no UDP datagrams to port ${port} in ${path} (another --port?)`);
+  finish(report, argv.json);
+}
+
+async function inspectLive(iface: string, argv: Args, opts: InspectOptions, port: number): Promise<void> {
+  const durationMs = parseDuration(argv.duration, 'duration');
+  const { openCapture } = await import('../io/capture.js');
+  const ins = new HeartbeatInspector(opts);
+  const capture = openCapture(iface, `udp dst port ${port}`, (frame, tsMs) => {
+    const d = frameToDatagram(frame, capture.linktype, tsMs, port);
+    if (!d) return;
+    const rec = ins.add(d);
+    if (!argv.json) process.stdout.write(formatMessageLine(rec) + '\n');
+  });
+  const unregister = onCleanup(`capture on ${iface}`, () => capture.close());
+  let spinner: { stop(): void } | undefined;
+  if (interactive()) {
+    const { default: ora } = await import('ora');
+    spinner = ora({ text: `listening for Heartbeat on ${iface} udp/${port} for ${argv.duration}`, stream: process.stderr }).start();
+  }
+  try {
+    await new Promise((r) => setTimeout(r, durationMs));
+  } finally {
+    spinner?.stop();
+    capture.close();
+    unregister();
+  }
+  const report = ins.report();
+  if (report.counts.datagrams === 0) report.notes.push(`no Heartbeat datagrams on ${iface} udp/${port} in ${argv.duration}`);
+  finish(report, argv.json);
+}
+
+export const hbInspectCommand: CommandModule<object, Args> = {
+  command: 'hb-inspect [iface]',
+  describe: "see a cluster's Heartbeat messages: auth of both layers, per-node timing, generations and cluster events",
+  builder: (y) =>
+    y
+      .positional('iface', { type: 'string', describe: 'capture live on this interface (needs root)' })
+      .option('read', { type: 'string', describe: 'inspect a capture file (pcap or pcapng) instead of an interface' })
+      .option('authkeys', { type: 'string', describe: 'authkeys file to verify both auth layers (must be mode 600)' })
+      .option('hacf', { type: 'string', describe: 'ha.cf: node names, keepalive, deadtime and udpport to compare with' })
+      .option('port', { type: 'number', describe: 'UDP port (default: udpport of --hacf, else 694)' })
+      .option('duration', { type: 'string', default: '10s', describe: 'how long to listen live (with a unit: 30s, 2m)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (the report) instead of text' })
+      .example('hadiag hb-inspect --read hb.pcap --authkeys /etc/ha.d/authkeys --hacf /etc/ha.d/ha.cf', 'inspect a capture with the cluster files')
+      .example('hadiag hb-inspect eth0 --duration 30s --authkeys /etc/ha.d/authkeys', 'listen live for 30 s')
+      .example('hadiag hb-inspect --read hb.pcap --json | jq .events', 'the cluster events as data')
+      .epilogue(
+        [
+          'Prints one line per message (time UTC, source, node, type, status, seq, generation, auth verdict of the',
+          'trailing token and of the auth field: OK / BAD / key index N unknown / no key given / missing), a table',
+          'per node (messages, status interval vs keepalive, seq gaps, retransmit requests, generations, deadtime',
+          'announced, auth failures), the cluster events (start, stop, takeover, failback, partition, …) and warnings.',
+          '',
+          'Healthy (exit 0): every message decodes and passes both auth layers (when --authkeys is given) and no',
+          'warning: no node missing from ha.cf, no two generations of one node at once, no heartbeats to 0.0.0.0,',
+          'one deadtime and one key index across nodes. An orderly stop/start/takeover/failback is healthy.',
+          'Exit 1: a problem was found. Exit 2: bad usage, unreadable file or interface.',
+          '',
+          '--json: {"healthy", "problems": [string], "notes": [string], "firstTsMs", "lastTsMs", "counts": {datagrams,',
+          '  decoded, undecodable, authOk, authFailed, duplicates}, "messages": [{n, tsMs, src, srcPort, dst, node,',
+          '  encoding, summary: {type, src, dest, seq, hg, ts, status, deadtimeMs, ackseq, …}, trailing, inner,',
+          '  trailingIndex, innerIndex, authOk, duplicate, error?: {code, reason}}], "nodes": [{node, addresses,',
+          '  messages, statusMessages, statusIntervalMs, keepaliveMs, seqGaps, rexmitRequests, generations,',
+          '  authFailures, deadtimesMs, lastDeadtimeMs, keyIndexes, inHaCf}], "warnings": [{kind, node?, tsMs?,',
+          '  message}], "events": [{tsMs, kind, node, peer?, detail}]}   (times: epoch milliseconds)',
+        ].join('\n'),
+      ),
+  handler: async (argv) => {
+    if (argv.iface && argv.read) throw usageError('give an interface or --read FILE, not both', 'command line', 'hadiag hb-inspect eth0  or  hadiag hb-inspect --read hb.pcap');
+    if (!argv.iface && !argv.read) throw usageError('nothing to inspect', 'command line', 'name an interface (hadiag hb-inspect eth0) or a capture (--read hb.pcap)');
+    const { opts, port } = await inspectOptions(argv);
+    if (argv.read) await inspectFile(argv.read, argv, opts, port);
+    else await inspectLive(argv.iface!, argv, opts, port);
+  },
+};
