@@ -1,0 +1,147 @@
+/**
+ * Announcing a VIP after it was added: a pluggable Announcer. The GARP announcer sends the frames of a
+ * strategy (packet/strategy.ts spec language) through a capture handle opened at start-up (no helper
+ * process to spawn), and with `confirm` watches its own interface through a second handle (Linux never
+ * loops a frame back to the socket that sent it) to prove each announcement left, keeping a pcap.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openCapture, nowMs, type Capture } from '../io/capture.js';
+import { planAnnouncements, planSpanMs, type Strategy, type Client } from '../packet/strategy.js';
+import { decodeFrame } from '../packet/decode.js';
+import { PcapWriter } from '../pcap/file.js';
+
+export interface AnnounceReport {
+  vip: string;
+  iface: string;
+  planned: number;
+  sent: number;
+  /** frames seen on the wire by the confirming capture (undefined without confirm) */
+  seen?: number;
+  /** first frame seen, ms after the address was added */
+  firstSeenMs?: number;
+  firstSentMs?: number;
+  pcap?: string;
+}
+
+export interface Announcer {
+  /** Announce `vip` on `iface`; `addedAtMs` is when `ip addr add` returned (epoch ms). */
+  announce(vip: string, iface: string, addedAtMs: number): void;
+  /** Stop announcing a VIP (released). */
+  cancel(vip: string): void;
+  close(): void;
+}
+
+export function interfaceMac(iface: string): string {
+  return readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim().toLowerCase();
+}
+
+interface IfaceHandles {
+  mac: string;
+  send: Capture;
+  watch?: Capture;
+  pcap?: PcapWriter;
+}
+
+interface Running {
+  vip: string;
+  iface: string;
+  addedAtMs: number;
+  timers: NodeJS.Timeout[];
+  report: AnnounceReport;
+  frames: Set<string>;
+}
+
+export class GarpAnnouncer implements Announcer {
+  private readonly ifaces = new Map<string, IfaceHandles>();
+  private readonly running = new Map<string, Running>();
+
+  /**
+   * Opens the handles now (start-up), one per interface that can carry a VIP. `confirm` adds a watching
+   * handle per interface and a pcap under `captureDir`.
+   */
+  constructor(
+    private readonly strategy: Strategy,
+    ifaces: string[],
+    private readonly opts: { confirm: boolean; captureDir: string; node: string; clients?: Client[]; onReport: (r: AnnounceReport, final: boolean) => void },
+  ) {
+    for (const iface of new Set(ifaces)) {
+      const mac = interfaceMac(iface);
+      // the sending handle needs no frames: a filter that matches nothing
+      const send = openCapture(iface, 'less 1', () => {});
+      const h: IfaceHandles = { mac, send };
+      if (opts.confirm) {
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        h.pcap = PcapWriter.create(join(opts.captureDir, `run-node-${opts.node}-${iface}-${stamp}.pcap`));
+        h.watch = openCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts));
+      }
+      this.ifaces.set(iface, h);
+    }
+  }
+
+  announce(vip: string, iface: string, addedAtMs: number): void {
+    const h = this.ifaces.get(iface);
+    if (!h) return;
+    this.cancel(vip);
+    const plan = planAnnouncements(this.strategy, { vip, mac: h.mac, clients: this.opts.clients });
+    const report: AnnounceReport = { vip, iface, planned: plan.length, sent: 0 };
+    if (h.pcap) report.pcap = h.pcap.path;
+    const r: Running = { vip, iface, addedAtMs, timers: [], report, frames: new Set(plan.map((p) => p.frame.toString('hex'))) };
+    if (this.opts.confirm) report.seen = 0;
+    this.running.set(vip, r);
+    const sendOne = (frame: Buffer) => {
+      try {
+        h.send.send(frame);
+        report.sent++;
+        if (report.firstSentMs === undefined) report.firstSentMs = nowMs() - addedAtMs;
+      } catch {
+        /* counted as not sent */
+      }
+    };
+    for (const p of plan) {
+      const delay = p.offsetMs - (nowMs() - addedAtMs);
+      if (delay <= 0) sendOne(p.frame);
+      else r.timers.push(setTimeout(() => sendOne(p.frame), delay));
+    }
+    // report once the plan is over (plus a little for the watching capture)
+    r.timers.push(
+      setTimeout(() => {
+        this.opts.onReport(report, true);
+        if (this.running.get(vip) === r) this.running.delete(vip);
+      }, planSpanMs(plan) + 300),
+    );
+  }
+
+  private onOwnFrame(iface: string, frame: Buffer, ts: number): void {
+    const h = this.ifaces.get(iface);
+    h?.pcap?.write(ts, frame);
+    const f = decodeFrame(frame);
+    const ip = f.arp?.senderIp;
+    if (!ip) return;
+    const r = this.running.get(ip);
+    if (!r || r.iface !== iface || r.report.seen === undefined) return;
+    if (!r.frames.has(frame.toString('hex'))) return;
+    r.report.seen++;
+    if (r.report.firstSeenMs === undefined) {
+      r.report.firstSeenMs = ts - r.addedAtMs;
+      this.opts.onReport(r.report, false);
+    }
+  }
+
+  cancel(vip: string): void {
+    const r = this.running.get(vip);
+    if (!r) return;
+    for (const t of r.timers) clearTimeout(t);
+    this.running.delete(vip);
+  }
+
+  close(): void {
+    for (const vip of [...this.running.keys()]) this.cancel(vip);
+    for (const h of this.ifaces.values()) {
+      h.send.close();
+      h.watch?.close();
+      h.pcap?.close();
+    }
+    this.ifaces.clear();
+  }
+}

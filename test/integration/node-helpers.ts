@@ -1,0 +1,148 @@
+/**
+ * Helpers for the node integration tests: a lab of namespaces (server1, server2, client) on one bridge,
+ * hadiag nodes started with `ip netns exec` (their own state dirs), a way to read their JSON logs, and
+ * link faults (the server's veth on the bridge down/up).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Topology, labMac, sleep, killPid, alive } from '../../src/io/netns.js';
+import { runOk, run } from '../../src/io/exec.js';
+
+export const VIP = '198.18.0.20';
+export const REPO = resolve(import.meta.dirname, '../..');
+const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
+
+export interface NodeProc {
+  name: string;
+  child: ChildProcess;
+  stateDir: string;
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+export function writeConfig(dir: string, ifname: string, opts: { autoFailback?: string; keepalive?: string; deadtime?: string; warntime?: string; initdead?: string; extraRes?: string; haresources?: string; key?: string } = {}): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'ha.cf'),
+    [
+      `keepalive ${opts.keepalive ?? '200ms'}`,
+      `deadtime ${opts.deadtime ?? '1'}`,
+      `warntime ${opts.warntime ?? '600ms'}`,
+      `initdead ${opts.initdead ?? '2'}`,
+      'udpport 694',
+      `bcast ${ifname}`,
+      `auto_failback ${opts.autoFailback ?? 'on'}`,
+      'node server1',
+      'node server2',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'authkeys'), `auth 2\n2 sha1 ${opts.key ?? 'pass'}\n`, { mode: 0o600 });
+  chmodSync(join(dir, 'authkeys'), 0o600);
+  writeFileSync(join(dir, 'haresources'), opts.haresources ?? `server1 IPaddr::${VIP}/24/${ifname}${opts.extraRes ? ' ' + opts.extraRes : ''}\n`);
+}
+
+export async function makeLab(): Promise<{ topo: Topology; dir: string }> {
+  const topo = await Topology.create({
+    hosts: [
+      { name: 'server1', addresses: ['198.18.0.11/24'], mac: labMac(11) },
+      { name: 'server2', addresses: ['198.18.0.12/24'], mac: labMac(12) },
+      { name: 'client', addresses: ['198.18.0.5/24'], mac: labMac(5) },
+    ],
+  });
+  const dir = mkdtempSync(join(tmpdir(), `hadiag-node-${topo.runId}-`));
+  // a client that re-learns quickly (the tests shrink the neighbour timers)
+  const c = topo.host('client');
+  await topo.exec('client', ['sysctl', '-qw', `net.ipv4.neigh.${c.ifname}.base_reachable_time_ms=500`, `net.ipv4.neigh.${c.ifname}.delay_first_probe_time=1`]);
+  await topo.exec('client', ['sysctl', '-qw', `net.ipv4.conf.${c.ifname}.arp_accept=1`]);
+  return { topo, dir };
+}
+
+export function startNode(topo: Topology, dir: string, name: string, extra: string[] = []): NodeProc {
+  const host = topo.host(name);
+  const cfg = join(dir, name, 'ha.d');
+  const stateDir = join(dir, name, 'state');
+  mkdirSync(stateDir, { recursive: true });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', host.netns, process.execPath, '--import', TSX, join(REPO, 'src/node/main.ts'), '--config-dir', cfg, '--node', name, '--state-dir', stateDir, '--json', ...extra],
+    { cwd: join(dir, name), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const p: NodeProc = { name, child, stateDir, logs: [], stderr: [], exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        p.logs.push(JSON.parse(line));
+      } catch {
+        p.stderr.push(line);
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => p.stderr.push(d));
+  return p;
+}
+
+export async function stopNode(p: NodeProc, how: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', waitMs = 8000): Promise<void> {
+  if (p.child.exitCode !== null || !p.child.pid) return;
+  try {
+    p.child.kill(how);
+  } catch {
+    /* gone */
+  }
+  const t = await Promise.race([p.exited.then(() => 'exited'), sleep(waitMs).then(() => 'timeout')]);
+  if (t === 'timeout' && p.child.pid && alive(p.child.pid)) await killPid(p.child.pid, 500);
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, stepMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+/** Does this host have the VIP configured? */
+export async function hasVip(topo: Topology, name: string): Promise<boolean> {
+  const r = await topo.exec(name, ['ip', '-4', '-o', 'addr', 'show']);
+  return r.stdout.includes(` ${VIP}/`);
+}
+
+export async function vipHolders(topo: Topology): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of ['server1', 'server2']) if (await hasVip(topo, n)) out.push(n);
+  return out;
+}
+
+/** Take a server's link down/up at the bridge (as unplugging its cable). */
+export async function setLink(topo: Topology, name: string, up: boolean): Promise<void> {
+  await runOk(['ip', '-n', topo.bridgeNetns, 'link', 'set', topo.host(name).bridgePort, up ? 'up' : 'down']);
+}
+
+export function logEvents(p: NodeProc, event: string): Record<string, unknown>[] {
+  return p.logs.filter((l) => l.event === event);
+}
+
+export async function nodeStatus(topo: Topology, p: NodeProc): Promise<Record<string, any>> {
+  const r = await run([process.execPath, '--import', TSX, '-e', `import('${join(REPO, 'src/node/daemon.ts')}').then(m=>m.controlRequest(${JSON.stringify(p.stateDir)},'status')).then(r=>console.log(JSON.stringify(r)))`], { cwd: REPO });
+  void topo;
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout).status;
+}
+
+/** The MAC the client has for the VIP (undefined if none). */
+export async function clientVipMac(topo: Topology): Promise<string | undefined> {
+  const r = await topo.exec('client', ['ip', '-json', 'neigh', 'show', VIP]);
+  const list = JSON.parse(r.stdout || '[]') as { lladdr?: string }[];
+  return list[0]?.lladdr;
+}
