@@ -1,0 +1,293 @@
+import type { Argv, CommandModule } from 'yargs';
+import Table from 'cli-table3';
+import ora, { type Ora } from 'ora';
+import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../cli/errors.js';
+import { interactive, printJson } from '../cli/output.js';
+import { formatDuration } from '../util/duration.js';
+import { upLab, destroyLab, destroyAllLabs } from '../lab/lab.js';
+import { resolveLab, listLabIds, readState } from '../lab/state.js';
+import { labStatus, hostCommand, type LabStatus } from '../lab/status.js';
+import { applyFault, parseFault, FAULTS } from '../lab/faults.js';
+import { PROFILES, parseNeighOverride, type NeighOverrides } from '../lab/profiles.js';
+import { MANAGERS } from '../lab/managers/index.js';
+import { runDemo, type DemoResult } from '../lab/demo.js';
+import { MAX_CLIENTS } from '../lab/addressing.js';
+import type { LabState } from '../lab/types.js';
+
+const epochS = (ms: number): string => (ms / 1000).toFixed(6);
+
+function spinner(text: string): Ora | undefined {
+  return interactive() ? ora({ text, stream: process.stderr }).start() : undefined;
+}
+
+function neighFrom(list: string[] | undefined): NeighOverrides | undefined {
+  if (!list?.length) return undefined;
+  return Object.assign({}, ...list.map(parseNeighOverride)) as NeighOverrides;
+}
+
+const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]).flatMap((s) => s.split(',')).filter(Boolean);
+
+export function renderStatus(s: LabStatus): string {
+  const t = new Table({ head: ['host', 'address', 'MAC', 'link', 'namespace', 'role'] });
+  for (const h of s.hosts) {
+    const role = h.role === 'client' ? `client (${h.profile})` : `${h.manager?.name} ${h.manager?.running ? `pid ${h.manager.pid}` : 'NOT RUNNING'}${h.holdsVip ? ' — holds the VIP' : ''}`;
+    t.push([h.name, h.address, h.mac, h.link, h.netns, role]);
+  }
+  const holders = s.vipHolders.length === 0 ? 'nobody' : s.vipHolders.length > 1 ? `${s.vipHolders.join(' and ')} (SPLIT BRAIN)` : s.vipHolders[0];
+  const lines = [
+    `lab ${s.id}: ${s.manager}, timers ${s.timers} (${s.timerSummary}), subnet ${s.subnet}${s.ready ? '' : ' — NOT READY (build interrupted? hadiag lab down --name ' + s.id + ')'}`,
+    `VIP ${s.vip} held by ${holders}${s.vipStale.length ? `; still configured on downed ${s.vipStale.join(', ')}` : ''}`,
+    t.toString(),
+    `state and logs: ${s.dir}`,
+  ];
+  for (const h of s.hosts.filter((x) => x.manager)) lines.push(`  ${h.name} logs: ${h.manager!.logs.join(', ')}`);
+  const net = [s.net.partition ? 'servers partitioned' : '', ...Object.entries(s.net.loss).map(([h, p]) => `${p} % loss on ${h}`)].filter(Boolean);
+  if (net.length) lines.push(`network faults: ${net.join(', ')}`);
+  if (s.faults.length) lines.push(`faults so far: ${s.faults.map((f) => `${f.kind}${f.host ? ' ' + f.host : ''} @${epochS(f.atMs)}`).join('; ')}`);
+  return lines.join('\n') + '\n';
+}
+
+export function renderDemo(r: DemoResult): string {
+  const t = new Table({ head: ['client profile', 'outage', 'recovered', 'lab'] });
+  for (const row of r.rows) t.push([row.profile, (row.recovered ? '' : '> ') + formatDuration(row.outageMs), row.recovered ? 'yes' : 'NO (gave up)', row.lab]);
+  return [
+    `${r.manager} (${r.timerSummary}), fault ${r.fault}; each client pinged the VIP every 5 ms (ping -D -O):`,
+    t.toString(),
+    'A client that ignores the takeover GARP keeps the dead MAC until its neighbour entry expires',
+    '(reachable time 15–45 s, then 5 s delay and 3 unicast probes); one that accepts it recovers at takeover.',
+    '',
+  ].join('\n');
+}
+
+const nameOpt = { type: 'string', describe: 'lab id (may be omitted when only one lab is up)' } as const;
+const jsonOpt = { type: 'boolean', default: false, describe: 'print one JSON document' } as const;
+
+interface UpArgs { manager: string; 'client-profile'?: string[]; clients?: number; timers: string; subnet: string; name?: string; 'client-neigh'?: string[]; json: boolean }
+
+const up: CommandModule<object, UpArgs> = {
+  command: 'up',
+  describe: 'build a lab, start the HA managers on server1/server2, wait until the VIP is held',
+  builder: (y) =>
+    y
+      .option('manager', { type: 'string', default: 'heartbeat', describe: `HA manager on the servers: ${MANAGERS.map((m) => m.name).join(', ')}` })
+      .option('client-profile', { type: 'string', array: true, describe: 'client behaviour, one per client in order (the last repeats); see `hadiag lab profiles`' })
+      .option('clients', { type: 'number', describe: `number of clients (1–${MAX_CLIENTS}; default: one per profile)` })
+      .option('timers', { type: 'string', default: 'classic', describe: 'classic (keepalive 1 s / deadtime 5 s), fast (200 ms / 1 s) or KEEPALIVE/DEADTIME, e.g. 500ms/3s' })
+      .option('subnet', { type: 'string', default: '198.18.0.0/24', describe: 'lab subnet inside 198.18.0.0/15 (.11, .12 servers, .20 VIP, .5… clients)' })
+      .option('name', { type: 'string', describe: 'lab id, 1–6 lowercase letters/digits (default: random)' })
+      .option('client-neigh', { type: 'string', array: true, describe: 'neighbour setting on every client, KEY=VALUE (e.g. base_reachable_time_ms=2000)' })
+      .option('json', jsonOpt)
+      .example('hadiag lab up --manager heartbeat --client-profile garp-filtered', "the field report's cluster and a PC that ignores GARPs")
+      .example('hadiag lab up --manager keepalived --timers fast --client-profile garp-filtered --client-profile linux-default', 'two clients side by side')
+      .epilogue('Exit 0 once exactly one server holds the VIP; 2 on a usage or environment error (everything built is removed).\n--json prints the lab state: {id, dir, manager, timers, vip, subnet, hosts: [{name, role, netns, ifname, bridgePort, mac, address, profile?, manager?: {pid, logs}}], …}.'),
+  handler: async (a) => {
+    requireRoot('hadiag lab up');
+    const spin = spinner('building the lab');
+    try {
+      const lab = await upLab({
+        manager: a.manager,
+        profiles: asList(a['client-profile']),
+        ...(a.clients !== undefined ? { clients: a.clients } : {}),
+        timers: a.timers,
+        subnet: a.subnet,
+        ...(a.name ? { name: a.name } : {}),
+        ...(neighFrom(a['client-neigh']) ? { neigh: neighFrom(a['client-neigh']) } : {}),
+        onProgress: (t) => {
+          if (spin) spin.text = t;
+        },
+      });
+      spin?.succeed(`lab ${lab.id} is up`);
+      if (a.json) printJson(lab);
+      else process.stdout.write(renderStatus(await labStatus(lab)));
+      process.exitCode = EXIT_HEALTHY;
+    } catch (err) {
+      spin?.fail('lab up failed; removed what was built');
+      throw err;
+    }
+  },
+};
+
+interface NameArgs { name?: string; json: boolean }
+
+const status: CommandModule<object, NameArgs> = {
+  command: 'status',
+  describe: 'hosts, addresses, MACs, who holds the VIP, manager processes, log paths',
+  builder: (y) =>
+    y
+      .option('name', nameOpt)
+      .option('json', jsonOpt)
+      .example('hadiag lab status', 'the lab that is up (all labs when there are several)')
+      .epilogue('Healthy (exit 0): exactly one server holds the VIP and both managers run. Exit 1: no holder, a split brain or a manager down.\n--json prints [LabStatus] = [{id, dir, ready, manager, timers, vip, vipHolders, vipStale, healthy, hosts: [{name, role, netns, ifname, address, mac, link, holdsVip, profile?, manager?: {name, pid?, running, logs}}], net, faults}].'),
+  handler: async (a) => {
+    const ids = a.name ? [a.name] : await listLabIds();
+    const states = a.name ? [await resolveLab(a.name)] : (await Promise.all(ids.map(readState))).filter((s): s is LabState => Boolean(s));
+    const list = await Promise.all(states.map(labStatus));
+    if (a.json) printJson(list);
+    else if (list.length === 0) process.stdout.write('no lab is up (start one with `hadiag lab up`)\n');
+    else process.stdout.write(list.map(renderStatus).join('\n'));
+    process.exitCode = list.length > 0 && list.every((s) => s.healthy) ? EXIT_HEALTHY : EXIT_PROBLEM;
+  },
+};
+
+interface ExecArgs { host: string; name?: string; '--'?: string[]; cmd?: string[] }
+
+const exec: CommandModule<object, ExecArgs> = {
+  command: 'exec <host> [cmd..]',
+  describe: 'run a command on a lab host (its namespace; heartbeat nodes also their own hostname and /etc/ha.d)',
+  builder: (y) =>
+    (y as Argv<object>)
+      .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': true })
+      .positional('host', { type: 'string', demandOption: true, describe: 'server1, server2, client, client2, …' })
+      .positional('cmd', { type: 'string', array: true, describe: 'the command (after --)' })
+      .option('name', nameOpt)
+      .example('hadiag lab exec client -- ip neigh', "the client's neighbour table")
+      .example('hadiag lab exec server1 -- cl_status hbstatus', "ask server1's heartbeat") as unknown as Argv<ExecArgs>,
+  handler: async (a) => {
+    const cmd = [...(a.cmd ?? []), ...(a['--'] ?? [])].map(String);
+    if (cmd.length === 0) throw usageError('no command given', 'hadiag lab exec HOST -- CMD', 'put the command after --, e.g. hadiag lab exec client -- ip neigh');
+    const lab = await resolveLab(a.name);
+    const argv = hostCommand(lab, a.host, cmd);
+    const { spawn } = await import('node:child_process');
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+      child.on('error', () => resolve(127));
+      child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+    });
+    process.exitCode = code;
+  },
+};
+
+interface FaultArgs { kind: string; host?: string; name?: string; json: boolean }
+
+const fault: CommandModule<object, FaultArgs> = {
+  command: 'fault <kind> [host]',
+  describe: 'inject a fault; prints the epoch time it took effect',
+  builder: (y) =>
+    y
+      .positional('kind', { type: 'string', demandOption: true, describe: FAULTS.map((f) => f.usage.split(' ')[0]).join(' | ') })
+      .positional('host', { type: 'string', describe: 'default: the VIP holder (link-up: the host whose link went down last)' })
+      .option('name', nameOpt)
+      .option('json', jsonOpt)
+      .example('hadiag lab fault link-down', "the VIP holder's interface goes down (ifdown eth0)")
+      .example('hadiag lab fault primary-link-down', "server1's interface goes down")
+      .example('hadiag lab fault loss=30 client', "30 % loss each way on the client's bridge port")
+      .epilogue(FAULTS.map((f) => `  ${f.usage.padEnd(20)} ${f.summary}`).join('\n') + '\n\nExit 0 when applied. --json prints {kind, host?, atMs, detail} (atMs: epoch ms).'),
+  handler: async (a) => {
+    const spec = parseFault(a.kind);
+    const lab = await resolveLab(a.name);
+    const r = await applyFault(lab, spec, a.host);
+    if (a.json) printJson(r);
+    else process.stdout.write(`${r.kind}${r.host ? ' ' + r.host : ''} at ${epochS(r.atMs)} (epoch s): ${r.detail}\n`);
+    process.exitCode = EXIT_HEALTHY;
+  },
+};
+
+interface DownArgs { name?: string; all: boolean; json: boolean }
+
+const down: CommandModule<object, DownArgs> = {
+  command: 'down',
+  describe: 'tear a lab down (processes, namespaces, links, state dir); --all removes every hadiag lab leftover',
+  builder: (y) =>
+    y
+      .option('name', nameOpt)
+      .option('all', { type: 'boolean', default: false, describe: 'every lab state dir and every namespace named hadiag-* (with the processes inside), nothing else' })
+      .option('json', jsonOpt)
+      .conflicts('name', 'all')
+      .example('hadiag lab down', 'the only lab')
+      .example('hadiag lab down --all', 'everything any hadiag lab left behind')
+      .epilogue('Exit 0 when removed. --json prints {labs: [id], namespaces: [name], links?: [name]}.'),
+  handler: async (a) => {
+    requireRoot('hadiag lab down');
+    if (a.all) {
+      const r = await destroyAllLabs();
+      if (a.json) printJson(r);
+      else process.stdout.write(`removed ${r.labs.length} lab(s), ${r.namespaces.length} namespace(s)${r.links.length ? `, ${r.links.length} stray link(s)` : ''}\n`);
+    } else {
+      const id = a.name ?? (await resolveLab(undefined)).id;
+      const r = await destroyLab(id);
+      if (a.json) printJson({ labs: [id], namespaces: r.namespaces });
+      else process.stdout.write(`lab ${id} removed (${r.namespaces.length} namespaces)\n`);
+    }
+    process.exitCode = EXIT_HEALTHY;
+  },
+};
+
+const profiles: CommandModule<object, { json: boolean }> = {
+  command: 'profiles',
+  describe: 'list client profiles, faults and managers, one line each',
+  builder: (y) => y.option('json', jsonOpt).epilogue('--json prints {profiles: [{name, summary}], faults: [{usage, summary}], managers: [{name, summary}]}.'),
+  handler: (a) => {
+    const doc = {
+      profiles: PROFILES.map((p) => ({ name: p.name, summary: p.summary })),
+      faults: FAULTS,
+      managers: MANAGERS.map((m) => ({ name: m.name, summary: m.summary })),
+    };
+    if (a.json) return printJson(doc);
+    const lines = ['client profiles (--client-profile):', ...doc.profiles.map((p) => `  ${p.name.padEnd(18)} ${p.summary}`), '', 'faults (hadiag lab fault KIND [HOST]):'];
+    lines.push(...doc.faults.map((f) => `  ${f.usage.padEnd(18)} ${f.summary}`), '', 'managers (--manager):', ...doc.managers.map((m) => `  ${m.name.padEnd(18)} ${m.summary}`));
+    process.stdout.write(lines.join('\n') + '\n');
+  },
+};
+
+interface DemoArgs { manager: string; timers: string; 'client-profile'?: string[]; 'client-neigh'?: string[]; 'max-wait': number; json: boolean }
+
+const demo: CommandModule<object, DemoArgs> = {
+  command: 'demo',
+  describe: "the field report in one command: real cluster, server1's link down, each client's outage side by side",
+  builder: (y) =>
+    y
+      .option('manager', { type: 'string', default: 'heartbeat', describe: 'HA manager' })
+      .option('timers', { type: 'string', default: 'classic', describe: 'cluster timers' })
+      .option('client-profile', { type: 'string', array: true, describe: 'profiles to compare, one lab each (default: garp-filtered linux-default)' })
+      .option('client-neigh', { type: 'string', array: true, describe: 'neighbour setting on every client, KEY=VALUE (default: the real defaults)' })
+      .option('max-wait', { type: 'number', default: 90, describe: 'seconds to wait for every client to recover' })
+      .option('json', jsonOpt)
+      .example('hadiag lab demo', 'real Heartbeat, classic timers: GARP-filtering client vs default client')
+      .example('hadiag lab demo --manager keepalived --client-profile tuned --client-profile garp-filtered', 'other comparisons')
+      .epilogue('Exit 0 when every client recovered, 1 when one did not within --max-wait.\n--json prints {manager, timers, timerSummary, fault, rows: [{lab, client, profile, outageMs, recovered, faultAtMs, lastReplyMs?, firstReplyMs?}]}.'),
+  handler: async (a) => {
+    requireRoot('hadiag lab demo');
+    const spin = spinner('building the labs');
+    const given = asList(a['client-profile']);
+    try {
+      const r = await runDemo({
+        manager: a.manager,
+        timers: a.timers,
+        ...(given.length ? { profiles: given } : {}),
+        ...(neighFrom(a['client-neigh']) ? { neigh: neighFrom(a['client-neigh']) } : {}),
+        maxWaitMs: a['max-wait'] * 1000,
+        onProgress: (t) => {
+          if (spin) spin.text = t;
+          else if (!a.json) process.stderr.write(`hadiag: ${t}\n`);
+        },
+      });
+      spin?.stop();
+      if (a.json) printJson(r);
+      else process.stdout.write(renderDemo(r));
+      process.exitCode = r.rows.every((x) => x.recovered) ? EXIT_HEALTHY : EXIT_PROBLEM;
+    } catch (err) {
+      spin?.fail('demo failed; the labs were removed');
+      throw err;
+    }
+  },
+};
+
+export const labCommand: CommandModule<object, object> = {
+  command: 'lab <command>',
+  describe: "a network-namespace lab of the field report's cluster: real HA managers, client behaviours, faults",
+  builder: (y) =>
+    y
+      .command(up)
+      .command(status)
+      .command(exec)
+      .command(fault)
+      .command(down)
+      .command(profiles)
+      .command(demo)
+      .demandCommand(1, 'name a lab command: up, status, exec, fault, down, profiles, demo')
+      .example('hadiag lab up --manager heartbeat --client-profile garp-filtered', 'build and start')
+      .example('hadiag lab fault primary-link-down', "server1's eth0 goes down")
+      .example('hadiag lab down', 'remove it') as Argv<object>,
+  handler: () => {},
+};
+

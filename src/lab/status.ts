@@ -1,0 +1,82 @@
+import { alive } from '../io/netns.js';
+import { mainPid } from './managers/common.js';
+import { labHost, type LabState } from './types.js';
+import { ifaceInfo, vipView } from './vip.js';
+
+export interface HostStatus {
+  name: string;
+  role: 'server' | 'client';
+  netns: string;
+  ifname: string;
+  address: string;
+  mac: string;
+  link: 'up' | 'down' | 'gone';
+  holdsVip: boolean;
+  profile?: string;
+  manager?: { name: string; pid?: number; running: boolean; logs: string[] };
+}
+
+export interface LabStatus {
+  id: string;
+  dir: string;
+  ready: boolean;
+  manager: string;
+  timers: string;
+  timerSummary: string;
+  subnet: string;
+  vip: string;
+  vipHolders: string[];
+  /** servers with the VIP on an interface that is down */
+  vipStale: string[];
+  /** healthy = exactly one VIP holder and every manager running */
+  healthy: boolean;
+  hosts: HostStatus[];
+  net: LabState['net'];
+  faults: LabState['faults'];
+}
+
+export async function labStatus(lab: LabState): Promise<LabStatus> {
+  const view = await vipView(lab);
+  const hosts: HostStatus[] = [];
+  for (const h of lab.hosts) {
+    const info = await ifaceInfo(h);
+    const pid = mainPid(h);
+    hosts.push({
+      name: h.name,
+      role: h.role,
+      netns: h.netns,
+      ifname: h.ifname,
+      address: h.address,
+      mac: h.mac,
+      link: !info ? 'gone' : info.up ? 'up' : 'down',
+      holdsVip: view.holders.includes(h.name),
+      ...(h.profile ? { profile: h.profile } : {}),
+      ...(h.manager ? { manager: { name: lab.manager, ...(pid ? { pid } : {}), running: pid !== undefined && alive(pid), logs: h.manager.logs } } : {}),
+    });
+  }
+  const managersUp = hosts.filter((h) => h.role === 'server').every((h) => h.manager?.running);
+  return {
+    id: lab.id,
+    dir: lab.dir,
+    ready: lab.ready,
+    manager: lab.manager,
+    timers: lab.timers.text,
+    timerSummary: lab.timers.summary,
+    subnet: lab.subnet,
+    vip: lab.vip,
+    vipHolders: view.holders,
+    vipStale: view.stale,
+    healthy: view.holders.length === 1 && managersUp,
+    hosts,
+    net: lab.net,
+    faults: lab.faults,
+  };
+}
+
+/** argv that runs `cmd` on a lab host: in its network namespace, and for heartbeat nodes also in its UTS + mount namespaces. */
+export function hostCommand(lab: LabState, hostName: string, cmd: string[]): string[] {
+  const h = labHost(lab, hostName);
+  const pid = mainPid(h);
+  if (h.manager?.enter === 'uts+mount' && pid) return ['nsenter', '--target', String(pid), '--net', '--uts', '--mount', '--', ...cmd];
+  return ['ip', 'netns', 'exec', h.netns, ...cmd];
+}
