@@ -1,0 +1,82 @@
+import type { CommandModule } from 'yargs';
+import Table from 'cli-table3';
+import { EXIT_HEALTHY, EXIT_PROBLEM } from '../cli/errors.js';
+import { printJson } from '../cli/output.js';
+import { controlRequest, DEFAULT_STATE_DIR } from '../node/daemon.js';
+
+interface Args {
+  action: 'status' | 'standby' | 'takeover';
+  'state-dir': string;
+  json: boolean;
+}
+
+type Status = Record<string, any>;
+
+function ago(ms?: number): string {
+  if (ms === undefined) return 'never';
+  const d = Date.now() - ms;
+  return d < 1000 ? `${Math.round(d)} ms ago` : `${(d / 1000).toFixed(1)} s ago`;
+}
+
+export function renderNodeStatus(s: Status): string {
+  const lines: string[] = [];
+  lines.push(`node ${s.node}: ${s.status} (generation ${Number(s.generation).toString(16)}, seq ${s.seq}, resources ${s.resourceState}, holds ${s.holds}${s.standby !== 'not' ? `, standby ${s.standby}` : ''}) pid ${s.pid}`);
+  const peers = new Table({ head: ['node', 'state', 'says', 'last heard', 'generation', 'ip'] });
+  peers.push([s.node, s.status, '(this node)', '', Number(s.generation).toString(16), '']);
+  for (const p of s.peers) peers.push([p.name, p.status, p.reported ?? '', ago(p.lastHeardMs), p.generation !== undefined ? Number(p.generation).toString(16) : '', p.ip ?? '']);
+  lines.push(peers.toString());
+  const groups = new Table({ head: ['resource group', 'home', 'holder'] });
+  for (const g of s.groups) groups.push([g.label, g.home, (g.holder ?? 'nobody') + (g.pending ? ' (in transition)' : '')]);
+  lines.push(groups.toString());
+  if (s.vips?.length) lines.push(`addresses added here: ${s.vips.join(', ')}`);
+  const c = { ...s.counters, ...s.daemon };
+  lines.push(
+    `counters: auth failures ${c.authFailures}, unknown nodes ${c.unknownNode}, malformed ${c.malformed + c.malformedFields}, replays rejected ${c.replaysRejected}, ` +
+      `forged generations rejected ${c.generationRejected}, seq jumps rejected ${c.seqJumpsRejected}, duplicates ${c.duplicates}, retransmits asked ${c.retransmitRequests} / sent ${c.retransmitsSent}, GARPs sent ${c.garpsSent}`,
+  );
+  lines.push(`media: ${s.media.join(', ')}; RSS ${(s.rssBytes / 1048576).toFixed(1)} MB`);
+  return lines.join('\n') + '\n';
+}
+
+/** Healthy: every peer up/active and every group held by exactly one live node. */
+export function nodeHealthy(s: Status): boolean {
+  return s.peers.every((p: Status) => p.status !== 'dead') && s.groups.every((g: Status) => g.holder);
+}
+
+export const nodeCommand: CommandModule<object, Args> = {
+  command: 'node <action>',
+  describe: 'talk to a running `hadiag run-node`: status (like cl_status), standby (like hb_standby), takeover (like hb_takeover)',
+  builder: (y) =>
+    y
+      .positional('action', { choices: ['status', 'standby', 'takeover'] as const, demandOption: true, describe: 'what to do' })
+      .option('state-dir', { type: 'string', default: DEFAULT_STATE_DIR, describe: 'the running node’s state directory (its control socket)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
+      .example('hadiag node status', 'node states, who holds each resource group, counters')
+      .example('hadiag node standby', 'give this node’s resources to the peer')
+      .example('hadiag node takeover --state-dir /tmp/n1', 'ask the peer to hand everything to this node')
+      .epilogue(
+        [
+          'Healthy (exit 0): every node is up/active and every resource group has a holder. Exit 1: a node is',
+          'dead or a group has no holder. Exit 2: no node is running with that state directory.',
+          'standby/takeover start Heartbeat’s three-phase standby protocol and return at once.',
+          '',
+          '--json prints the node status: {node, status, generation, seq, resourceState, holds, standby,',
+          'peers: [{name, status, reported, lastHeardMs, generation, ip}], groups: [{index, label, home, holder,',
+          'pending}], counters: {...}, daemon: {authFailures, malformed, ...}, media, vips, garp, rssBytes}.',
+        ].join('\n'),
+      ),
+  handler: async (argv) => {
+    const r = await controlRequest(argv['state-dir'], argv.action);
+    if (!r.ok || !r.status) {
+      process.stderr.write(`hadiag: node ${argv.action}: ${r.error ?? 'failed'}\n`);
+      process.exitCode = EXIT_PROBLEM;
+      return;
+    }
+    if (argv.json) printJson(r.status);
+    else {
+      if (argv.action !== 'status') process.stdout.write(`${argv.action} requested\n`);
+      process.stdout.write(renderNodeStatus(r.status));
+    }
+    process.exitCode = nodeHealthy(r.status) ? EXIT_HEALTHY : EXIT_PROBLEM;
+  },
+};
