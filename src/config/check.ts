@@ -68,13 +68,13 @@ export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: Hos
 
   // 3. Media interfaces.
   const byName = new Map(host.interfaces.map((i) => [i.name, i]));
-  const names = host.interfaces.map((i) => i.name).join(', ');
+  const names = host.interfaces.filter((i) => i.name !== 'lo').map((i) => i.name).join(', ');
   let mediaOk = true;
   for (const m of hacf.media) {
     const iface = byName.get(m.iface);
     if (!iface) {
       mediaOk = false;
-      add({ severity: 'error', file: paths.hacf, line: m.line, message: `interface "${m.iface}" does not exist on this host`, fix: `use one of ${names || '(no interfaces)'}` });
+      add({ severity: 'error', file: paths.hacf, line: m.line, message: `interface "${m.iface}" does not exist on this host`, fix: names ? `use one of ${names}` : 'this host has no interface besides lo: create or name the right one' });
       continue;
     }
     if (!iface.up) {
@@ -134,7 +134,7 @@ export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: Hos
       if (r.nic) {
         if (!byName.has(r.nic)) {
           vipOk = false;
-          add({ severity: 'error', file: paths.haresources, line: g.line, message: `interface "${r.nic}" of ${r.ip} does not exist on this host`, fix: `use one of ${names || '(no interfaces)'}` });
+          add({ severity: 'error', file: paths.haresources, line: g.line, message: `interface "${r.nic}" of ${r.ip} does not exist on this host`, fix: names ? `use one of ${names}` : 'this host has no interface besides lo: create or name the right one' });
         }
       } else {
         const match = findSubnet(host.interfaces, r.ip);
@@ -186,6 +186,7 @@ function haTime(ms: number): string {
 
 /** `bcast eth0 → 10.0.0.255:694`: where the heartbeats of a medium go on this host. */
 function describeMedium(m: Medium, iface: HostInterface | undefined): string {
+  if (!iface) return `${m.kind} ${m.iface} (missing)`;
   if (m.kind === 'mcast') return `mcast ${m.iface} → ${m.group}:${m.port}`;
   if (m.kind === 'ucast') return `ucast ${m.iface} → ${m.peer}:${m.port}`;
   const brd = iface?.ipv4.find((a) => a.broadcast)?.broadcast;

@@ -57,7 +57,7 @@ test('host findings: unknown node, missing interface, port in use, VIP outside e
   ]);
   const noEth0 = facts({ interfaces: interfacesFromIpJson(ipJson.slice(0, 1)) });
   assert.deepEqual(run(noEth0).errors.map(formatDiagnostic), [
-    '/etc/ha.d/ha.cf:3: error: interface "eth0" does not exist on this host — use one of lo',
+    '/etc/ha.d/ha.cf:3: error: interface "eth0" does not exist on this host — this host has no interface besides lo: create or name the right one',
     "/etc/ha.d/haresources:1: error: no interface has a subnet that contains 10.0.0.20, so IPaddr cannot choose one — name the interface: IPaddr::10.0.0.20/24/eth0, or give this host an address in 10.0.0.20's subnet",
   ]);
   assert.deepEqual(run(facts({ ports: { 694: 'in-use' } })).errors.map(formatDiagnostic), [
