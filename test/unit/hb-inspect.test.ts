@@ -170,3 +170,18 @@ test('the summary text has the table, events and verdict', () => {
   assert.match(out, /failback +server1 took back IPaddr::198\.18\.0\.20\/24\/hbA-eth0 from server2/);
   assert.match(out, /hb-inspect: healthy — every message passes both auth layers/);
 });
+
+test('the command refuses bad usage before touching any interface', async () => {
+  const { hbInspectCommand } = await import('../../src/commands/hb-inspect.js');
+  const { HadiagError } = await import('../../src/cli/errors.js');
+  const handler = hbInspectCommand.handler as (a: Record<string, unknown>) => Promise<void>;
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ duration: '10s', json: false }, /nothing to inspect/],
+    [{ iface: 'hdnoiface0', read: 'x.pcap', duration: '10s', json: false }, /not both/],
+    [{ iface: 'hdnoiface0', duration: '10', json: false }, /has no unit/],
+    [{ read: 'x.pcap', port: 70000, duration: '10s', json: false }, /not a UDP port/],
+  ];
+  for (const [args, re] of cases) {
+    await assert.rejects(handler(args), (err: unknown) => err instanceof HadiagError && err.exitCode === 2 && re.test(err.render()));
+  }
+});
