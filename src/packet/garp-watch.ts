@@ -27,6 +27,8 @@ export interface FrameReport {
   gratuitous: boolean;
   problems: string[];
   prediction?: Prediction;
+  /** whose kernel the prediction is for: this host (live) or a stock Linux client (offline) */
+  predictionFor?: 'this host' | 'a stock client';
   warnings: string[];
 }
 
@@ -122,7 +124,7 @@ export class GarpAnalyzer {
   }
 
   /** Feed one frame. Returns a report for ARP / ND frames (about the VIP when one is set). */
-  add(tsMs: number, f: Frame, prediction?: Prediction): FrameReport | undefined {
+  add(tsMs: number, f: Frame, prediction?: Prediction, predictionFor: FrameReport['predictionFor'] = 'this host'): FrameReport | undefined {
     this.startMs ??= tsMs;
     this.n++;
     const relMs = tsMs - this.startMs;
@@ -164,6 +166,7 @@ export class GarpAnalyzer {
       gratuitous: c.gratuitous,
       problems: c.problems,
       prediction,
+      predictionFor: prediction ? predictionFor : undefined,
       warnings: [],
     };
     if (c.problems.length && (c.gratuitous || (c.kind === 'reply' && c.ethDst === 'broadcast'))) {
@@ -175,7 +178,7 @@ export class GarpAnalyzer {
     const claimIp = c.kind === 'directed-request' || c.kind === 'reply' ? a.senderIp : c.gratuitous ? a.senderIp : undefined;
     if (claims && claimIp && claimIp !== '0.0.0.0') this.claim(r, claimIp, a.senderMac, c.gratuitous);
     if (prediction && c.gratuitous && !prediction.accepted && prediction.outcome === 'ignore') {
-      r.warnings.push(`this host ignores it: ${prediction.reason}`);
+      r.warnings.push(`${predictionFor} ignores it: ${prediction.reason}`);
     }
     return r;
   }
@@ -228,13 +231,21 @@ export class GarpAnalyzer {
       a.lastRelMs = r.relMs;
       a.forms[r.label] = (a.forms[r.label] ?? 0) + 1;
       this.announcers.set(key, a);
-      // a burst inside locktime: the repeats cannot replace an entry the first one did not
+      // a burst inside locktime: back-to-back repeats (< 100 ms apart) add no time diversity, and reply
+      // repeats whose target MAC is not the sender MAC are ignored by a client inside locktime
       const lastSame = [...list].reverse().slice(1).find((x) => x.mac === mac);
-      if (lastSame && r.tsMs - lastSame.tsMs < this.locktimeMs && r.tsMs - lastSame.tsMs >= 0) {
-        const cur = this.owner.get(ip);
-        if (cur && cur.mac === mac && cur.announcements === 1) {
+      const gap = lastSame ? r.tsMs - lastSame.tsMs : Infinity;
+      const cur = this.owner.get(ip);
+      if (cur && cur.mac === mac && gap >= 0 && gap < this.locktimeMs) {
+        const ignoredForm = r.op === 'reply' && r.targetMac !== r.senderMac;
+        if (ignoredForm) {
           this.warn(
-            { code: 'burst-in-locktime', tsMs: r.tsMs, message: `${rel(r.relMs)}: ${mac} repeats its announcement for ${ip} within locktime (${this.locktimeMs} ms): a client that ignored the first ignores those too unless they are requests or replies with target MAC = sender MAC; spread repeats ≥ 1 s apart` },
+            { code: 'burst-in-locktime', tsMs: r.tsMs, message: `${rel(r.relMs)}: ${mac} repeats "${r.label}" for ${ip} ${Math.round(gap)} ms after its previous announcement, inside locktime (${this.locktimeMs} ms): a Linux client whose entry was just changed ignores such replies; use requests or replies with target MAC = sender MAC, or space repeats ≥ 1 s` },
+            `burst-reply:${ip}:${mac}:${cur.tsMs}`,
+          );
+        } else if (gap < 100) {
+          this.warn(
+            { code: 'burst-in-locktime', tsMs: r.tsMs, message: `${rel(r.relMs)}: ${mac} sends its announcements for ${ip} in a burst (${Math.round(gap)} ms apart, inside locktime ${this.locktimeMs} ms): the repeats add no time diversity if the first is lost or ignored; spread them out` },
             `burst:${ip}:${mac}:${cur.tsMs}`,
           );
         }

@@ -1,0 +1,292 @@
+import { isIPv4 } from 'node:net';
+import { join } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../cli/errors.js';
+import { interactive, printJson, printJsonLine } from '../cli/output.js';
+import { parseDuration } from '../util/duration.js';
+import { readPcap, PcapWriter } from '../pcap/file.js';
+import { decodeFrame } from '../packet/decode.js';
+import { normMac } from '../packet/addr.js';
+import { GarpAnalyzer, type FrameReport, type GarpSummary } from '../packet/garp-watch.js';
+import { HostModel, stockClientVerdicts } from '../packet/host-model.js';
+import { buildAudit, type HostAudit } from '../packet/audit.js';
+import { formatAudit, formatFrameLine, formatSummary, type Verification } from '../packet/garp-render.js';
+import { parseStrategy, planAnnouncements, type Strategy } from '../packet/strategy.js';
+import { SendTracker, type SendSummaryRow } from '../packet/sender.js';
+import type { Prediction } from '../packet/accept-model.js';
+
+interface Args {
+  iface?: string;
+  read?: string;
+  write?: string;
+  vip?: string;
+  send?: string[];
+  mac?: string;
+  duration?: string;
+  json: boolean;
+}
+
+interface Verdict {
+  healthy: boolean;
+  problems: string[];
+}
+
+/** Exit 1 for: announcements a host ignored, split brain / conflicts, malformed announcements, frames that did not leave. */
+function judge(s: GarpSummary, extra: { ignored?: string[]; send?: SendSummaryRow[] }): Verdict {
+  const problems: string[] = [];
+  for (const c of s.clients) if (c.verdict === 'ignored') problems.push(c.conclusion);
+  for (const i of extra.ignored ?? []) problems.push(i);
+  for (const w of s.warnings) if (w.code === 'split-brain' || w.code === 'mac-flapping' || w.code === 'malformed') problems.push(w.message);
+  for (const r of extra.send ?? []) {
+    if (r.failed) problems.push(`${r.spec}: ${r.failed} frame(s) could not be sent`);
+    else if (r.seen < r.sent) problems.push(`${r.spec}: sent ${r.sent} ${r.form} but only ${r.seen} were seen leaving the interface`);
+  }
+  return { healthy: problems.length === 0, problems };
+}
+
+async function checkFile(argv: Args): Promise<void> {
+  const file = await readPcap(argv.read!);
+  const analyzer = new GarpAnalyzer({ vip: argv.vip });
+  const reports: FrameReport[] = [];
+  for (const rec of file.records) {
+    const f = decodeFrame(rec.data, rec.linktype);
+    const stock = stockClientVerdicts(f);
+    const r = analyzer.add(rec.tsMs, f, stock?.withEntry, 'a stock client');
+    if (!r) continue;
+    reports.push(r);
+    if (!argv.json) process.stdout.write(formatFrameLine(r) + '\n');
+  }
+  const summary = analyzer.summary();
+  const notes: string[] = [];
+  if (file.truncated) notes.push(`${argv.read} ends in the middle of a record (capture cut short); the frames before it were analysed`);
+  if (file.records.some((r) => Number.isNaN(r.tsMs))) notes.push('some pcapng records carry no timestamp (simple packet blocks)');
+  notes.push('offline: "a stock client" = a default Linux host (arp_accept 0) whose entry points at another MAC');
+  const verdict = judge(summary, {});
+  if (argv.json) printJson({ file: argv.read, format: file.format, linktype: file.linktype, truncated: file.truncated, frames: reports, summary, ...verdict });
+  else process.stdout.write(formatSummary(summary, { notes }) + (verdict.healthy ? 'healthy\n' : `problems: ${verdict.problems.length}\n`));
+  process.exitCode = verdict.healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
+}
+
+function defaultCapturePath(iface: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  return join('captures', `garp-check-${iface}-${stamp}.pcap`);
+}
+
+const sameState = (a: string, b: string) => a === b || (['STALE', 'DELAY', 'PROBE'].includes(a) && ['STALE', 'DELAY', 'PROBE'].includes(b));
+
+async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
+  const iface = argv.iface!;
+  requireRoot('garp-check on an interface');
+  const durationMs = argv.duration !== undefined ? parseDuration(argv.duration, 'duration') : undefined;
+  const { openCapture, validateCapture, nowMs } = await import('../io/capture.js');
+  const neigh = await import('../io/neigh.js');
+  const filter = argv.vip ? `arp or host ${argv.vip}` : 'arp or (icmp6 and ip6[40] == 136)';
+  validateCapture(iface, filter);
+
+  // 1. host audit
+  const [sysctls, info, firewall] = await Promise.all([neigh.readNeighSysctls(iface), neigh.readIfaceInfo(iface), neigh.readArpFirewall()]);
+  const table = await neigh.readNeighTable(iface);
+  const vipEntry = argv.vip ? (table.find((e) => e.ip === argv.vip) ?? { ip: argv.vip, state: 'NONE' as const }) : undefined;
+  const audit: HostAudit = buildAudit({ sysctls, iface: info, firewall, vip: argv.vip, entry: vipEntry });
+  if (argv.json) printJsonLine({ type: 'audit', ...audit });
+  else process.stdout.write(formatAudit(audit) + '\n');
+
+  const model = new HostModel({ iface, mac: info.mac, ipv4: info.ipv4, arpAccept: sysctls.arpAccept, arpIgnore: sysctls.arpIgnore, dropGratuitousArp: sysctls.dropGratuitousArp, locktimeMs: sysctls.locktimeMs, ruleset: firewall.ruleset });
+  const readAt = nowMs();
+  for (const e of table) model.observe(e.ip, e, readAt, neigh.msSinceUpdateEstimate(e, sysctls.locktimeMs));
+
+  // 2. send plan
+  const tracker = new SendTracker();
+  const srcMac = argv.mac ? normMac(argv.mac)! : info.mac;
+  const clients = table.filter((e) => e.mac && e.ip !== argv.vip && e.state !== 'FAILED' && e.state !== 'INCOMPLETE').map((e) => ({ ip: e.ip, mac: e.mac }));
+  for (const s of strategies) tracker.add(s.spec, planAnnouncements(s, { vip: argv.vip!, mac: srcMac, clients }));
+
+  // 3. watch
+  const analyzer = new GarpAnalyzer({ vip: argv.vip, locktimeMs: sysctls.locktimeMs });
+  const writer = argv.write !== undefined ? PcapWriter.create(argv.write || defaultCapturePath(iface)) : undefined;
+  const ignored: string[] = [];
+  const verification: Verification = { checked: 0, matched: 0, mismatches: [] };
+  const pendingChecks = new Map<string, { timer: NodeJS.Timeout; prediction: Prediction; tsMs: number; label: string }>();
+  const checks: Promise<void>[] = [];
+  let finished = false;
+
+  const verify = (ip: string) => {
+    const p = pendingChecks.get(ip);
+    if (!p) return;
+    pendingChecks.delete(ip);
+    const expected = model.entry(ip);
+    checks.push(
+      neigh
+        .readNeighEntry(iface, ip)
+        .then((actual) => {
+          verification.checked++;
+          const ok = actual.state === 'NONE' ? expected.state === 'NONE' : actual.mac === expected.mac && sameState(actual.state, expected.state);
+          if (ok) verification.matched++;
+          else {
+            const msg = `${ip} after ${p.label}: predicted ${expected.state} ${expected.mac ?? ''}, the kernel has ${actual.state} ${actual.mac ?? ''}`.replace(/ +/g, ' ');
+            verification.mismatches.push(msg);
+            if (argv.json) printJsonLine({ type: 'mismatch', ip, predicted: expected, actual, tsMs: nowMs() });
+            else if (!finished) process.stdout.write(`  ? ${msg}\n`);
+          }
+          model.observe(ip, actual, nowMs(), ok ? undefined : 0);
+        })
+        .catch(() => undefined),
+    );
+  };
+
+  const onFrame = (frame: Buffer, tsMs: number) => {
+    writer?.write(tsMs, frame);
+    tracker.seen(frame, tsMs);
+    const f = decodeFrame(frame, watch.linktype);
+    const about = f.arp && (!argv.vip || f.arp.senderIp === argv.vip);
+    const prediction = about ? model.predict(f, tsMs) : undefined;
+    if (prediction && f.arp) model.apply(f.arp.senderIp, prediction, tsMs);
+    const r = analyzer.add(tsMs, f, prediction);
+    if (!r) return;
+    if (prediction && r.gratuitous && !prediction.accepted && (argv.vip || model.entry(r.senderIp).state !== 'NONE')) {
+      ignored.push(`${new Date(tsMs).toISOString().slice(11, 23)} ${r.label} from ${r.senderMac} for ${r.senderIp}: this host ignores it (${prediction.reason})`);
+    }
+    if (argv.json) printJsonLine({ type: 'frame', ...r });
+    else {
+      spinner?.clear();
+      process.stdout.write(formatFrameLine(r) + '\n');
+      spinner?.render();
+    }
+    if (prediction && f.arp) {
+      const ip = f.arp.senderIp;
+      const prev = pendingChecks.get(ip);
+      if (prev) clearTimeout(prev.timer);
+      pendingChecks.set(ip, { timer: setTimeout(() => verify(ip), 150), prediction, tsMs, label: r.label });
+    }
+  };
+
+  const watch = openCapture(iface, filter, onFrame);
+  let sender: ReturnType<typeof openCapture> | undefined;
+  let spinner: { stop(): void; clear(): void; render(): void; text: string } | undefined;
+  let poll: NodeJS.Timeout | undefined;
+
+  const finish = (interrupted: boolean) => {
+    if (finished) return;
+    finished = true;
+    tracker.stop();
+    if (poll) clearInterval(poll);
+    for (const p of pendingChecks.values()) clearTimeout(p.timer);
+    spinner?.stop();
+    sender?.close();
+    watch.close();
+    writer?.close();
+    const summary = analyzer.summary();
+    const send = tracker.frames.length ? tracker.summary() : undefined;
+    const verdict = judge(summary, { ignored, send });
+    const notes: string[] = [];
+    if (writer) notes.push(`${writer.count} frame(s) written to ${writer.path}`);
+    if (interrupted) notes.push('stopped by Ctrl-C');
+    const st = watch.stats();
+    if (argv.json) printJsonLine({ type: 'summary', summary, send, verification, captured: st.received, written: writer ? { path: writer.path, frames: writer.count } : undefined, ...verdict });
+    else process.stdout.write(formatSummary(summary, { send, verification, notes }) + (verdict.healthy ? 'healthy\n' : `problems: ${verdict.problems.length}\n`));
+    process.exitCode = verdict.healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
+  };
+
+  let stopWait: () => void = () => {};
+  const onSigint = () => {
+    finish(true);
+    process.exit(Number(process.exitCode ?? 0));
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    if (argv.vip) {
+      // keep the tracked entry in step with changes that come from traffic and timers, not from ARP we saw
+      poll = setInterval(() => {
+        if (pendingChecks.has(argv.vip!)) return;
+        neigh
+          .readNeighEntry(iface, argv.vip!)
+          .then((e) => !finished && !pendingChecks.has(argv.vip!) && model.observe(argv.vip!, e, nowMs(), neigh.msSinceUpdateEstimate(e, sysctls.locktimeMs)))
+          .catch(() => undefined);
+      }, 250);
+    }
+    if (interactive() && !argv.json) {
+      const { default: ora } = await import('ora');
+      const what = argv.vip ? `ARP about ${argv.vip}` : 'ARP and unsolicited NAs';
+      spinner = ora({ text: `listening on ${iface} for ${what}${durationMs !== undefined ? ` for ${argv.duration}` : ' (Ctrl-C to stop)'}`, stream: process.stderr }).start();
+    }
+    const waits: Promise<void>[] = [];
+    if (tracker.frames.length) {
+      sender = openCapture(iface, 'less 1', () => {});
+      const s = sender;
+      const sent = tracker.run((fr) => s.send(fr), nowMs);
+      if (durationMs === undefined) waits.push(sent.then(() => new Promise((r) => setTimeout(r, 1000))));
+    }
+    if (durationMs !== undefined) waits.push(new Promise((r) => setTimeout(r, durationMs)));
+    if (!waits.length) waits.push(new Promise<void>((r) => (stopWait = r)));
+    await Promise.all(waits);
+    for (const ip of [...pendingChecks.keys()]) {
+      clearTimeout(pendingChecks.get(ip)!.timer);
+      verify(ip);
+    }
+    await Promise.all(checks);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    void stopWait;
+    finish(false);
+  }
+}
+
+export const garpCheckCommand: CommandModule<object, Args> = {
+  command: 'garp-check [iface]',
+  describe: 'see, validate and send gratuitous ARPs, and tell whether this host would accept them',
+  builder: (y) =>
+    y
+      .positional('iface', { type: 'string', describe: 'watch live on this interface (needs root)' })
+      .option('vip', { type: 'string', describe: 'only frames about this IPv4 address (the floating IP); needed for --send' })
+      .option('duration', { type: 'string', describe: 'how long to watch (with a unit: 30s, 2m); default until Ctrl-C, or until --send is done' })
+      .option('send', { type: 'string', array: true, describe: 'send announcements for --vip by this strategy spec (repeatable), e.g. both:count=10,interval=250ms' })
+      .option('mac', { type: 'string', describe: "announce this MAC instead of the interface's (with --send)" })
+      .option('read', { type: 'string', describe: 'analyse a capture file (pcap or pcapng, e.g. tcpdump -w on a client) instead of an interface' })
+      .option('write', { type: 'string', describe: 'save what was captured live as pcap (default ./captures/garp-check-IFACE-TIME.pcap)' })
+      .option('json', { type: 'boolean', default: false, describe: 'JSON lines live (audit, frame…, summary); one JSON document with --read' })
+      .example('hadiag garp-check eth0 --vip 10.0.0.20', 'audit this host, then watch ARP about the VIP with a verdict per frame')
+      .example('hadiag garp-check eth0 --vip 10.0.0.20 --send both:count=10,interval=250ms --send directed:10.0.0.5', 'send announcements and prove they left the host')
+      .example('hadiag garp-check --read client.pcap --vip 10.0.0.20', "analyse a client's capture: who announced, did the client accept it")
+      .example('hadiag garp-check eth0 --vip 10.0.0.20 --duration 1m --write', 'watch for a minute and save the frames under ./captures/')
+      .epilogue(
+        [
+          'Live: prints the host audit (arp_accept, drop_gratuitous_arp, ARP-family nftables rules, neighbour timers,',
+          'the entry for --vip, the worst case this host keeps a dead MAC), then one line per ARP frame (time, Ethernet',
+          'src → dst, op, sender MAC/IP → target MAC/IP, classification) with the prediction of what this kernel does with',
+          'it, made from the state before the frame, then checked against `ip neigh`. Offline (--read) predicts for a stock',
+          'Linux client and concludes what the clients in the capture did after the announcements.',
+          '',
+          'Strategy specs (--send): request | reply[:target=bcast|zero|own] | both | directed[:IP] | unicast-reply[:IP[@MAC]]',
+          '  options: count=N or count=N+M@GAP (bursts), interval=250ms, target=, refresh=30s, vlan=N.',
+          '',
+          'Healthy (exit 0): no announcement this host (or a client in the capture) ignored, no two MACs claiming the VIP,',
+          'no malformed announcement, and every frame sent was seen leaving. A stock host that would keep a dead MAC',
+          'for 53 s is a risk shown in the audit, not exit 1. Exit 1: a problem was found. Exit 2: usage / environment.',
+          '',
+          '--json live: JSON lines {"type":"audit",…}, {"type":"frame", index, tsMs, relMs, ethSrc, ethDst, op, senderMac,',
+          '  senderIp, targetMac, targetIp, kind, label, gratuitous, problems, prediction: {outcome, accepted, stateAfter,',
+          '  macAfter, reason, uncertain?}, warnings}, {"type":"mismatch",…}, {"type":"summary", summary: {takeovers,',
+          '  announcers, clients, warnings, conclusions, …}, send: [{spec, form, sent, seen, medianSeenAfterMs,',
+          '  stockWithEntry, stockNoEntry}], verification: {checked, matched, mismatches}, healthy, problems}.',
+          '--json --read: one document {file, format, linktype, truncated, frames: [...], summary, healthy, problems}.',
+        ].join('\n'),
+      ),
+  handler: async (argv) => {
+    if (argv.iface && argv.read) throw usageError('give an interface or --read FILE, not both', 'command line', 'hadiag garp-check eth0  or  hadiag garp-check --read client.pcap');
+    if (!argv.iface && !argv.read) throw usageError('nothing to check', 'command line', 'name an interface (hadiag garp-check eth0) or a capture (--read client.pcap)');
+    if (argv.vip !== undefined && !isIPv4(argv.vip)) throw usageError(`--vip "${argv.vip}" is not an IPv4 address`, '--vip', 'e.g. --vip 10.0.0.20');
+    if (argv.mac !== undefined && !normMac(argv.mac)) throw usageError(`--mac "${argv.mac}" is not a MAC address`, '--mac', 'e.g. --mac 02:00:00:00:00:12');
+    const specs = (argv.send ?? []).map(String);
+    if (argv.read) {
+      if (specs.length) throw usageError('--send needs an interface, not --read', '--send', 'hadiag garp-check eth0 --vip IP --send SPEC');
+      if (argv.write !== undefined) throw usageError('--write saves a live capture; with --read there is nothing new to save', '--write', 'drop --write');
+      if (argv.duration !== undefined) throw usageError('--duration is for live watching', '--duration', 'drop --duration with --read');
+      await checkFile(argv);
+      return;
+    }
+    if (specs.length && !argv.vip) throw usageError('--send needs --vip (the address to announce)', '--send', 'add --vip 10.0.0.20');
+    const strategies = specs.map((s) => parseStrategy(s, '--send'));
+    if (argv.duration !== undefined) parseDuration(argv.duration, 'duration');
+    await checkLive(argv, strategies);
+  },
+};
