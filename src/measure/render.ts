@@ -48,7 +48,7 @@ export function renderSummaryTable(a: Analysis): string {
 export function renderReport(a: Analysis, extra: { pcapPath?: string; svgPath?: string; trigger?: { command: string; exitCode?: number } } = {}): string {
   const out: string[] = [];
   const who = a.client.ip || a.client.mac ? ` (client ${[a.client.ip, a.client.mac].filter(Boolean).join(' ')})` : '';
-  out.push(`measure-failover: VIP ${a.vip}${a.iface ? ` on ${a.iface}` : ''}${who}: ${a.probesSent} probes every ${a.intervalMs} ms, ${a.probesSent - a.probesAnswered} unanswered, ${a.outages.length} outage(s)`);
+  out.push(`measure-failover: VIP ${a.vip}${a.iface ? ` on ${a.iface}` : ''}${who}: ${a.probesSent} probes every ${Number(a.intervalMs.toFixed(2))} ms, ${a.probesSent - a.probesAnswered} unanswered, ${a.outages.length} outage(s)`);
   if (extra.trigger) out.push(`trigger: \`${extra.trigger.command}\`${extra.trigger.exitCode !== undefined ? ` (exit ${extra.trigger.exitCode})` : ''} at t0`);
   out.push('');
   for (const o of a.outages) out.push(renderOutage(o), '');
