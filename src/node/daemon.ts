@@ -335,6 +335,9 @@ export class NodeDaemon {
         case 'release':
           this.enqueue(a);
           break;
+        case 'announce':
+          this.reannounce(a.group);
+          break;
         case 'exit':
           void this.stop(a.code);
           break;
@@ -397,6 +400,13 @@ export class NodeDaemon {
       }
     }
     return true;
+  }
+
+  private reannounce(gi: number): void {
+    for (const p of this.heldVips.get(gi) ?? []) {
+      this.announcer?.announce(p.ip, p.iface, nowMs());
+      this.emit('info', 'reannounce', `announcing ${p.ip} on ${p.iface} again (partition healed)`);
+    }
   }
 
   private async releaseGroup(gi: number, details: string[]): Promise<boolean> {

@@ -67,6 +67,8 @@ export type Action =
   | { type: 'send'; msg: HbMessage }
   | { type: 'acquire'; group: number; job: number; reason: string }
   | { type: 'release'; group: number; job: number; reason: string }
+  /** announce a held group's addresses again (the peer had announced them during a partition) */
+  | { type: 'announce'; group: number; reason: string }
   | { type: 'log'; level: LogLevel; event: string; text: string; data?: Record<string, unknown> }
   | { type: 'exit'; code: number };
 
@@ -758,17 +760,29 @@ export class NodeMachine {
         this.held &= ~RSC_FOREIGN;
         this.needsFailback = false;
         out.push(...this.job('release', myForeignHeld, 'partition heal', (t) => [this.sendResourcesHeld(t, true, 'heal', this.sinceFields())], now));
-      }
+      } else out.push(...this.keep(myForeignHeld, peer));
     }
-    if (myLocalHeld.length && otherHasMyLocal && this.cfg.autoFailback === 'off' && Number.isFinite(theirF)) {
-      const mine = Math.min(...myLocalHeld.map((g) => this.holding.get(g)!));
-      if (theirF < Math.round(mine)) {
+    if (myLocalHeld.length && otherHasMyLocal) {
+      let iYield = false;
+      if (this.cfg.autoFailback === 'off' && Number.isFinite(theirF)) {
+        const mine = Math.min(...myLocalHeld.map((g) => this.holding.get(g)!));
+        iYield = theirF < Math.round(mine);
+      }
+      if (iYield) {
         out.push(this.log('warn', 'contest', `both ${this.cfg.node} and ${peer.name} hold our groups; ${peer.name} had them first: releasing (auto_failback off)`));
         this.held &= ~RSC_LOCAL;
         out.push(...this.job('release', myLocalHeld, 'partition heal', (t) => [this.sendResourcesHeld(t, true, 'heal', this.sinceFields())], now));
-      }
+      } else out.push(...this.keep(myLocalHeld, peer));
     }
     return out;
+  }
+
+  /** We keep contested groups: announce them again, the peer announced them during the partition. */
+  private keep(groups: number[], peer: Peer): Action[] {
+    return [
+      this.log('warn', 'contest', `both ${this.cfg.node} and ${peer.name} hold ${groups.map((g) => this.cfg.groups[g]!.label).join(', ')}: keeping them (auto_failback ${this.cfg.autoFailback}), announcing again`),
+      ...groups.map((group): Action => ({ type: 'announce', group, reason: 'partition heal' })),
+    ];
   }
 
   private performAutoFailback(now: number): Action[] {
@@ -956,8 +970,9 @@ export class NodeMachine {
   private onPeerReturn(peer: Peer, healed: boolean, now: number): Action[] {
     if (this.cfg.autoFailback === 'legacy') {
       // the home node takes its groups back: free them at once when it is a heal (a restarted one asks)
-      if (healed) return this.releaseForeignTo(peer, now);
-      return [];
+      if (!healed) return [];
+      const mine = this.groupsOf(RSC_LOCAL).filter((g) => this.holding.has(g));
+      return [...this.releaseForeignTo(peer, now), ...(mine.length ? this.keep(mine, peer) : [])];
     }
     if (healed && this.rstate === 'stable') {
       // tell the peer what we hold; both sides then settle contested groups (resolveContest)

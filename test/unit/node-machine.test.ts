@@ -221,6 +221,7 @@ test('partition heal (auto_failback on): both held the VIP, settles to the home 
   const rel = sim.resourceLog.find((r) => r.node === 'server2' && r.op === 'release' && r.t >= healAt)!;
   assert.ok(rel.t - healAt <= 1_100, `settled ${rel.t - healAt} ms after heal`);
   assert.equal(sim.resourceLog.filter((r) => r.node === 'server1' && r.op === 'release').length, 0, 'home node never dropped it');
+  assert.ok(sim.events('server1', 'contest').some((e) => /keeping/.test(e.text)), 'the keeper announces again');
   assert.ok(!sim.node('server1').exited && !sim.node('server2').exited);
 });
 
