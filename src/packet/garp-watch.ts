@@ -95,6 +95,7 @@ export interface AnalyzerOptions {
 interface Claim {
   tsMs: number;
   mac: string;
+  kind: string;
 }
 
 const rel = (ms: number) => `+${(ms / 1000).toFixed(2)} s`;
@@ -222,7 +223,7 @@ export class GarpAnalyzer {
   private claim(r: FrameReport, ip: string, mac: string, announcement: boolean): void {
     const list = this.claims.get(ip) ?? [];
     const prev = list.at(-1);
-    list.push({ tsMs: r.tsMs, mac });
+    list.push({ tsMs: r.tsMs, mac, kind: r.kind });
     this.claims.set(ip, list);
     if (announcement) {
       const key = `${ip} ${mac}`;
@@ -233,7 +234,8 @@ export class GarpAnalyzer {
       this.announcers.set(key, a);
       // a burst inside locktime: back-to-back repeats (< 100 ms apart) add no time diversity, and reply
       // repeats whose target MAC is not the sender MAC are ignored by a client inside locktime
-      const lastSame = [...list].reverse().slice(1).find((x) => x.mac === mac);
+      const isAnn = (k: string) => k === 'announce-request' || k === 'announce-reply';
+      const lastSame = isAnn(r.kind) ? [...list].reverse().slice(1).find((x) => x.mac === mac && isAnn(x.kind)) : undefined;
       const gap = lastSame ? r.tsMs - lastSame.tsMs : Infinity;
       const cur = this.owner.get(ip);
       if (cur && cur.mac === mac && gap >= 0 && gap < this.locktimeMs) {
