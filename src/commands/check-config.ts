@@ -3,11 +3,12 @@ import { EXIT_HEALTHY, EXIT_PROBLEM } from '../cli/errors.js';
 import { printJson } from '../cli/output.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import type { CheckConfigReport } from '../config/check.js';
-import { lintConfigDir } from '../config/lint.js';
+import { lintConfigDir, type LintOptions } from '../config/lint.js';
 
 interface Args {
   dir: string;
   node?: string;
+  host: boolean;
   json?: boolean;
 }
 
@@ -18,7 +19,7 @@ export function renderCheckConfig(r: CheckConfigReport): string {
   if (lines.length) lines.push('');
   for (const c of r.checks) lines.push(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(13)} ${c.detail}`);
   lines.push(
-    `check-config: ${r.dir} for node ${r.node}: ${plural(r.errors.length, 'error')}, ${plural(r.warnings.length, 'warning')} — ${r.ok ? 'ready to go live' : 'fix the errors above before starting the node'}`,
+    `check-config: ${r.dir}${r.node ? ` for node ${r.node}` : ''}: ${plural(r.errors.length, 'error')}, ${plural(r.warnings.length, 'warning')} — ${!r.ok ? 'fix the errors above before starting the node' : r.hostChecked ? 'ready to go live' : 'the files are clean (this host was not checked)'}`,
   );
   return lines.join('\n') + '\n';
 }
@@ -30,9 +31,11 @@ export const checkConfigCommand: CommandModule<object, Args> = {
     y
       .positional('dir', { type: 'string', default: '/etc/ha.d', describe: 'directory with ha.cf, authkeys and haresources' })
       .option('node', { type: 'string', describe: "this node's name (default: `uname -n`, as Heartbeat uses)" })
+      .option('host', { type: 'boolean', default: true, describe: 'also check this host (--no-host: the files only, e.g. a copy on another machine)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
       .example('hadiag check-config', 'check /etc/ha.d for this host')
       .example('hadiag check-config ./ha.d --node server2', 'check a copy of the files as node server2 would see them')
+      .example('hadiag check-config ./ha.d --no-host', 'the files only (no interface, port or VIP checks)')
       .example('hadiag check-config --json | jq .errors', 'the findings as data')
       .epilogue(
         [
@@ -43,16 +46,17 @@ export const checkConfigCommand: CommandModule<object, Args> = {
           '    address (without one Heartbeat sends to 0.0.0.0 and both nodes take the VIP);',
           '  - the UDP port is free; the VIP\'s subnet is on an interface when no nic is given;',
           '  - authkeys is readable by its owner only; no key has spaces.',
+          'With --no-host only the files are checked (and the node name when --node is given).',
           '',
           'Healthy (exit 0): no error; warnings allowed. Exit 1: errors in the files or on this',
           'host. Exit 2: the directory or a file cannot be read, or bad usage.',
           '',
-          '--json prints {ok, dir, node, errors: [D], warnings: [D], checks: [{name, ok, detail}]}',
+          '--json prints {ok, dir, node, hostChecked, errors: [D], warnings: [D], checks: [{name, ok, detail}]}',
           'with D = {severity, file, line?, message, fix?}.',
         ].join('\n'),
       ),
   handler: async (argv) => {
-    const opts: { node?: string } = {};
+    const opts: LintOptions = { host: argv.host };
     if (argv.node) opts.node = argv.node;
     const report = await lintConfigDir(argv.dir, opts);
     if (argv.json) printJson(report);

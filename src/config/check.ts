@@ -14,7 +14,10 @@ export interface Check {
 export interface CheckConfigReport {
   ok: boolean;
   dir: string;
-  node: string;
+  /** null when not checked (--no-host without --node). */
+  node: string | null;
+  /** Whether this host was checked (interfaces, ports, VIP subnets). */
+  hostChecked: boolean;
   errors: Diagnostic[];
   warnings: Diagnostic[];
   checks: Check[];
@@ -24,7 +27,7 @@ export interface CheckConfigReport {
  * Pure: compare a parsed configuration directory with the host it is meant for. The findings of the files
  * themselves come first, then the host's, each with file:line and a fix.
  */
-export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: HostFacts, node: string): CheckConfigReport {
+export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: HostFacts | undefined, node: string | undefined): CheckConfigReport {
   const findings: Diagnostic[] = [...a.diagnostics];
   const checks: Check[] = [];
   const hostFindings: Diagnostic[] = [];
@@ -52,20 +55,33 @@ export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: Hos
     detail: spaces.length ? spaces.map((d) => d.message).join('; ') : a.authkeys ? `auth ${a.authkeys.active.index} (${a.authkeys.active.method})` : 'no usable key',
   });
 
-  // 2. This node's name.
-  const me = node.toLowerCase();
-  if (hacf.nodes.length > 0 && !hacf.nodes.includes(me)) {
-    add({
-      severity: 'error',
-      file: paths.hacf,
-      message: `this node "${node}" is not declared in ha.cf (nodes: ${hacf.nodes.join(', ')})`,
-      fix: `add "node ${me}" or check with --node NAME: Heartbeat names a node by \`uname -n\``,
-    });
-    checks.push({ name: 'node-name', ok: false, detail: `"${node}" is not one of ${hacf.nodes.join(', ')}` });
-  } else {
-    checks.push({ name: 'node-name', ok: hacf.nodes.length > 0, detail: hacf.nodes.length ? `"${me}" is declared on line ${hacf.nodeLines[me]}` : 'no node declared' });
+  // 2. This node's name (skipped with --no-host and no --node).
+  const me = node?.toLowerCase();
+  if (me !== undefined) {
+    if (hacf.nodes.length > 0 && !hacf.nodes.includes(me)) {
+      add({
+        severity: 'error',
+        file: paths.hacf,
+        message: `this node "${node}" is not declared in ha.cf (nodes: ${hacf.nodes.join(', ')})`,
+        fix: `add "node ${me}" or check with --node NAME: Heartbeat names a node by \`uname -n\``,
+      });
+      checks.push({ name: 'node-name', ok: false, detail: `"${node}" is not one of ${hacf.nodes.join(', ')}` });
+    } else {
+      checks.push({ name: 'node-name', ok: hacf.nodes.length > 0, detail: hacf.nodes.length ? `"${me}" is declared on line ${hacf.nodeLines[me]}` : 'no node declared' });
+    }
   }
 
+  if (host) hostChecks(a, host, add, checks);
+
+  findings.push(...hostFindings);
+  const errors = findings.filter((d) => d.severity === 'error');
+  const warnings = findings.filter((d) => d.severity === 'warning');
+  return { ok: errors.length === 0, dir, node: me ?? null, hostChecked: host !== undefined, errors, warnings, checks };
+}
+
+/** Checks 3–5: media interfaces, UDP ports, VIP subnets, against the host's facts. */
+function hostChecks(a: ConfigAnalysis, host: HostFacts, add: (d: Diagnostic) => void, checks: Check[]): void {
+  const { hacf, paths } = a;
   // 3. Media interfaces.
   const byName = new Map(host.interfaces.map((i) => [i.name, i]));
   const names = host.interfaces.filter((i) => i.name !== 'lo').map((i) => i.name).join(', ');
@@ -170,11 +186,6 @@ export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: Hos
     }
   }
   checks.push({ name: 'vip-subnet', ok: vipOk, detail: vips.length ? vips.join(', ') : 'no IP resource' });
-
-  findings.push(...hostFindings);
-  const errors = findings.filter((d) => d.severity === 'error');
-  const warnings = findings.filter((d) => d.severity === 'warning');
-  return { ok: errors.length === 0, dir, node: me, errors, warnings, checks };
 }
 
 const cidr = (i: HostInterface) => `${i.ipv4[0]!.address}/${i.ipv4[0]!.prefixLen}`;

@@ -79,3 +79,16 @@ test('authkeys mode and a key with spaces are checks of their own; file errors f
   ]);
   assert.equal(r.warnings.length, 1);
 });
+
+test('--no-host: the files only; the node name only when given', async () => {
+  const a = analyzeConfigTexts({ hacf, authkeys, haresources }, paths, 0o100600);
+  const r = checkConfigAgainstHost('/etc/ha.d', a, undefined, undefined);
+  assert.equal(r.ok, true);
+  assert.equal(r.hostChecked, false);
+  assert.equal(r.node, null);
+  assert.deepEqual(r.checks.map((c) => c.name), ['files', 'authkeys-mode', 'authkeys-key']);
+  assert.match(renderCheckConfig(r), /check-config: \/etc\/ha.d: 0 errors, 0 warnings — the files are clean \(this host was not checked\)\n$/);
+  const named = checkConfigAgainstHost('/etc/ha.d', a, undefined, 'server3');
+  assert.equal(named.ok, false);
+  assert.deepEqual(named.checks.map((c) => [c.name, c.ok]).at(-1), ['node-name', false]);
+});
