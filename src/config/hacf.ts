@@ -169,7 +169,7 @@ export function analyzeHaCf(text: string, file = 'ha.cf'): HaCfAnalysis {
     if (directive in DURATIONS) {
       const value = one(directive === 'keepalive' ? '1' : directive === 'deadtime' ? '30' : '10');
       if (value === undefined) continue;
-      const ms = sink.attempt(() => parseHaCfDuration(value, directive, where));
+      const ms = sink.attempt(() => parseHaCfDuration(normalizeUnits(value), directive, where));
       if (ms === undefined) continue;
       if (ms <= 0) {
         sink.error(lineNo, `${directive} "${value}" must be more than 0`, `write a positive time, e.g. ${directive} 1 or ${directive} 500ms`);
@@ -429,6 +429,17 @@ function finish(cf: HaCf, sink: DiagnosticSink): void {
     );
   }
   sink.items.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+}
+
+/**
+ * Heartbeat's get_msec also takes `msec`, `us`/`usec` and any letter case (`500MS`); bring those to the
+ * `Nms` form parseHaCfDuration reads (microseconds rounded to milliseconds, as Heartbeat rounds).
+ */
+function normalizeUnits(text: string): string {
+  const m = /^(\d*\.?\d+)(ms|msec|us|usec)$/i.exec(text);
+  if (!m) return text;
+  const n = Number(m[1]);
+  return m[2]!.toLowerCase().startsWith('u') ? `${Math.round(n / 1000)}ms` : `${n}ms`;
 }
 
 function parsePort(text: string): number | undefined {

@@ -69,6 +69,9 @@ test('durations: bare seconds, fractions, ms suffix', () => {
   assert.equal(cf.deadtimeMs, 1500);
   assert.equal(cf.warntimeMs, 800);
   assert.equal(cf.initdeadMs, 10_000);
+  // Heartbeat's get_msec also reads msec, us/usec and any case.
+  const other = parseHaCf(`keepalive 250MS\ndeadtime 2000msec\nwarntime 1500000us\n${base}`);
+  assert.deepEqual([other.keepaliveMs, other.deadtimeMs, other.warntimeMs], [250, 2000, 1500]);
 });
 
 test('udpport applies to bcast/ucast lines after it; mcast carries its own port', () => {
