@@ -28,7 +28,7 @@ function neighFrom(list: string[] | undefined): NeighOverrides | undefined {
 const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]).flatMap((s) => s.split(',')).filter(Boolean);
 
 export function renderStatus(s: LabStatus): string {
-  const t = new Table({ head: ['host', 'address', 'MAC', 'link', 'namespace', 'role'] });
+  const t = new Table({ head: ['host', 'address', 'MAC', 'link', 'namespace', 'role'], style: { head: [], border: [] } });
   for (const h of s.hosts) {
     const role = h.role === 'client' ? `client (${h.profile})` : `${h.manager?.name} ${h.manager?.running ? `pid ${h.manager.pid}` : 'NOT RUNNING'}${h.holdsVip ? ' — holds the VIP' : ''}`;
     t.push([h.name, h.address, h.mac, h.link, h.netns, role]);
@@ -48,7 +48,7 @@ export function renderStatus(s: LabStatus): string {
 }
 
 export function renderDemo(r: DemoResult): string {
-  const t = new Table({ head: ['client profile', 'outage', 'recovered', 'lab'] });
+  const t = new Table({ head: ['client profile', 'outage', 'recovered', 'lab'], style: { head: [], border: [] } });
   for (const row of r.rows) t.push([row.profile, (row.recovered ? '' : '> ') + formatDuration(row.outageMs), row.recovered ? 'yes' : 'NO (gave up)', row.lab]);
   return [
     `${r.manager} (${r.timerSummary}), fault ${r.fault}; each client pinged the VIP every 5 ms (ping -D -O):`,
@@ -182,7 +182,7 @@ const fault: CommandModule<object, FaultArgs> = {
   },
 };
 
-interface DownArgs { name?: string; all: boolean; json: boolean }
+interface DownArgs { name?: string; all?: boolean; json: boolean }
 
 const down: CommandModule<object, DownArgs> = {
   command: 'down',
@@ -190,7 +190,7 @@ const down: CommandModule<object, DownArgs> = {
   builder: (y) =>
     y
       .option('name', nameOpt)
-      .option('all', { type: 'boolean', default: false, describe: 'every lab state dir and every namespace named hadiag-* (with the processes inside), nothing else' })
+      .option('all', { type: 'boolean', describe: 'every lab state dir and every namespace named hadiag-* (with the processes inside), nothing else' })
       .option('json', jsonOpt)
       .conflicts('name', 'all')
       .example('hadiag lab down', 'the only lab')

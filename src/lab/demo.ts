@@ -65,10 +65,16 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     for (const lab of labs) faults.push(await applyFault(lab, parseFault('primary-link-down')));
     const start = faults[0]!.atMs;
     const deadline = Date.now() + (o.maxWaitMs ?? 90_000);
+    let lastWaiting = -1;
+    let lastReport = 0;
     while (Date.now() < deadline) {
       const waiting = probes.filter((p, i) => !p.recovered(faults[i]!.atMs, MIN_OUTAGE_MS));
       if (waiting.length === 0) break;
-      progress(`server1's link went down ${((performance.timeOrigin + performance.now() - start) / 1000).toFixed(0)} s ago; ${waiting.length} client(s) still without replies`);
+      if (waiting.length !== lastWaiting || Date.now() - lastReport >= 5000) {
+        lastWaiting = waiting.length;
+        lastReport = Date.now();
+        progress(`server1's link went down ${((performance.timeOrigin + performance.now() - start) / 1000).toFixed(0)} s ago; ${waiting.length} client(s) still without replies`);
+      }
       await sleep(250);
     }
     const rows = labs.map((lab, i): DemoRow => {

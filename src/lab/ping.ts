@@ -6,13 +6,13 @@ export interface PingLine {
   seq: number;
 }
 
-const LINE = /^\[(\d+\.\d+)\]\s+(?:\d+ bytes from [^:]+: icmp_seq=(\d+)|no answer yet for icmp_seq=(\d+))/;
+const LINE = /^\[(\d+)\.(\d+)\]\s+(?:\d+ bytes from [^:]+: icmp_seq=(\d+)|no answer yet for icmp_seq=(\d+))/;
 
 export function parsePingLine(line: string): PingLine | undefined {
   const m = LINE.exec(line);
   if (!m) return undefined;
-  const tsMs = Number(m[1]) * 1000;
-  return m[2] !== undefined ? { tsMs, kind: 'reply', seq: Number(m[2]) } : { tsMs, kind: 'no-answer', seq: Number(m[3]) };
+  const tsMs = Number(m[1]) * 1000 + Number(m[2]!.padEnd(6, '0').slice(0, 6)) / 1000;
+  return m[3] !== undefined ? { tsMs, kind: 'reply', seq: Number(m[3]) } : { tsMs, kind: 'no-answer', seq: Number(m[4]) };
 }
 
 export interface Outage {
