@@ -1,0 +1,49 @@
+/** Helpers shared by the lab integration tests (not a test file itself). */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { run } from '../../src/io/exec.js';
+import { sleep } from '../../src/io/netns.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The MAC a namespace's neighbour table has for `ip` (undefined when there is no usable entry). */
+export async function neighMac(netns: string, ip: string): Promise<string | undefined> {
+  const r = await run(['ip', '-n', netns, '-json', 'neigh', 'show', 'to', ip]);
+  const e = (JSON.parse(r.stdout || '[]') as { lladdr?: string; state?: string[] }[])[0];
+  if (!e?.lladdr || e.state?.includes('FAILED') || e.state?.includes('INCOMPLETE')) return undefined;
+  return e.lladdr;
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, stepMs = 100): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await sleep(stepMs);
+  }
+  return undefined;
+}
+
+/** Run the hadiag CLI from source (tsx), collecting output. */
+export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; signal?: NodeJS.Signals } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; pid: number }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/integration/lab-cli.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    if (opts.killAfterMs !== undefined) setTimeout(() => child.kill(opts.signal ?? 'SIGKILL'), opts.killAfterMs);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid ?? -1 }));
+  });
+}
+
+/** Send ARP from a namespace with iputils arping: 'request' = -U (gratuitous request), 'reply' = -A. */
+export async function garp(netns: string, ifname: string, vip: string, form: 'request' | 'reply', count = 1): Promise<void> {
+  const r = await run(['ip', 'netns', 'exec', netns, 'arping', '-q', form === 'request' ? '-U' : '-A', '-c', String(count), '-w', '2', '-I', ifname, vip]);
+  if (r.code > 1) throw new Error(`arping failed: ${r.stderr}`);
+}
