@@ -1,0 +1,176 @@
+/**
+ * Bench (1) and (2): failover and failback outage seen by a client pinging the VIP every 5 ms, for each
+ * manager (hadiag, heartbeat 3.0.6, keepalived) in the same lab layout with the same timers. A run =
+ * server1's link goes down (failover to server2), then comes back (failback to server1, auto_failback on /
+ * VRRP preempt). The outage is the client's longest silence after each fault (ping -D -O, µs stamps).
+ *
+ *   node --import tsx bench/failover.ts [--managers hadiag,heartbeat,keepalived] [--timers classic,100ms/500ms]
+ *        [--runs 5] [--profile linux-default] [--no-failback]
+ *
+ * With `--profile garp-filtered` (nft drops every gratuitous ARP for the VIP) it is bench (2): outage
+ * against a GARP-dropping client, each manager with its own default announcements.
+ */
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { upLab, destroyLab } from '../src/lab/lab.js';
+import { applyFault, parseFault } from '../src/lab/faults.js';
+import { PingProbe } from '../src/lab/probe.js';
+import { vipView, waitForVipHolder } from '../src/lab/vip.js';
+import { clients, type LabState } from '../src/lab/types.js';
+import { sleep } from '../src/io/netns.js';
+import { flag, fmtMs, fmtRatio, log, progress, ratio, summarize, writeResult, type Summary } from './lib.js';
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+const MIN_OUTAGE_MS = 50;
+
+/** The lab's timer text for a manager: keepalived derives its master-down time from advert_int (3 × + skew). */
+export function timersFor(manager: string, timers: string): string {
+  if (manager !== 'keepalived' || timers === 'classic' || timers === 'fast') return timers;
+  const m = /^(\d+)ms\//.exec(timers);
+  if (!m) return timers;
+  const k = Number(m[1]);
+  return `${k}ms/${Math.round(3 * k + ((256 - 100) / 256) * k)}ms`;
+}
+
+async function waitRecovered(probe: PingProbe, fromMs: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (probe.recovered(fromMs, MIN_OUTAGE_MS, 500)) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+async function waitHome(lab: LabState, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await vipView(lab);
+    if (v.holders.length === 1 && v.holders[0] === 'server1' && v.stale.length === 0) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+/** Replies flowing with no gap above 50 ms for `ms`. */
+async function waitSteady(probe: PingProbe, ms: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const now = nowMs();
+    const r = probe.replies.filter((t) => t >= now - ms);
+    const gaps = r.slice(1).map((t, i) => t - r[i]!);
+    if (r.length > ms / 20 && Math.max(0, ...gaps) < MIN_OUTAGE_MS && now - r[r.length - 1]! < MIN_OUTAGE_MS) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+export interface RunResult {
+  failoverMs?: number;
+  failbackMs?: number;
+  failoverRecovered: boolean;
+  failbackRecovered?: boolean;
+}
+
+export interface Row {
+  manager: string;
+  timers: string;
+  timerSummary: string;
+  profile: string;
+  runs: RunResult[];
+  failover?: Summary;
+  failback?: Summary;
+  error?: string;
+}
+
+async function benchOne(manager: string, timers: string, profile: string, runs: number, failback: boolean): Promise<Row> {
+  const t = timersFor(manager, timers);
+  progress(`${manager}, timers ${t}, client ${profile}: building the lab`);
+  const lab = await upLab({ manager, timers: t, profiles: [profile], clients: 1 });
+  const row: Row = { manager, timers: t, timerSummary: lab.timers.summary, profile, runs: [] };
+  const probe = PingProbe.start(clients(lab)[0]!.netns, lab.vip, 0.005);
+  const slow = Math.max(30_000, lab.timers.deadtimeMs * 6);
+  try {
+    for (let i = 0; i < runs; i++) {
+      if (!(await waitHome(lab, 90_000))) throw new Error('the VIP did not settle on server1');
+      if (!(await waitSteady(probe, 3000, 120_000))) throw new Error('the client never got steady replies');
+      await sleep(profile === 'linux-default' ? 1000 : 3000);
+      const down = await applyFault(lab, parseFault('primary-link-down'));
+      const ok = await waitRecovered(probe, down.atMs, profile === 'linux-default' ? slow : 120_000);
+      const run: RunResult = { failoverRecovered: ok, failoverMs: probe.outage(down.atMs)?.ms };
+      await waitForVipHolder(lab, 30_000).catch(() => '');
+      await sleep(2000);
+      const up = await applyFault(lab, parseFault('link-up'), 'server1');
+      if (failback) {
+        const home = await waitHome(lab, 90_000);
+        const steady = home && (await waitSteady(probe, 1500, profile === 'linux-default' ? 60_000 : 120_000));
+        run.failbackRecovered = steady;
+        run.failbackMs = probe.outage(up.atMs)?.ms;
+      }
+      row.runs.push(run);
+      progress(`${manager} ${t} run ${i + 1}/${runs}: failover ${fmtMs(run.failoverMs ?? NaN)}${ok ? '' : ' (not recovered)'}${failback ? `, failback ${fmtMs(run.failbackMs ?? NaN)}${run.failbackRecovered ? '' : ' (not settled)'}` : ''}`);
+      if (!failback) await waitHome(lab, 90_000);
+    }
+  } catch (err) {
+    row.error = (err as Error).message;
+    progress(`${manager} ${t}: ${row.error}`);
+  } finally {
+    await probe.stop();
+    await destroyLab(lab.id);
+  }
+  const fo = row.runs.filter((r) => r.failoverRecovered && r.failoverMs !== undefined).map((r) => r.failoverMs!);
+  const fb = row.runs.filter((r) => r.failbackRecovered && r.failbackMs !== undefined).map((r) => r.failbackMs!);
+  if (fo.length) row.failover = summarize(fo);
+  if (fb.length) row.failback = summarize(fb);
+  return row;
+}
+
+export async function failoverBench(o: { name?: string; profile?: string } = {}): Promise<Row[]> {
+  const managers = flag('managers', 'hadiag,heartbeat,keepalived').split(',');
+  const timersList = flag('timers', 'classic,100ms/500ms').split(',');
+  const runs = Number(flag('runs', '5'));
+  const profile = o.profile ?? flag('profile', 'linux-default');
+  const failback = !process.argv.includes('--no-failback') && profile === 'linux-default';
+  const name = o.name ?? (profile === 'linux-default' ? 'failover' : `failover-${profile}`);
+  const rows: Row[] = [];
+  for (const timers of timersList) {
+    for (const m of managers) {
+      try {
+        rows.push(await benchOne(m, timers, profile, runs, failback));
+      } catch (err) {
+        rows.push({ manager: m, timers: timersFor(m, timers), timerSummary: '', profile, runs: [], error: (err as Error).message });
+      }
+    }
+  }
+  log(`failover${failback ? ' / failback' : ''} outage seen by a client pinging the VIP every 5 ms (client profile ${profile}); medians, p95 over the runs`);
+  for (const timers of timersList) {
+    const group = rows.filter((r) => r.timers === timersFor(r.manager, timers));
+    const anchor = (m: string) => group.find((r) => r.manager === m);
+    for (const r of group) {
+      const fo = r.failover;
+      const fb = r.failback;
+      let line = `  ${r.manager.padEnd(10)} ${r.timers.padEnd(12)} failover median ${fmtMs(fo?.median ?? NaN).padStart(9)} p95 ${fmtMs(fo?.p95 ?? NaN).padStart(9)} (n=${fo?.n ?? 0})`;
+      if (failback) line += `   failback median ${fmtMs(fb?.median ?? NaN).padStart(9)} p95 ${fmtMs(fb?.p95 ?? NaN).padStart(9)} (n=${fb?.n ?? 0})`;
+      if (r.error) line += `   [${r.error}]`;
+      log(line);
+    }
+    const h = anchor('hadiag');
+    for (const a of ['heartbeat', 'keepalived', 'ucarp']) {
+      const x = anchor(a);
+      if (!h || !x) continue;
+      log(
+        `  ratio hadiag / ${a} (${timers}): failover ${fmtRatio(ratio(h.failover?.median ?? NaN, x.failover?.median ?? NaN))}` +
+          (failback ? `, failback ${fmtRatio(ratio(h.failback?.median ?? NaN, x.failback?.median ?? NaN))}` : ''),
+      );
+    }
+  }
+  const file = writeResult(name, { profile, runsPerRow: runs, probeIntervalMs: 5, rows });
+  log(`  results: ${file}`);
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
+  failoverBench().catch((err) => {
+    process.stderr.write(`bench failover: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
