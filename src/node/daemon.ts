@@ -20,7 +20,9 @@ import { decodeMessage, encodeMessage, verifyDecoded } from '../wire/codec.js';
 import { NodeMachine, type Action, type MachineEvent } from './machine.js';
 import { NodeLog, type Level } from './log.js';
 import { addVip, delVip, groupLabel, listIpv4, planVip, runScript, scriptPath, VipLedger, type VipPlan } from './resources.js';
-import { GarpAnnouncer, type Announcer, type AnnounceReport } from './announce.js';
+import { type Announcer, type AnnounceReport } from './announce.js';
+// compare-garp: every strategy form (directed, unicast-reply, answer-probes, vmac, arping, send_arp) and client learning
+import { createAnnouncer } from '../announce/announcer.js';
 import { parseStrategy } from '../packet/strategy.js';
 import { runCleanups } from '../io/cleanup.js';
 
@@ -181,11 +183,13 @@ export class NodeDaemon {
 
     // sockets
     await this.openSockets(hacf.media, hacf.udpport, addrs);
-    this.announcer = new GarpAnnouncer(strategy, vipIfaces, {
+    this.announcer = createAnnouncer(strategy, vipIfaces, {
       confirm: o.capture,
       captureDir: o.captureDir ?? (process.cwd() === '/' ? join(o.stateDir, 'captures') : resolve('captures')),
       node: name,
       onReport: (r, final) => this.onGarpReport(r, final),
+      vips: [...this.vipPlans.values()].map((p) => p.ip),
+      log: (level, event, text, data) => this.emit(level, event, text, data),
     });
 
     const generation = await nextGeneration(o.stateDir);

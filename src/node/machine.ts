@@ -365,6 +365,7 @@ export class NodeMachine {
    * with a higher hg is counted and dropped while genuine packets keep flowing.
    */
   private admit(peer: Peer, hg: number, seq: number, ts: number, now: number, out: Action[]): 'ok' | 'reject' {
+    if (peer.status === 'dead' && peer.deadByShutdown && hg === peer.hg) return 'reject'; // the tail of a stopped incarnation
     const quietMs = now - peer.lastHeardMs;
     const quiet = !peer.heard || peer.status === 'dead' || quietMs >= 2 * this.cfg.keepaliveMs;
     if (peer.hg === undefined || (peer.status === 'dead' && hg !== peer.hg && (peer.lastTs === undefined || ts + 2 >= peer.lastTs))) {
@@ -760,7 +761,7 @@ export class NodeMachine {
         this.held &= ~RSC_FOREIGN;
         this.needsFailback = false;
         out.push(...this.job('release', myForeignHeld, 'partition heal', (t) => [this.sendResourcesHeld(t, true, 'heal', this.sinceFields())], now));
-      } else out.push(...this.keep(myForeignHeld, peer));
+      } else out.push(...this.keep(myForeignHeld, peer, now));
     }
     if (myLocalHeld.length && otherHasMyLocal) {
       let iYield = false;
@@ -772,13 +773,16 @@ export class NodeMachine {
         out.push(this.log('warn', 'contest', `both ${this.cfg.node} and ${peer.name} hold our groups; ${peer.name} had them first: releasing (auto_failback off)`));
         this.held &= ~RSC_LOCAL;
         out.push(...this.job('release', myLocalHeld, 'partition heal', (t) => [this.sendResourcesHeld(t, true, 'heal', this.sinceFields())], now));
-      } else out.push(...this.keep(myLocalHeld, peer));
+      } else out.push(...this.keep(myLocalHeld, peer, now));
     }
     return out;
   }
 
   /** We keep contested groups: announce them again, the peer announced them during the partition. */
-  private keep(groups: number[], peer: Peer): Action[] {
+  private lastKeepMs = -Infinity;
+  private keep(groups: number[], peer: Peer, now = this.lastKeepMs + 10_000): Action[] {
+    if (now - this.lastKeepMs < 5000) return [];
+    this.lastKeepMs = now;
     return [
       this.log('warn', 'contest', `both ${this.cfg.node} and ${peer.name} hold ${groups.map((g) => this.cfg.groups[g]!.label).join(', ')}: keeping them (auto_failback ${this.cfg.autoFailback}), announcing again`),
       ...groups.map((group): Action => ({ type: 'announce', group, reason: 'partition heal' })),
@@ -972,7 +976,7 @@ export class NodeMachine {
       // the home node takes its groups back: free them at once when it is a heal (a restarted one asks)
       if (!healed) return [];
       const mine = this.groupsOf(RSC_LOCAL).filter((g) => this.holding.has(g));
-      return [...this.releaseForeignTo(peer, now), ...(mine.length ? this.keep(mine, peer) : [])];
+      return [...this.releaseForeignTo(peer, now), ...(mine.length ? this.keep(mine, peer, now) : [])];
     }
     if (healed && this.rstate === 'stable') {
       // tell the peer what we hold; both sides then settle contested groups (resolveContest)

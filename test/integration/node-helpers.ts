@@ -4,7 +4,10 @@
  * link faults (the server's veth on the bridge down/up).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { heartbeat } from '../../src/lab/managers/heartbeat.js';
+import { signalManager } from '../../src/lab/managers/common.js';
+import type { LabHost, LabState } from '../../src/lab/types.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -145,4 +148,30 @@ export async function clientVipMac(topo: Topology): Promise<string | undefined> 
   const r = await topo.exec('client', ['ip', '-json', 'neigh', 'show', VIP]);
   const list = JSON.parse(r.stdout || '[]') as { lladdr?: string }[];
   return list[0]?.lladdr;
+}
+
+/** A real Heartbeat 3.0.6 node (per-node UTS + mount namespaces), started by the lab's heartbeat manager. */
+export interface RealNode {
+  name: string;
+  host: LabHost;
+  log: () => string;
+}
+
+export async function startReal(topo: Topology, dir: string, name: string): Promise<RealNode> {
+  const h = topo.host(name);
+  const spec = { text: 'fast', preset: 'fast' as const, keepaliveMs: 200, deadtimeMs: 1000 };
+  const lab = { id: topo.runId, vip: VIP, prefixLen: 24, timers: { ...spec, summary: '', settings: {} } } as unknown as LabState;
+  const host: LabHost = { name, role: 'server', netns: h.netns, ifname: h.ifname, bridgePort: h.bridgePort, mac: h.mac, address: h.addresses[0]!.split('/')[0]!, dir: join(dir, `${name}-hb`) };
+  mkdirSync(host.dir, { recursive: true });
+  host.manager = await heartbeat.start(lab, host);
+  return { name, host, log: () => { try { return readFileSync(join(host.dir, 'run', 'ha-log'), 'utf8'); } catch { return ''; } } };
+}
+
+export async function stopReal(r: RealNode, how: 'term' | 'kill'): Promise<void> {
+  await signalManager(r.host, how);
+}
+
+/** Lines of the real daemon's log that complain about what it received. */
+export function realComplaints(log: string): string[] {
+  return log.split('\n').filter((l) => /bad node|authtoken|auth.*fail|replay|unknown message|Invalid message|cannot parse|ignored standby|Ignoring packet|bad (seq|generation)|not in our node list|NS_nak/i.test(l));
 }

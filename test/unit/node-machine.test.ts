@@ -271,3 +271,17 @@ test('reqnodes is answered with repnodes in Heartbeat field order', () => {
   assert.deepEqual(rep.fields.slice(0, 5).map((f) => f.name), ['dest', 't', 'nodelist', 'delnodelist', 'destuuid']);
   assert.equal(getField(rep, 'nodelist'), 'server1 server2 ');
 });
+
+test('after shutdone, late packets of the stopped incarnation do not bring the node back', () => {
+  const sim = steadyPair();
+  const s1 = sim.node('server1');
+  const lastStatus = s1.sent.filter((m) => getField(m, 't') === 'status').at(-1)!;
+  sim.feed(s1, { type: 'command', cmd: 'shutdown' });
+  sim.runFor(100);
+  const seq = (parseInt(getField(s1.sent.at(-1)!, 'seq')!, 16) + 1).toString(16);
+  sim.inject('server2', { fields: lastStatus.fields.map((f) => (f.name === 'seq' ? { ...f, value: seq } : f)) } as typeof lastStatus);
+  sim.runFor(100);
+  const st = sim.node('server2').m.getStatus();
+  assert.equal(st.peers[0]!.status, 'dead');
+  assert.equal(sim.events('server2', 'peer-up').filter((e) => e.t > sim.now - 200).length, 0);
+});

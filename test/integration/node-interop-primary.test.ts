@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { sleep } from '../../src/io/netns.js';
+import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, realComplaints, type NodeProc, type RealNode } from './node-helpers.js';
+
+const onlyHolder = (topo: Parameters<typeof vipHolders>[0], who: string) => async () => {
+  const h = await vipHolders(topo);
+  return h.length === 1 && h[0] === who;
+};
+
+test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)', { timeout: 120_000 }, async () => {
+  const { topo, dir } = await makeLab();
+  let s1: NodeProc | undefined;
+  let real: RealNode | undefined;
+  try {
+    writeConfig(join(dir, 'server1', 'ha.d'), topo.host('server1').ifname);
+    s1 = startNode(topo, dir, 'server1');
+    await waitFor('hadiag server1 to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
+    real = await startReal(topo, dir, 'server2');
+    const r = real;
+    await waitFor('the real daemon to see server1 active', () => /Status update for node server1: status active/.test(r.log()), 20_000);
+    await waitFor('hadiag to see server2 active', () => logEvents(s1!, 'peer-active').length > 0 || logEvents(s1!, 'peer-up').some((e) => /active/.test(String(e.text))), 20_000);
+    await waitFor('the real daemon to settle', () => /remote resource transition completed/.test(r.log()), 20_000);
+    await sleep(1_500);
+    assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the hadiag primary');
+
+    // primary link down: the real backup takes the VIP
+    await setLink(topo, 'server1', false);
+    await waitFor('the real backup to take the VIP', async () => (await vipHolders(topo)).includes('server2'), 30_000);
+    assert.match(r.log(), /node server1: is dead/);
+
+    // link up: the real daemon sees a partition and restarts; it must end with the VIP on server1 only
+    await setLink(topo, 'server1', true);
+    await waitFor('the VIP back on server1 only', onlyHolder(topo, 'server1'), 45_000, 200);
+    // the real daemon restarts itself after a partition; wait until its new incarnation has joined us
+    await waitFor('the restarted real daemon to rejoin', () => {
+      const after = r.log().split('Performing heartbeat restart exec').at(-1)!;
+      return /restart exec/.test(r.log()) && /Link server1:\S+ up/.test(after) && /remote resource transition completed/.test(after);
+    }, 45_000, 200);
+    await sleep(2_000);
+    assert.deepEqual(await vipHolders(topo), ['server1'], 'exactly one holder after the heal');
+    assert.equal(s1.child.exitCode, null, 'hadiag kept running');
+
+    // graceful stop of hadiag: shutdone, the real node takes over without waiting for deadtime
+    const t0 = Date.now();
+    await stopNode(s1);
+    assert.equal(s1.child.exitCode, 0);
+    await waitFor('the real node to take over after shutdone', async () => (await vipHolders(topo)).includes('server2'), 30_000);
+    assert.match(r.log(), /Received shutdown notice from 'server1'/);
+    process.stderr.write(`node-interop-primary: real node took over ${Date.now() - t0} ms after SIGTERM to hadiag (its IPaddr script included)\n`);
+
+    const complaints = realComplaints(r.log());
+    assert.deepEqual(complaints, [], 'the real daemon did not complain about our messages');
+  } finally {
+    if (s1) await stopNode(s1);
+    if (real) {
+      await stopReal(real, 'term').catch(() => {});
+      await sleep(1_500);
+      await stopReal(real, 'kill').catch(() => {});
+    }
+    await topo.teardown();
+  }
+});
