@@ -149,6 +149,16 @@ export function diagnose(o: OutageReport, ctx: DiagnoseContext): Diagnosis {
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
   const recoveredAt = own ? rel(o, own.tsMs) : rel(o, o.endTsMs!);
+  // Asked by broadcast and nobody answered at first: no node held the VIP yet, so the takeover, not ARP, bound it.
+  const unansweredAsks = o.broadcastAnswer ? Math.max(0, o.broadcastRequests.filter((t) => t <= o.broadcastAnswer!.tsMs).length - 1) : 0;
+  if (!annsBeforeSwitch.length && o.learnedBy === 'own-resolution' && unansweredAsks >= 1) {
+    const later = anns.length ? `; the first announcement followed at ${rel(o, anns[0]!.tsMs)}` : '; no announcement was seen';
+    ev.push(`${unansweredAsks} broadcast request(s) for ${ctx.vip} went unanswered before ${o.broadcastAnswer!.mac} answered`);
+    return done('detection-bound', false, `Takeover itself took ${rel(o, o.broadcastAnswer!.tsMs).slice(1)}: this host had already dropped the dead MAC and was asking for ${ctx.vip} by broadcast (${unansweredAsks} unanswered) until ${o.broadcastAnswer!.mac} answered at ${rel(o, o.broadcastAnswer!.tsMs)}${later}.`, [
+      { rank: 1, side: 'server', title: 'take over sooner', detail: 'the VIP was not held by any node while this host asked: shorten failure detection and resource start (Heartbeat deadtime, IPaddr start time; keepalived advert_int)' },
+      { rank: 2, side: 'server', title: 'announce as soon as the VIP is up', detail: 'so clients that still hold the dead MAC switch at once (they were not the bottleneck this time)' },
+    ]);
+  }
   if (annsBeforeSwitch.length) {
     const why = dropGarp ? 'drop_gratuitous_arp=1' : anns.every((a) => a.form === 'garp-request' || a.form === 'garp-reply') ? 'an ARP filter dropping sender IP = target IP, or drop_gratuitous_arp' : 'a filter, or the neighbour locktime';
     return done('announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host ignored them (${why}): it recovered only through its own ARP timeout at ${recoveredAt}${ownText()}.`, [

@@ -144,3 +144,16 @@ test('findOutages: unanswered probes still in flight at the end are not an outag
   assert.equal(findOutages(probes, defaultRules(5), 500).length, 0);
   assert.equal(findOutages(probes, defaultRules(5), 5000).length, 1);
 });
+
+test('synthetic: client asked by broadcast before any node held the VIP → takeover-bound (detection), not an ARP fault', () => {
+  const extra = [ask(3000, OLD), ask(4000, OLD), ask(5000, OLD), ask(6000, BC), ask(7000, BC), ask(8000, BC), answer(8000.4), garp(8200)];
+  const a = analyze(input(run({ durationMs: 10000, downAt: 1000, switchAt: 8000.4, extra })));
+  const o = a.outages[0]!;
+  assert.equal(o.diagnosis.cause, 'detection-bound');
+  assert.match(o.diagnosis.sentence, /^Takeover itself took 7\.00 s: this host had already dropped the dead MAC and was asking for 198\.18\.0\.20 by broadcast \(2 unanswered\) until 02:00:00:00:00:0c answered at \+7\.00 s; the first announcement followed at \+7\.20 s\.$/);
+  assert.equal(a.problem, false);
+  // the same, but the VIP answered the very first broadcast and the GARP came later: announced too late
+  const b = analyze(input(run({ durationMs: 10000, downAt: 1000, switchAt: 6000.4, extra: [ask(3000, OLD), ask(4000, OLD), ask(5000, OLD), ask(6000, BC), answer(6000.4), garp(6500)] })));
+  assert.equal(b.outages[0]!.diagnosis.cause, 'late-announcement');
+  assert.equal(b.problem, true);
+});
