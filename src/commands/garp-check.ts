@@ -7,6 +7,7 @@ import { parseDuration } from '../util/duration.js';
 import { readPcap, PcapWriter } from '../pcap/file.js';
 import { decodeFrame } from '../packet/decode.js';
 import { normMac } from '../packet/addr.js';
+import { buildGarp } from '../packet/arp.js';
 import { GarpAnalyzer, type FrameReport, type GarpSummary } from '../packet/garp-watch.js';
 import { HostModel, stockClientVerdicts } from '../packet/host-model.js';
 import { buildAudit, type HostAudit } from '../packet/audit.js';
@@ -65,6 +66,27 @@ async function checkFile(argv: Args): Promise<void> {
   if (argv.json) printJson({ file: argv.read, format: file.format, linktype: file.linktype, truncated: file.truncated, frames: reports, summary, ...verdict });
   else process.stdout.write(formatSummary(summary, { notes }) + (verdict.healthy ? 'healthy\n' : `problems: ${verdict.problems.length}\n`));
   process.exitCode = verdict.healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
+}
+
+/**
+ * Run the per-frame path once on a frame built in memory: V8 compiles functions on first call, and a cold
+ * first frame would delay the callback (and so the timestamps) of the frames queued behind it by tens of ms.
+ */
+function warmUp(mac: string): void {
+  const a = new GarpAnalyzer({ vip: '192.0.2.1' });
+  const m = new HostModel({ iface: 'x', mac, ipv4: [{ ip: '192.0.2.2', prefixLen: 24 }], arpAccept: 0, arpIgnore: 0, dropGratuitousArp: false, locktimeMs: 1000, ruleset: { chains: [], rules: [] } });
+  const t = new SendTracker();
+  for (const form of ['request', 'reply'] as const) {
+    const frame = buildGarp(form, { vip: '192.0.2.1', mac: '02:00:00:00:00:01' });
+    const f = decodeFrame(frame, 1);
+    const p = m.predict(f, 0);
+    if (p) m.apply('192.0.2.1', p, 0);
+    const r = a.add(0, f, p);
+    t.seen(frame, 0);
+    if (r) formatFrameLine(r);
+    JSON.stringify(r);
+  }
+  a.summary();
 }
 
 function defaultCapturePath(iface: string): string {
@@ -160,16 +182,18 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
     }
   };
 
+  warmUp(info.mac);
   const watch = openCapture(iface, filter, onFrame);
+  if (argv.json) printJsonLine({ type: 'listening', iface, filter, tsMs: nowMs() });
   let sender: ReturnType<typeof openCapture> | undefined;
   let spinner: { stop(): void; clear(): void; render(): void; text: string } | undefined;
-  let poll: NodeJS.Timeout | undefined;
+  let nwatch: { stop(): void } | undefined;
 
   const finish = (interrupted: boolean) => {
     if (finished) return;
     finished = true;
     tracker.stop();
-    if (poll) clearInterval(poll);
+    nwatch?.stop();
     for (const p of pendingChecks.values()) clearTimeout(p.timer);
     spinner?.stop();
     sender?.close();
@@ -192,18 +216,15 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
     finish(true);
     process.exit(Number(process.exitCode ?? 0));
   };
-  process.once('SIGINT', onSigint);
+  process.prependOnceListener('SIGINT', onSigint);
   try {
-    if (argv.vip) {
-      // keep the tracked entry in step with changes that come from traffic and timers, not from ARP we saw
-      poll = setInterval(() => {
-        if (pendingChecks.has(argv.vip!)) return;
-        neigh
-          .readNeighEntry(iface, argv.vip!)
-          .then((e) => !finished && !pendingChecks.has(argv.vip!) && model.observe(argv.vip!, e, nowMs(), neigh.msSinceUpdateEstimate(e, sysctls.locktimeMs)))
-          .catch(() => undefined);
-      }, 250);
-    }
+    // keep the tracked entries in step with changes that come from traffic and timers, at their real times
+    nwatch = neigh.watchNeigh(iface, (ip, e, tsMs) => {
+      if (finished) return;
+      const cur = model.entry(ip);
+      // a monitor line may lack the MAC (FAILED, INCOMPLETE); keep what we had for valid states
+      model.observe(ip, { state: e.state, mac: e.mac ?? (e.state === 'NONE' || e.state === 'FAILED' || e.state === 'INCOMPLETE' ? undefined : cur.mac) }, tsMs, 0);
+    });
     if (interactive() && !argv.json) {
       const { default: ora } = await import('ora');
       const what = argv.vip ? `ARP about ${argv.vip}` : 'ARP and unsolicited NAs';

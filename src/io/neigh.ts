@@ -4,6 +4,8 @@
  * Reads /proc/sys, `ip -json` and `nft -j`. The arithmetic (worst-case dead-MAC time) is pure.
  */
 import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { parseNeighLine } from '../measure/neigh.js';
 import { ipJson, run } from './exec.js';
 import { envError } from '../cli/errors.js';
 import type { NeighState } from '../packet/accept-model.js';
@@ -198,4 +200,39 @@ export function onLink(ip: string, info: IfaceInfo): boolean {
     const mask = a.prefixLen === 0 ? 0 : (0xffffffff << (32 - a.prefixLen)) >>> 0;
     return ((n(ip) & mask) >>> 0) === ((n(a.ip) & mask) >>> 0);
   });
+}
+
+export interface NeighWatch {
+  stop(): void;
+}
+
+/**
+ * Follow neighbour-table changes on `iface` as they happen (`ip -ts monitor neigh`), so locktime decisions use
+ * the real time of the last change instead of the kernel's whole-second counter. The child is ours: stop()
+ * kills it by PID.
+ */
+export function watchNeigh(iface: string, onChange: (ip: string, e: { state: NeighState; mac?: string }, tsMs: number) => void): NeighWatch {
+  const child = spawn('ip', ['-ts', 'monitor', 'neigh', 'dev', iface], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } });
+  child.on('error', () => undefined);
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const ev = parseNeighLine(line, performance.timeOrigin + performance.now());
+      if (!ev) continue;
+      const state = ev.deleted ? 'NONE' : ((ev.states[0] as NeighState | undefined) ?? 'NONE');
+      onChange(ev.ip, { state, mac: ev.deleted ? undefined : ev.lladdr }, ev.tsMs);
+    }
+  });
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (child.pid !== undefined && child.exitCode === null) child.kill('SIGTERM');
+    },
+  };
 }

@@ -21,7 +21,7 @@ export function formatAudit(a: HostAudit): string {
     row('ARP firewall', `${a.firewall.rules.length} line(s):`);
     for (const r of a.firewall.rules) lines.push(`    ${r}`);
   }
-  if (a.firewall.garpRequest) row(`  GARP for ${a.vip}`, `request ${a.firewall.garpRequest.verdict}, reply ${a.firewall.garpReply?.verdict ?? '?'}`);
+  if (a.firewall.garpRequest) row('firewall on GARP', `for ${a.vip}: request ${a.firewall.garpRequest.verdict}, reply ${a.firewall.garpReply?.verdict ?? '?'}`);
   row(
     'neighbour timers',
     `base_reachable ${sec(s.baseReachableTimeMs)} (reachable ${sec(a.deadMac.reachableMinMs)}–${sec(a.deadMac.reachableMaxMs)}), delay_first_probe ${sec(s.delayFirstProbeTimeMs)}, ucast_solicit ${s.ucastSolicit}, retrans ${sec(s.retransTimeMs)}, mcast_solicit ${s.mcastSolicit}, mcast_resolicit ${s.mcastResolicit}, locktime ${sec(s.locktimeMs)}`,
