@@ -5,6 +5,7 @@ import { interactive, printJson } from '../cli/output.js';
 import { readAuthkeys, unreadable } from '../config/authkeys.js';
 import { parseHaCf } from '../config/hacf.js';
 import { onCleanup } from '../io/cleanup.js';
+import { PcapWriter } from '../pcap/file.js';
 import { parseDuration } from '../util/duration.js';
 import { frameToDatagram, readHeartbeatCapture } from '../inspect/datagrams.js';
 import { HeartbeatInspector, type InspectOptions, type InspectReport } from '../inspect/heartbeats.js';
@@ -16,6 +17,7 @@ interface Args {
   authkeys?: string;
   hacf?: string;
   port?: number;
+  write?: string;
   duration: string;
   json: boolean;
 }
@@ -67,13 +69,24 @@ async function inspectLive(iface: string, argv: Args, opts: InspectOptions, port
   const durationMs = parseDuration(argv.duration, 'duration');
   const { openCapture } = await import('../io/capture.js');
   const ins = new HeartbeatInspector(opts);
+  let writer: PcapWriter | undefined;
   const capture = openCapture(iface, `udp dst port ${port}`, (frame, tsMs) => {
+    writer?.write(tsMs, frame);
     const d = frameToDatagram(frame, capture.linktype, tsMs, port);
     if (!d) return;
     const rec = ins.add(d);
     if (!argv.json) process.stdout.write(formatMessageLine(rec) + '\n');
   });
-  const unregister = onCleanup(`capture on ${iface}`, () => capture.close());
+  try {
+    if (argv.write) writer = PcapWriter.create(argv.write, capture.linktype);
+  } catch (err) {
+    capture.close();
+    throw err;
+  }
+  const unregister = onCleanup(`capture on ${iface}`, () => {
+    capture.close();
+    writer?.close();
+  });
   let spinner: { stop(): void } | undefined;
   if (interactive()) {
     const { default: ora } = await import('ora');
@@ -84,8 +97,10 @@ async function inspectLive(iface: string, argv: Args, opts: InspectOptions, port
   } finally {
     spinner?.stop();
     capture.close();
+    writer?.close();
     unregister();
   }
+  if (writer) process.stderr.write(`hb-inspect: wrote ${writer.count} frames to ${writer.path}\n`);
   const report = ins.report();
   if (report.counts.datagrams === 0) report.notes.push(`no Heartbeat datagrams on ${iface} udp/${port} in ${argv.duration}`);
   finish(report, argv.json);
@@ -101,34 +116,43 @@ export const hbInspectCommand: CommandModule<object, Args> = {
       .option('authkeys', { type: 'string', describe: 'authkeys file to verify both auth layers (must be mode 600)' })
       .option('hacf', { type: 'string', describe: 'ha.cf: node names, keepalive, deadtime and udpport to compare with' })
       .option('port', { type: 'number', describe: 'UDP port (default: udpport of --hacf, else 694)' })
+      .option('write', { type: 'string', describe: 'live: also save the captured frames to this pcap file' })
       .option('duration', { type: 'string', default: '10s', describe: 'how long to listen live (with a unit: 30s, 2m)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (the report) instead of text' })
       .example('hadiag hb-inspect --read hb.pcap --authkeys /etc/ha.d/authkeys --hacf /etc/ha.d/ha.cf', 'inspect a capture with the cluster files')
       .example('hadiag hb-inspect eth0 --duration 30s --authkeys /etc/ha.d/authkeys', 'listen live for 30 s')
+      .example('hadiag hb-inspect eth0 --duration 1m --write captures/hb.pcap', 'listen live and keep the capture for later --read')
       .example('hadiag hb-inspect --read hb.pcap --json | jq .events', 'the cluster events as data')
       .epilogue(
         [
-          'Prints one line per message (time UTC, source, node, type, status, seq, generation, auth verdict of the',
-          'trailing token and of the auth field: OK / BAD / key index N unknown / no key given / missing), a table',
-          'per node (messages, status interval vs keepalive, seq gaps, retransmit requests, generations, deadtime',
-          'announced, auth failures), the cluster events (start, stop, takeover, failback, partition, …) and warnings.',
+          'Prints one line per message (time UTC, source, node, type, status, seq, generation,',
+          'and the verdict of both auth layers — trailing token and auth field: OK / BAD /',
+          'key index N unknown / no key given / missing), a table per node (messages, status',
+          'interval vs keepalive, seq gaps, retransmit requests, generations, deadtime announced,',
+          'auth failures), the cluster events (start, stop, takeover, failback, partition, …)',
+          'and warnings.',
           '',
-          'Healthy (exit 0): every message decodes and passes both auth layers (when --authkeys is given) and no',
-          'warning: no node missing from ha.cf, no two generations of one node at once, no heartbeats to 0.0.0.0,',
-          'one deadtime and one key index across nodes. An orderly stop/start/takeover/failback is healthy.',
+          'Healthy (exit 0): every message decodes and passes both auth layers (when --authkeys',
+          'is given) and there is no warning: no node missing from ha.cf, no two generations of',
+          'one node at once, no heartbeats to 0.0.0.0, one deadtime and one key index across',
+          'nodes. An orderly stop / start / takeover / failback is healthy.',
           'Exit 1: a problem was found. Exit 2: bad usage, unreadable file or interface.',
           '',
-          '--json: {"healthy", "problems": [string], "notes": [string], "firstTsMs", "lastTsMs", "counts": {datagrams,',
-          '  decoded, undecodable, authOk, authFailed, duplicates}, "messages": [{n, tsMs, src, srcPort, dst, node,',
-          '  encoding, summary: {type, src, dest, seq, hg, ts, status, deadtimeMs, ackseq, …}, trailing, inner,',
-          '  trailingIndex, innerIndex, authOk, duplicate, error?: {code, reason}}], "nodes": [{node, addresses,',
-          '  messages, statusMessages, statusIntervalMs, keepaliveMs, seqGaps, rexmitRequests, generations,',
-          '  authFailures, deadtimesMs, lastDeadtimeMs, keyIndexes, inHaCf}], "warnings": [{kind, node?, tsMs?,',
-          '  message}], "events": [{tsMs, kind, node, peer?, detail}]}   (times: epoch milliseconds)',
+          '--json: one document {healthy, problems[], notes[], firstTsMs, lastTsMs,',
+          '  counts: {datagrams, decoded, undecodable, authOk, authFailed, duplicates},',
+          '  messages: [{n, tsMs, src, srcPort, dst, node, encoding, trailing, inner,',
+          '    trailingIndex, innerIndex, authOk, duplicate, error?: {code, reason},',
+          '    summary: {type, src, dest, seq, hg, ts, status, deadtimeMs, ackseq, …}}],',
+          '  nodes: [{node, addresses, messages, statusMessages, statusIntervalMs, keepaliveMs,',
+          '    seqGaps, rexmitRequests, generations, authFailures, deadtimesMs, lastDeadtimeMs,',
+          '    keyIndexes, inHaCf}],',
+          '  warnings: [{kind, node?, tsMs?, message}], events: [{tsMs, kind, node, peer?, detail}]}',
+          '  Times are epoch milliseconds. More in docs/hb-inspect.md.',
         ].join('\n'),
       ),
   handler: async (argv) => {
     if (argv.iface && argv.read) throw usageError('give an interface or --read FILE, not both', 'command line', 'hadiag hb-inspect eth0  or  hadiag hb-inspect --read hb.pcap');
+    if (argv.write && argv.read) throw usageError('--write saves a live capture', '--write with --read', 'drop --write (the file is already a capture)');
     if (!argv.iface && !argv.read) throw usageError('nothing to inspect', 'command line', 'name an interface (hadiag hb-inspect eth0) or a capture (--read hb.pcap)');
     const { opts, port } = await inspectOptions(argv);
     if (argv.read) await inspectFile(argv.read, argv, opts, port);
