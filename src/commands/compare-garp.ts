@@ -1,0 +1,107 @@
+import type { CommandModule } from 'yargs';
+import { writeFileSync } from 'node:fs';
+import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../cli/errors.js';
+import { interactive, printJson } from '../cli/output.js';
+import { parseNeighOverride, type NeighOverrides } from '../lab/profiles.js';
+import { runCompare, type Progress } from '../compare/run.js';
+import { renderMatrix, renderRecommendations, renderTable, secs } from '../compare/render.js';
+import { renderCompareSvg } from '../compare/svg.js';
+import { QUICK_STRATEGIES, ANCHORS } from '../compare/matrix.js';
+
+interface Args {
+  strategy?: string[];
+  profile?: string[];
+  manager?: string[];
+  reps?: number;
+  timers: string;
+  quick: boolean;
+  json: boolean;
+  svg?: string;
+  concurrency: number;
+  'client-neigh'?: string[];
+  'max-wait'?: string;
+}
+
+const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
+
+function progressText(p: Progress): string {
+  const eta = p.etaMs !== undefined ? `, ETA ${Math.ceil(p.etaMs / 60_000)} min` : '';
+  const now = p.running.map((r) => `#${r.index} ${r.row}: ${r.text}`).join(' | ');
+  return `trial ${Math.min(p.done + 1, p.total)} of ${p.total} (${p.done} done${eta}) — ${now}`;
+}
+
+export const compareGarpCommand: CommandModule<object, Args> = {
+  command: 'compare-garp',
+  describe: 'measure GARP strategies × client behaviours in the lab, next to Heartbeat, keepalived and ucarp, and recommend one',
+  builder: (y) =>
+    y
+      .option('strategy', { type: 'string', array: true, describe: `strategy spec for hadiag run-node (repeat; default quick: ${QUICK_STRATEGIES.join(' ')})` })
+      .option('profile', { type: 'string', array: true, describe: 'client profile (repeat; default: every profile of `hadiag lab profiles`)' })
+      .option('manager', { type: 'string', array: true, describe: `anchor rows: ${ANCHORS.join('|')} with their own default announcements (repeat; default all; --manager none for no anchors)` })
+      .option('reps', { type: 'number', describe: 'trials per row (default 1 with --quick, else 3)' })
+      .option('timers', { type: 'string', default: 'classic', describe: 'cluster timers: classic (keepalive 1 s, deadtime 5 s), fast (200 ms / 1 s) or KEEPALIVE/DEADTIME' })
+      .option('quick', { type: 'boolean', default: false, describe: 'the default matrix once: main strategies + anchors, all profiles (≤ 5 min on 2 cores)' })
+      .option('json', { type: 'boolean', default: false, describe: 'one JSON document on stdout' })
+      .option('svg', { type: 'string', describe: 'write a chart (median outage per row, grouped by profile, log scale)' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'labs at once' })
+      .option('client-neigh', { type: 'string', array: true, describe: 'override a neighbour timer on every client, e.g. base_reachable_time_ms=4000 (tests; default: real timers)' })
+      .option('max-wait', { type: 'string', describe: 'give up on a client this long after the fault (default 75s)' })
+      .example('hadiag compare-garp --quick', 'the default matrix with real client timers, ~5 min')
+      .example('hadiag compare-garp --strategy both:count=10,interval=250ms --strategy directed --profile garp-filtered --manager heartbeat --reps 5', 'Heartbeat vs two strategies on the field report’s client')
+      .example('hadiag compare-garp --quick --json --svg captures/compare.svg', 'machine-readable results and a chart')
+      .epilogue(
+        [
+          'Each trial builds a fresh lab: two servers running `hadiag run-node --garp SPEC` (strategy rows) or the',
+          'real heartbeat/keepalived/ucarp (anchor rows, their own defaults), one fresh client namespace per profile',
+          "pinging the VIP every 10 ms (measure-failover's engine), then link-down of the VIP holder. Outage = fault →",
+          'first answered probe. Healthy (exit 0): for every profile at least one strategy has its median outage within',
+          'deadtime + 100 ms. Exit 1: some profile has none. Exit 2: usage/environment (needs root).',
+          '',
+          'JSON: { timers, keepaliveMs, deadtimeMs, deadlineMs, profiles, rows:[{kind,label,spec?,manager?}], reps,',
+          '  cells:[{row,kind,profile,n,errors,medianMs,p95Ms,maxMs,withinShare,unrecovered,outagesMs,learnedBy,cause}],',
+          '  recommendations:[{profile,strategy,medianMs,withinShare,bestAnchor,bestAnchorMedianMs,meetsDeadline}],',
+          '  defaultStrategy:{strategy,worstWithin,worstMedianMs}, trials:[…per-client outcomes…], failedTrials, durationMs, healthy }',
+        ].join('\n'),
+      ),
+  handler: async (argv) => {
+    const managers = list(argv.manager);
+    const neigh: NeighOverrides = {};
+    for (const n of list(argv['client-neigh']) ?? []) Object.assign(neigh, parseNeighOverride(n));
+    let maxWaitMs: number | undefined;
+    if (argv['max-wait']) maxWaitMs = (await import('../util/duration.js')).parseDuration(argv['max-wait'], '--max-wait');
+    if (argv.reps !== undefined && !(Number.isInteger(argv.reps) && argv.reps >= 1)) throw usageError(`--reps ${argv.reps} is not a whole number ≥ 1`, '--reps', 'e.g. --reps 3');
+    if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 8)) throw usageError(`--concurrency ${argv.concurrency} is not 1–8`, '--concurrency', 'e.g. --concurrency 3');
+    const spinner = interactive() && !argv.json ? (await import('ora')).default({ text: 'planning trials', stream: process.stderr }).start() : undefined;
+    let lastLine = 0;
+    const result = await runCompare({
+      ...(list(argv.strategy) ? { strategies: list(argv.strategy) } : {}),
+      ...(list(argv.profile) ? { profiles: list(argv.profile) } : {}),
+      ...(managers ? { managers: managers.includes('none') ? [] : managers } : {}),
+      ...(argv.reps !== undefined ? { reps: argv.reps } : {}),
+      quick: argv.quick,
+      timers: argv.timers,
+      ...(Object.keys(neigh).length ? { neigh } : {}),
+      concurrency: argv.concurrency,
+      ...(maxWaitMs ? { maxWaitMs } : {}),
+      onProgress: (p) => {
+        const text = progressText(p);
+        if (spinner) spinner.text = text;
+        else if (!argv.json && Date.now() - lastLine > 10_000) {
+          lastLine = Date.now();
+          process.stderr.write(text + '\n');
+        }
+      },
+    }).finally(() => spinner?.stop());
+    const healthy = result.recommendations.every((r) => r.meetsDeadline);
+    if (argv.svg) writeFileSync(argv.svg, renderCompareSvg(result));
+    if (argv.json) printJson({ ...result, healthy });
+    else {
+      process.stdout.write(`compare-garp: ${result.rows.length} rows × ${result.profiles.length} profiles × ${result.reps} rep(s), timers ${result.timers} (deadtime ${secs(result.deadtimeMs)}), ${secs(result.durationMs)}\n`);
+      process.stdout.write(renderMatrix(result) + '\n');
+      process.stdout.write(renderTable(result) + '\n');
+      process.stdout.write(renderRecommendations(result) + '\n');
+      if (argv.svg) process.stdout.write(`chart: ${argv.svg}\n`);
+    }
+    process.exitCode = healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * The lab manager compare-garp uses for its strategy rows: `hadiag run-node --garp SPEC` on both servers with
+ * the same ha.cf/authkeys/haresources as the heartbeat anchor row (same timers). The spec of each lab is set
+ * with `setLabStrategy(labId, spec)` before `upLab({ manager: 'hadiag-garp', name: labId })`.
+ *
+ * `vmac` strategies: each server gets a macvlan `vmac0` on its lab interface with the strategy's virtual MAC,
+ * IPv6 off on it (a standby must never send from the shared MAC), arp_announce=2 (the base interface never
+ * resolves a client with sender IP = VIP, which would rewrite the client's entry to the base MAC) and
+ * arp_ignore=1 on the base interface; haresources puts the VIP on vmac0.
+ */
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { moduleArgv } from './argv.js';
+import { envError } from '../cli/errors.js';
+import { ipJson } from '../io/exec.js';
+import { alive, nsRunOk, sleep } from '../io/netns.js';
+import { parseStrategy } from '../packet/strategy.js';
+import { usesVmac, vmacOf } from '../announce/forms.js';
+import { MANAGERS } from '../lab/managers/index.js';
+import { heartbeatSettings } from '../lab/managers/heartbeat.js';
+import { signalManager, spawnDetached } from '../lab/managers/common.js';
+import { servers, type LabHost, type LabState, type ManagerRun } from '../lab/types.js';
+import type { Manager, ManagerTimers, StopHow } from '../lab/managers/types.js';
+import type { TimerSpec } from '../lab/timers.js';
+
+export const NODE_MANAGER = 'hadiag-garp';
+export const VMAC_IFACE = 'vmac0';
+
+const specs = new Map<string, string>();
+
+export function setLabStrategy(labId: string, spec: string): void {
+  specs.set(labId, spec);
+}
+export function forgetLab(labId: string): void {
+  specs.delete(labId);
+}
+
+/** The node daemon's argv: compiled when we run compiled, else the TypeScript source through tsx. */
+export const daemonArgv = (): string[] => moduleArgv('node/main');
+
+function netmask(prefixLen: number): string {
+  const n = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.');
+}
+
+/** The commands (argv, run inside the server's namespace) that give it a macvlan with the virtual MAC. */
+export function vmacCommands(baseIface: string, mac: string, name = VMAC_IFACE): string[][] {
+  return [
+    ['ip', 'link', 'add', 'link', baseIface, 'name', name, 'address', mac, 'type', 'macvlan', 'mode', 'bridge'],
+    ['sysctl', '-q', '-w', `net.ipv6.conf.${name}.disable_ipv6=1`],
+    ['sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_announce=2'],
+    ['sysctl', '-q', '-w', `net.ipv4.conf.${baseIface}.arp_announce=2`],
+    ['sysctl', '-q', '-w', `net.ipv4.conf.${baseIface}.arp_ignore=1`],
+    ['ip', 'link', 'set', name, 'up'],
+  ];
+}
+
+export const nodeManager: Manager = {
+  name: NODE_MANAGER,
+  summary: 'hadiag run-node with the GARP strategy compare-garp is measuring',
+
+  describeTimers(spec: TimerSpec): ManagerTimers {
+    const s = heartbeatSettings(spec);
+    return {
+      summary: `keepalive ${s.keepalive}, deadtime ${s.deadtime}, warntime ${s.warntime}, initdead ${s.initdead} (ha.cf; bare = s)`,
+      settings: s,
+      startupTimeoutMs: Math.max(spec.deadtimeMs * 2, 10_000) + 15_000,
+    };
+  },
+
+  async start(lab: LabState, host: LabHost): Promise<ManagerRun> {
+    const spec = specs.get(lab.id) ?? 'both:count=10,interval=250ms';
+    const strategy = parseStrategy(spec, '--strategy');
+    const s = heartbeatSettings(lab.timers);
+    const haD = join(host.dir, 'ha.d');
+    const state = join(host.dir, 'hadiag-state');
+    await mkdir(haD, { recursive: true });
+    await mkdir(state, { recursive: true });
+    let nic = host.ifname;
+    if (usesVmac(strategy)) {
+      for (const argv of vmacCommands(host.ifname, vmacOf(strategy))) await nsRunOk(host.netns, argv);
+      nic = VMAC_IFACE;
+    }
+    const haCf = [
+      `# written by hadiag compare-garp, lab ${lab.id}, strategy ${spec}`,
+      `logfile ${join(host.dir, 'ha-log')}`,
+      `keepalive ${s.keepalive}`,
+      `deadtime ${s.deadtime}`,
+      `warntime ${s.warntime}`,
+      `initdead ${s.initdead}`,
+      'udpport 694',
+      `bcast ${host.ifname}`,
+      'auto_failback on',
+      'node server1',
+      'node server2',
+      '',
+    ].join('\n');
+    await writeFile(join(haD, 'ha.cf'), haCf);
+    await writeFile(join(haD, 'authkeys'), 'auth 2\n2 sha1 pass\n', { mode: 0o600 });
+    await chmod(join(haD, 'authkeys'), 0o600);
+    await writeFile(join(haD, 'haresources'), `server1 IPaddr::${lab.vip}/${netmask(lab.prefixLen)}/${nic}\n`);
+    const out = join(host.dir, 'hadiag-node.out');
+    const argv = [...daemonArgv(), '--config-dir', haD, '--node', host.name, '--state-dir', state, '--garp', spec, '--json'];
+    const pid = spawnDetached(host.netns, argv, out);
+    await sleep(300);
+    if (!alive(pid)) throw envError(`hadiag run-node exited at once on ${host.name}`, out, 'read the log');
+    return { pid, logs: [join(host.dir, 'ha-log'), out], configDir: haD };
+  },
+
+  stop(_lab: LabState, host: LabHost, how: StopHow): Promise<number[]> {
+    return signalManager(host, how);
+  },
+
+  /** The VIP may live on vmac0: look at every interface; a holder's lab interface must be up. */
+  async vipHolders(lab: LabState): Promise<string[]> {
+    const out: string[] = [];
+    for (const h of servers(lab)) {
+      let links: { ifname: string; flags?: string[]; operstate?: string; addr_info?: { family: string; local: string }[] }[] = [];
+      try {
+        links = await ipJson(['addr', 'show'], h.netns);
+      } catch {
+        continue;
+      }
+      const base = links.find((l) => l.ifname === h.ifname);
+      if (!base?.flags?.includes('UP')) continue;
+      if (links.some((l) => l.flags?.includes('UP') && l.addr_info?.some((a) => a.family === 'inet' && a.local === lab.vip))) out.push(h.name);
+    }
+    return out;
+  },
+};
+
+/** Make the manager known to the lab (idempotent). */
+export function registerNodeManager(): void {
+  if (!MANAGERS.some((m) => m.name === NODE_MANAGER)) MANAGERS.push(nodeManager);
+}

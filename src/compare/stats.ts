@@ -1,0 +1,129 @@
+/** Statistics of outages per (row, profile), and the recommendation per profile. Pure. */
+import type { ClientOutcome } from './client-result.js';
+import type { Row } from './matrix.js';
+
+export interface CellStats {
+  row: string;
+  kind: Row['kind'];
+  profile: string;
+  n: number;
+  /** measurements that failed (no number) */
+  errors: number;
+  medianMs?: number;
+  p95Ms?: number;
+  maxMs?: number;
+  /** share of trials recovered within deadtime + 100 ms (0–1) */
+  withinShare?: number;
+  /** trials where the VIP was still silent when measuring stopped (their outage is a lower bound) */
+  unrecovered: number;
+  outagesMs: number[];
+  /** most common way the client learned the new MAC */
+  learnedBy?: string;
+  /** most common diagnosis */
+  cause?: string;
+}
+
+/** Nearest-rank percentile of sorted numbers. */
+export function percentile(sorted: number[], p: number): number | undefined {
+  if (!sorted.length) return undefined;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+export function median(sorted: number[]): number | undefined {
+  if (!sorted.length) return undefined;
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+function mode(values: (string | undefined)[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const v of values) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+export const isOutcome = (x: ClientOutcome | { error: string } | undefined): x is ClientOutcome => !!x && !('error' in x);
+
+export function cellStats(row: Row, profile: string, results: (ClientOutcome | { error: string } | undefined)[], deadlineMs: number): CellStats {
+  const ok = results.filter(isOutcome).filter((r) => r.outageMs !== undefined);
+  const sorted = ok.map((r) => r.outageMs!).sort((a, b) => a - b);
+  const s: CellStats = { row: row.label, kind: row.kind, profile, n: ok.length, errors: results.length - ok.length, unrecovered: ok.filter((r) => !r.recovered).length, outagesMs: sorted };
+  if (sorted.length) {
+    s.medianMs = median(sorted);
+    s.p95Ms = percentile(sorted, 95);
+    s.maxMs = sorted[sorted.length - 1];
+    s.withinShare = ok.filter((r) => r.recovered && r.outageMs! <= deadlineMs).length / ok.length;
+  }
+  const lb = mode(ok.map((r) => r.learnedBy));
+  if (lb) s.learnedBy = lb;
+  const c = mode(ok.map((r) => r.cause));
+  if (c) s.cause = c;
+  return s;
+}
+
+export interface Recommendation {
+  profile: string;
+  /** the best strategy row for this profile (undefined when no strategy row was measured) */
+  strategy?: string;
+  medianMs?: number;
+  withinShare?: number;
+  /** the best anchor for comparison */
+  bestAnchor?: string;
+  bestAnchorMedianMs?: number;
+  /** true when the best strategy's median is within deadtime + 100 ms */
+  meetsDeadline: boolean;
+}
+
+/** Order: more trials within the deadline, then lower median, then lower max; rows without numbers last. */
+export function better(a: CellStats, b: CellStats): number {
+  const wa = a.withinShare ?? -1;
+  const wb = b.withinShare ?? -1;
+  if (wa !== wb) return wb - wa;
+  const ma = a.medianMs ?? Infinity;
+  const mb = b.medianMs ?? Infinity;
+  if (ma !== mb) return ma - mb;
+  return (a.maxMs ?? Infinity) - (b.maxMs ?? Infinity);
+}
+
+export function recommend(cells: CellStats[], profiles: string[], deadlineMs: number): Recommendation[] {
+  return profiles.map((profile) => {
+    const strat = cells.filter((c) => c.profile === profile && c.kind === 'strategy' && c.n > 0).sort(better);
+    const anch = cells.filter((c) => c.profile === profile && c.kind === 'anchor' && c.n > 0).sort(better);
+    const r: Recommendation = { profile, meetsDeadline: false };
+    const best = strat[0];
+    if (best) {
+      r.strategy = best.row;
+      if (best.medianMs !== undefined) r.medianMs = best.medianMs;
+      if (best.withinShare !== undefined) r.withinShare = best.withinShare;
+      r.meetsDeadline = best.medianMs !== undefined && best.medianMs <= deadlineMs;
+    }
+    if (anch[0]) {
+      r.bestAnchor = anch[0].row;
+      if (anch[0].medianMs !== undefined) r.bestAnchorMedianMs = anch[0].medianMs;
+    }
+    return r;
+  });
+}
+
+/**
+ * One default for every profile: the strategy row whose worst profile is best (share within the deadline,
+ * then median), among rows that need no set-up beyond the node (`exclude`: e.g. vmac, external senders).
+ */
+export function defaultStrategy(cells: CellStats[], profiles: string[], exclude: (row: string) => boolean = () => false): { strategy: string; worstWithin: number; worstMedianMs: number } | undefined {
+  const rows = [...new Set(cells.filter((c) => c.kind === 'strategy' && !exclude(c.row)).map((c) => c.row))];
+  const scored = rows
+    .map((row) => {
+      const mine = profiles.map((p) => cells.find((c) => c.row === row && c.profile === p));
+      if (mine.some((c) => !c || c.n === 0)) return undefined;
+      return {
+        strategy: row,
+        worstWithin: Math.min(...mine.map((c) => c!.withinShare ?? 0)),
+        worstMedianMs: Math.max(...mine.map((c) => c!.medianMs ?? Infinity)),
+        sumMedian: mine.reduce((a, c) => a + (c!.medianMs ?? 0), 0),
+      };
+    })
+    .filter((x): x is NonNullable<typeof x> => !!x)
+    .sort((a, b) => b.worstWithin - a.worstWithin || a.worstMedianMs - b.worstMedianMs || a.sumMedian - b.sumMedian);
+  const best = scored[0];
+  return best ? { strategy: best.strategy, worstWithin: best.worstWithin, worstMedianMs: best.worstMedianMs } : undefined;
+}
