@@ -47,3 +47,17 @@ export async function garp(netns: string, ifname: string, vip: string, form: 're
   const r = await run(['ip', 'netns', 'exec', netns, 'arping', '-q', form === 'request' ? '-U' : '-A', '-c', String(count), '-w', '2', '-I', ifname, vip]);
   if (r.code > 1) throw new Error(`arping failed: ${r.stderr}`);
 }
+
+/**
+ * Takeover cases: each real manager takes over after server1's link goes down, measured by each client's
+ * own ping -D, in two labs (one client each, so one client's ARP traffic cannot heal the other's entry).
+ * A GARP-filtering client is out for (time left in its neighbour-entry cycle: reachable + delay) + 3 unicast
+ * probes × retrans_time, or the takeover time if that is longer; a default client recovers at takeover.
+ * Reachable time and probe delay are shrunk; retrans_time_ms is set per manager so that even the shortest
+ * case (3 × retrans) stays clearly above the manager's takeover time on a loaded 2-core machine.
+ */
+export const TAKEOVER_CASES = {
+  keepalived: { manager: 'keepalived', timers: 'fast', retransMs: 1000, maxTakeoverMs: 4000 },
+  ucarp: { manager: 'ucarp', timers: 'classic', retransMs: 2500, maxTakeoverMs: 7000 },
+  heartbeat: { manager: 'heartbeat', timers: 'fast', retransMs: 6000, maxTakeoverMs: 16_000 },
+};
