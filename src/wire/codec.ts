@@ -81,8 +81,10 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
 const NAME_OK = /^[!-<>-~]+$/; // printable ASCII without space and '='
 
 /** Decode one datagram. Never throws. */
-export function decodeMessage(buf: Buffer): DecodeResult {
-  if (!Buffer.isBuffer(buf) || buf.length === 0) return fail('empty', 'empty datagram');
+export function decodeMessage(input: Buffer | Uint8Array): DecodeResult {
+  if (!(input instanceof Uint8Array)) return fail('empty', 'not a byte buffer');
+  const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (buf.length === 0) return fail('empty', 'empty datagram');
   if (buf.length > MAX_MESSAGE_BYTES) return fail('too-large', `${buf.length} bytes is more than one datagram (${MAX_MESSAGE_BYTES})`);
   if (startsWithAt(buf, 0, NETSTRING_START)) return decodeNetstring(buf);
   if (startsWithAt(buf, 0, CLASSIC_START)) return decodeClassic(buf);
