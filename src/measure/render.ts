@@ -53,7 +53,7 @@ export function renderReport(a: Analysis, extra: { pcapPath?: string; svgPath?: 
   out.push('');
   for (const o of a.outages) out.push(renderOutage(o), '');
   if (a.outages.length) out.push(renderSummaryTable(a));
-  out.push(a.outages.length ? '' : 'No outage: the VIP answered every probe run (apart from isolated losses).');
+  out.push(a.outages.length ? '' : 'No outage: the VIP answered every probe (isolated single losses aside).');
   if (extra.pcapPath) out.push(`capture: ${extra.pcapPath}`);
   if (extra.svgPath) out.push(`timeline picture: ${extra.svgPath}`);
   out.push(a.problem ? 'result: PROBLEM (exit 1)' : 'result: healthy (exit 0)');

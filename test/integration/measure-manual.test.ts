@@ -9,48 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { Topology, labMac, nsRun, killPid } from '../../src/io/netns.js';
 import { run } from '../../src/io/exec.js';
+import { hadiag, outagesFromPortCapture, startPortCapture } from './measure-helpers.js';
 
 const VIP = '198.18.0.20';
 const INTERVAL_MS = 5;
 /** agreement with the truth: one probe interval plus this margin (ping's print latency, scheduling) */
 const MARGIN_MS = 10;
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-function hadiag(netns: string, args: string[], timeoutMs = 60_000) {
-  return run(['ip', 'netns', 'exec', netns, process.execPath, '--import', 'tsx', '--input-type=module', '-e', `const m = await import(${JSON.stringify(MAIN)}); await m.main(process.argv.slice(1));`, '--', ...args], {
-    timeoutMs,
-    cwd: new URL('../..', import.meta.url).pathname,
-  });
-}
-
-/** The outage as the client's bridge port saw it (tcpdump text, kernel timestamps). */
-async function truthFromPortCapture(file: string, clientIp: string): Promise<{ startTsMs: number; endTsMs: number; durationMs: number; firstLostSeq: number; firstOkSeq: number }> {
-  const r = await run(['tcpdump', '-tt', '-n', '-r', file, 'icmp']);
-  const req = new Map<number, number>();
-  const rep = new Map<number, number>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /^(\d+\.\d+) IP (\S+) > (\S+): ICMP echo (request|reply), id \d+, seq (\d+)/.exec(line);
-    if (!m) continue;
-    const ts = Number(m[1]) * 1000;
-    const seq = Number(m[5]);
-    if (m[4] === 'request' && m[2] === clientIp && m[3] === VIP && !req.has(seq)) req.set(seq, ts);
-    if (m[4] === 'reply' && m[2] === VIP && m[3] === clientIp && !rep.has(seq)) rep.set(seq, ts);
-  }
-  const seqs = [...req.keys()];
-  const lo = Math.min(...seqs);
-  const hi = Math.max(...seqs);
-  for (let s = lo; s <= hi; s++) {
-    if (rep.has(s) || !req.has(s)) continue;
-    let e = s;
-    while (e <= hi && !rep.has(e)) e++;
-    if (e - s >= 3 && e <= hi) return { startTsMs: req.get(s)!, endTsMs: rep.get(e)!, durationMs: rep.get(e)! - req.get(s)!, firstLostSeq: s, firstOkSeq: e };
-    s = e;
-  }
-  throw new Error(`no outage in the port capture (${req.size} requests, ${rep.size} replies)`);
-}
 
 async function scenario(name: string, filterGarp: boolean) {
   const topo = await Topology.create({
@@ -79,16 +45,7 @@ async function scenario(name: string, filterGarp: boolean) {
 
     // the independent truth: tcpdump on the client's bridge port, in the bridge namespace
     const portPcap = join(dir, 'port.pcap');
-    const td = spawn('ip', ['netns', 'exec', topo.bridgeNetns, 'tcpdump', '-i', c.bridgePort, '-U', '-n', '-w', portPcap, 'icmp or arp'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    truthPid = td.pid;
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      td.stderr!.on('data', (d) => {
-        err += d;
-        if (/listening on/.test(err)) resolve();
-      });
-      td.once('close', () => reject(new Error(`truth tcpdump exited: ${err}`)));
-    });
+    truthPid = (await startPortCapture(topo.bridgeNetns, c.bridgePort, portPcap)).pid;
 
     const move = [
       `ip netns exec ${s1.netns} ip addr del ${VIP}/24 dev ${s1.ifname}`,
@@ -98,16 +55,16 @@ async function scenario(name: string, filterGarp: boolean) {
     ].join(' && ');
     const svg = join(dir, 'timeline.svg');
     const res = await hadiag(c.netns, ['measure-failover', '--vip', VIP, '--interval', `${INTERVAL_MS}ms`, '--trigger', move, '--timeout', '40s', '--json', '--write', join(dir, 'm.pcap'), '--svg', svg]);
-    await killPid(td.pid!);
+    await killPid(truthPid!);
     truthPid = undefined;
     assert.ok(res.stdout.trim().startsWith('{'), `no JSON from hadiag (exit ${res.code}): ${res.stderr}`);
     const doc = JSON.parse(res.stdout);
-    const truth = await truthFromPortCapture(portPcap, '198.18.0.5');
+    const [truth] = await outagesFromPortCapture(portPcap, '198.18.0.5', VIP);
     assert.equal(doc.outages.length, 1, `${name}: one outage expected: ${doc.summary}`);
     const o = doc.outages[0];
-    const err = o.durationMs - truth.durationMs;
-    process.stderr.write(`# ${name}: hadiag ${o.durationMs.toFixed(2)} ms, truth ${truth.durationMs.toFixed(2)} ms, error ${err.toFixed(2)} ms (start ${(o.startTsMs - truth.startTsMs).toFixed(2)}, end ${(o.endTsMs - truth.endTsMs).toFixed(2)}; seqs ${o.firstLostSeq}-${o.firstOkSeq} vs ${truth.firstLostSeq}-${truth.firstOkSeq}); ${o.diagnosis.sentence}\n`);
-    assert.ok(Math.abs(err) <= INTERVAL_MS + MARGIN_MS, `${name}: measured ${o.durationMs} ms vs truth ${truth.durationMs} ms`);
+    const err = o.durationMs - truth!.durationMs;
+    process.stderr.write(`# ${name}: hadiag ${o.durationMs.toFixed(2)} ms, truth ${truth!.durationMs.toFixed(2)} ms, error ${err.toFixed(2)} ms (start ${(o.startTsMs - truth!.startTsMs).toFixed(2)}, end ${(o.endTsMs - truth!.endTsMs).toFixed(2)}; seqs ${o.firstLostSeq}-${o.firstOkSeq} vs ${truth!.firstLostSeq}-${truth!.firstOkSeq}); ${o.diagnosis.sentence}\n`);
+    assert.ok(Math.abs(err) <= INTERVAL_MS + MARGIN_MS, `${name}: measured ${o.durationMs} ms vs truth ${truth!.durationMs} ms`);
     assert.equal(o.macBefore, labMac(11));
     assert.equal(o.macAfter, labMac(12));
     assert.ok(readFileSync(svg, 'utf8').includes('<svg'), 'svg written');
@@ -118,7 +75,7 @@ async function scenario(name: string, filterGarp: boolean) {
     const offline = await hadiag(c.netns, ['measure-failover', '--vip', VIP, '--read', join(dir, 'm.pcap'), '--json']);
     const od = JSON.parse(offline.stdout);
     assert.equal(od.outages.length, 1, od.summary);
-    assert.ok(Math.abs(od.outages[0].durationMs - truth.durationMs) <= INTERVAL_MS + MARGIN_MS, `--read: ${od.outages[0].durationMs} vs truth ${truth.durationMs}`);
+    assert.ok(Math.abs(od.outages[0].durationMs - truth!.durationMs) <= INTERVAL_MS + MARGIN_MS, `--read: ${od.outages[0].durationMs} vs truth ${truth!.durationMs}`);
     assert.equal(od.outages[0].diagnosis.cause, o.diagnosis.cause);
     if (filterGarp) {
       const text = await hadiag(c.netns, ['measure-failover', '--vip', VIP, '--read', join(dir, 'm.pcap')]);
