@@ -159,7 +159,7 @@ test('garp-check predicts, before each frame, what four differently configured L
       { name: 'unicast reply to c1', form: 'unicast-reply' },
     ];
     const steps: { state: State; f: (typeof forms)[number]; gapMs: number }[] = [];
-    for (const state of ['REACHABLE', 'STALE', 'NONE'] as State[]) for (const f of forms) steps.push({ state, f, gapMs: 1300 });
+    for (const state of ['REACHABLE', 'STALE', 'NONE'] as State[]) for (const f of forms) steps.push({ state, f, gapMs: 1150 });
     // inside locktime: the frame lands ~300 ms after the entry changed
     for (const name of ['reply 00:00', 'reply own', 'unicast reply to c1']) steps.push({ state: 'REACHABLE', f: forms.find((x) => x.name === name)!, gapMs: 300 });
 
@@ -171,9 +171,12 @@ test('garp-check predicts, before each frame, what four differently configured L
       const frame = buildGarp(step.f.form, { vip: VIP, mac: sMac, arpTarget: step.f.arpTarget, targetIp: c1!.addresses[0]!.split('/')[0], targetMac: c1!.mac });
       const t0 = performance.timeOrigin + performance.now();
       await sender.send(frame);
-      await sleep(400);
+      await sleep(250);
+      const reportOf = (w: Watcher) => w.lines.find((l) => l.type === 'frame' && (l.tsMs as number) >= t0 - 5 && l.senderIp === VIP && l.senderMac === sMac);
+      // every client that gets the frame reports it (a loaded machine may take a moment)
+      await until(() => watchers.every((w) => reportOf(w) || (step.f.form === 'unicast-reply' && w.host !== c1)), 5000, 'reports').catch(() => undefined);
       for (const w of watchers) {
-        const rep = w.lines.find((l) => l.type === 'frame' && (l.tsMs as number) >= t0 - 5 && l.senderIp === VIP && l.senderMac === sMac) as
+        const rep = reportOf(w) as
           | { prediction?: { outcome: string; stateAfter: string; macAfter?: string; reason: string } }
           | undefined;
         const actual = await readEntry(w.host);
