@@ -157,3 +157,19 @@ test('synthetic: client asked by broadcast before any node held the VIP → take
   assert.equal(b.outages[0]!.diagnosis.cause, 'late-announcement');
   assert.equal(b.problem, true);
 });
+
+test('svg timeline: four lanes, the outage shaded, ARP marks with titles, well-formed', async () => {
+  const { renderSvg } = await import('../../src/measure/svg.js');
+  const extra = [garp(5000), ask(12000, OLD), ask(15000, BC), answer(15000.3), ...hb(0, 2001, '198.18.0.11', OLD)];
+  const r = run({ durationMs: 17000, downAt: 2000, switchAt: 15000.3, extra });
+  const a = analyze(input(r, { neigh: [neigh(11000, 'DELAY', OLD), neigh(12000, 'PROBE', OLD), neigh(15000.35, 'REACHABLE', NEW)] }));
+  const svg = renderSvg({ analysis: a, probes: r.probes, wire: r.wire, neigh: [neigh(11000, 'DELAY', OLD), neigh(12000, 'PROBE', OLD)] });
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.ok(svg.trimEnd().endsWith('</svg>'));
+  for (const lane of ['probes', 'ARP', 'neighbour', 'cluster']) assert.ok(svg.includes(`>${lane}</text>`), lane);
+  assert.match(svg, /<title>outage #1<\/title>/);
+  assert.match(svg, /<title>[^<]*request 198\.18\.0\.5 \(02:00:00:00:00:05\) → 198\.18\.0\.20 to ff:ff:ff:ff:ff:ff<\/title>/);
+  assert.match(svg, />PROBE</);
+  assert.equal((svg.match(/<svg/g) ?? []).length, 1);
+  assert.doesNotMatch(svg, /NaN|undefined/);
+});
