@@ -185,3 +185,34 @@ test('the command refuses bad usage before touching any interface', async () => 
     await assert.rejects(handler(args), (err: unknown) => err instanceof HadiagError && err.exitCode === 2 && re.test(err.render()));
   }
 });
+
+test('any sequence of mutated or forged datagrams is inspected without an exception', async () => {
+  const fc = (await import('fast-check')).default;
+  const payloads = cycle.map((d) => d.payload);
+  const datagram = fc.record({
+    i: fc.nat(payloads.length - 1),
+    flip: fc.option(fc.record({ at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) })),
+    cut: fc.option(fc.nat()),
+    dt: fc.integer({ min: -5000, max: 60_000 }),
+    dst: fc.constantFrom('198.18.0.255', '0.0.0.0'),
+  });
+  fc.assert(
+    fc.property(fc.array(datagram, { maxLength: 25 }), fc.boolean(), (items, withKeys) => {
+      let t = 1_800_000_000_000;
+      const ds: Datagram[] = items.map((x) => {
+        let p = Buffer.from(payloads[x.i]!);
+        if (x.flip) p[x.flip.at % p.length] = p[x.flip.at % p.length]! ^ x.flip.mask;
+        if (x.cut !== null) p = p.subarray(0, x.cut % (p.length + 1));
+        t += x.dt;
+        return { tsMs: t, src: '198.18.0.11', srcPort: 1, dst: x.dst, dstPort: 694, payload: p };
+      });
+      const r = inspectHeartbeats(ds, withKeys ? FIXTURE_OPTS : {});
+      assert.equal(r.messages.length, ds.length);
+      assert.equal(r.counts.decoded + r.counts.undecodable, ds.length);
+      assert.equal(r.healthy, r.problems.length === 0);
+      for (const m of r.messages) formatMessageLine(m);
+      formatSummary(r);
+    }),
+    { numRuns: 100 },
+  );
+});
