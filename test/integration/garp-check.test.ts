@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topology, killPid, labMac, nsRun, nsSpawn, sleep, type Host } from '../../src/io/netns.js';
+import { run } from '../../src/io/exec.js';
 import { buildGarp, type ArpTargetForm, type GarpForm } from '../../src/packet/arp.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -104,15 +105,15 @@ type State = 'REACHABLE' | 'STALE' | 'NONE';
 
 async function setEntry(h: Host, state: State): Promise<void> {
   if (state === 'NONE') {
-    await nsRun(h.netns, ['ip', 'neigh', 'del', VIP, 'dev', h.ifname]);
+    await run(['ip', '-n', h.netns, 'neigh', 'del', VIP, 'dev', h.ifname]);
     return;
   }
-  const r = await nsRun(h.netns, ['ip', 'neigh', 'replace', VIP, 'lladdr', OLD, 'nud', state.toLowerCase(), 'dev', h.ifname]);
+  const r = await run(['ip', '-n', h.netns, 'neigh', 'replace', VIP, 'lladdr', OLD, 'nud', state.toLowerCase(), 'dev', h.ifname]);
   assert.equal(r.code, 0, r.stderr);
 }
 
 async function readEntry(h: Host): Promise<{ state: string; mac?: string }> {
-  const r = await nsRun(h.netns, ['ip', '-json', 'neigh', 'show', 'dev', h.ifname, 'to', VIP]);
+  const r = await run(['ip', '-n', h.netns, '-json', 'neigh', 'show', 'dev', h.ifname, 'to', VIP]);
   const e = (JSON.parse(r.stdout || '[]') as { dst: string; lladdr?: string; state: string[] }[]).find((x) => x.dst === VIP);
   return e ? { state: e.state[0]!, mac: e.lladdr } : { state: 'NONE' };
 }
@@ -149,6 +150,7 @@ test('garp-check predicts, before each frame, what four differently configured L
     assert.equal(audit(watchers[3]!).firewall.garpRequest.verdict, 'drop');
     assert.ok(audit(watchers[0]!).risks.some((r) => /up to 53 s/.test(r)));
 
+    const tStart = Date.now();
     sender = startSender(topo.host('s'));
     const forms: { name: string; form: GarpForm; arpTarget?: ArpTargetForm }[] = [
       { name: 'request 00:00', form: 'request' },
@@ -175,11 +177,12 @@ test('garp-check predicts, before each frame, what four differently configured L
       const reportOf = (w: Watcher) => w.lines.find((l) => l.type === 'frame' && (l.tsMs as number) >= t0 - 5 && l.senderIp === VIP && l.senderMac === sMac);
       // every client that gets the frame reports it (a loaded machine may take a moment)
       await until(() => watchers.every((w) => reportOf(w) || (step.f.form === 'unicast-reply' && w.host !== c1)), 5000, 'reports').catch(() => undefined);
-      for (const w of watchers) {
+      const actuals = await Promise.all(watchers.map((w) => readEntry(w.host)));
+      for (const [wi, w] of watchers.entries()) {
         const rep = reportOf(w) as
           | { prediction?: { outcome: string; stateAfter: string; macAfter?: string; reason: string } }
           | undefined;
-        const actual = await readEntry(w.host);
+        const actual = actuals[wi]!;
         const what = `${step.f.name} on ${step.state}${step.gapMs < 1000 ? ' inside locktime' : ''} at ${w.host.name}`;
         // a unicast reply to c1 never reaches the other clients' ARP code (bridge-learned unicast)
         if (!rep) {
@@ -195,6 +198,7 @@ test('garp-check predicts, before each frame, what four differently configured L
         outcomes.set(p.outcome, (outcomes.get(p.outcome) ?? 0) + 1);
       }
     }
+    process.stderr.write(`garp-check live: ${steps.length} steps × 4 clients in ${((Date.now() - tStart) / 1000).toFixed(1)} s\n`);
     // the cases covered every outcome the model knows, including ignores for each reason
     for (const o of ['update', 'create', 'ignore']) assert.ok((outcomes.get(o) ?? 0) > 0, `no ${o} case: ${results.join('\n')}`);
 
