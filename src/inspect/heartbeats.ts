@@ -129,6 +129,8 @@ interface NodeState {
   intervals: number[];
   seqs: Map<number, Set<number>>; // hg -> seqs
   seen: Set<string>;
+  /** generations whose start was reported */
+  started: Set<number>;
   twoGenerationsWarned: boolean;
   zeroWarned: boolean;
 }
@@ -213,6 +215,7 @@ export class HeartbeatInspector {
         intervals: [],
         seqs: new Map(),
         seen: new Set(),
+        started: new Set(),
         twoGenerationsWarned: false,
         zeroWarned: false,
       };
@@ -302,7 +305,8 @@ export class HeartbeatInspector {
         const after = s.stopped ? ' after its graceful stop' : quietMs > dt ? ` after ${(quietMs / 1000).toFixed(1)} s of silence` : '';
         this.event(d.tsMs, 'start', node, `${node} started, generation ${hex(hg)}${after}`);
         this.restart(s);
-      } else if (s.maxHg === undefined && m.status === 'init') {
+      } else if (type === 'status' && m.status === 'init' && !s.started.has(hg)) {
+        // Not necessarily its first message: a starting 3.0.6 node may send an NS_ackmsg just before.
         this.event(d.tsMs, 'start', node, `${node} started, generation ${hex(hg)}`);
       } else if (hg === s.maxHg && !firstMessage && !s.stopped && quietMs > dt) {
         // Silent longer than deadtime, back with the same generation: it kept running, cut off.
@@ -311,7 +315,11 @@ export class HeartbeatInspector {
         this.event(d.tsMs, 'partition', node, `${node} is back with the same generation${by}: the cluster was partitioned (both sides ran alone)`, s.declaredDeadBy);
         s.declaredDeadBy = undefined;
       }
-      if (s.maxHg === undefined || hg > s.maxHg) s.maxHg = hg;
+      if (type === 'status' && m.status === 'init') s.started.add(hg);
+      if (s.maxHg === undefined || hg > s.maxHg) {
+        if (s.maxHg !== undefined) s.started.add(hg); // its start was reported above
+        s.maxHg = hg;
+      }
       s.lastHg = hg;
       if (seq !== undefined) {
         let set = s.seqs.get(hg);

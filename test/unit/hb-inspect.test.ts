@@ -216,3 +216,29 @@ test('any sequence of mutated or forged datagrams is inspected without an except
     { numRuns: 100 },
   );
 });
+
+test('a start is recognised when the node sends an NS_ackmsg just before its first status (seen on real 3.0.6)', () => {
+  const t0 = clock + 10_000;
+  const ack: Datagram = {
+    tsMs: t0,
+    src: '198.18.0.12',
+    srcPort: 40000,
+    dst: '198.18.0.255',
+    dstPort: 694,
+    payload: encodeMessage(buildMessage([['t', 'NS_ackmsg'], ['dest', 'server2'], ['ackseq', '1'], ['src', 'server2'], ['hg', '1e'], ['ts', '1e']]), K1),
+  };
+  const r = inspectHeartbeats([ack, status('server2', 1, 0x1e, { st: 'init', at: t0 + 1 }), status('server2', 2, 0x1e, { st: 'up', at: t0 + 2 })], { keys });
+  assert.deepEqual(r.events.map((e) => `${e.kind} ${e.node}`), ['start server2']);
+  // A node already running when the capture starts has no start event.
+  const running = inspectHeartbeats([status('server1', 7, 0x1e, { at: t0 + 3 }), status('server1', 8, 0x1e, { at: t0 + 1003 })], { keys });
+  assert.deepEqual(running.events, []);
+});
+
+test('real start (heartbeat-start/start.pcap): both starts found although server2 begins with an NS_ackmsg', async () => {
+  const ds = (await readHeartbeatCapture(FIXTURES + 'heartbeat-start/start.pcap', 694)).datagrams;
+  const r = inspectHeartbeats(ds, { keys: keyMap({ index: 3, method: 'sha1', key: 'live-test-key' }), nodes: ['server1', 'server2'] });
+  assert.equal(r.messages.find((m) => m.node === 'server2')!.summary.type, 'NS_ackmsg');
+  assert.deepEqual(r.events.filter((e) => e.kind === 'start').map((e) => e.node), ['server1', 'server2']);
+  assert.equal(r.counts.authOk, ds.length);
+  assert.equal(r.healthy, true);
+});
