@@ -1,5 +1,6 @@
 /** Helpers shared by the lab integration tests (not a test file itself). */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { run } from '../../src/io/exec.js';
@@ -25,21 +26,44 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeo
   return undefined;
 }
 
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** Run the hadiag CLI from source (tsx), collecting output. */
-export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; killAfterMs?: number; signal?: NodeJS.Signals } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; pid: number }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/integration/lab-cli.ts'), ...args], {
+export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return cliChild(args, opts).done;
+}
+
+/** Start the CLI and get its child process too (to signal it mid-way). */
+export function cliChild(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): { child: ReturnType<typeof spawn>; done: Promise<CliResult> } {
+  let child!: ReturnType<typeof spawn>;
+  const done = new Promise<CliResult>((resolve) => {
+    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/integration/lab-cli.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    if (opts.killAfterMs !== undefined) setTimeout(() => child.kill(opts.signal ?? 'SIGKILL'), opts.killAfterMs);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid ?? -1 }));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  return { child, done };
+}
+
+/** A process that exists and is not a zombie. */
+export async function running(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
 }
 
 /** Send ARP from a namespace with iputils arping: 'request' = -U (gratuitous request), 'reply' = -A. */
