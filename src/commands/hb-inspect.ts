@@ -36,7 +36,7 @@ async function inspectOptions(argv: Args): Promise<{ opts: InspectOptions; port:
     opts.nodes = cf.nodes;
     opts.keepaliveMs = cf.keepaliveMs;
     opts.deadtimeMs = cf.deadtimeMs;
-    port = cf.media.find((m) => m.kind !== 'mcast')?.port ?? cf.udpport;
+    port = cf.media[0]?.port ?? cf.udpport;
   }
   if (argv.authkeys) opts.keys = (await readAuthkeys(argv.authkeys)).keys;
   if (argv.port !== undefined) {
