@@ -99,11 +99,11 @@ test('a `lab up` killed with SIGKILL mid-way is cleaned by `lab down --name`', a
   assert.equal(r.signal, 'SIGKILL');
   const pids = await managerPids(name);
   const leftover = (await listNetns()).filter((n) => n.startsWith(`hadiag-${name}-`));
+  assert.ok(leftover.length >= 5 && pids.length === 2, `left ${leftover.length} namespaces, ${pids.length} managers`);
+  assert.ok(pids.every(alive), 'the killed build left its managers running');
   const down = await cli(['lab', 'down', '--name', name], { env });
   assert.equal(down.code, 0, down.stderr);
   await assertGone(name, pids);
-  assert.ok(leftover.length >= 5 && pids.length === 2, `left ${leftover.length} namespaces, ${pids.length} managers`);
-  assert.ok(pids.every(alive), 'the killed build left its managers running');
 });
 
 test('Ctrl-C during `lab up` removes what was built', async () => {
