@@ -8,8 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { readPcap } from '../../src/pcap/file.js';
 import { Topology, killPid, labMac, nsRun, nsSpawn, sleep, type Host } from '../../src/io/netns.js';
 import { run } from '../../src/io/exec.js';
 import { buildGarp, type ArpTargetForm, type GarpForm } from '../../src/packet/arp.js';
@@ -45,8 +47,8 @@ interface Watcher {
   exit: Promise<number | null>;
 }
 
-function startWatcher(h: Host): Watcher {
-  const child = nsSpawn(h.netns, cli(['garp-check', h.ifname, '--vip', VIP, '--json', '--duration', '170s']), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function startWatcher(h: Host, extra: string[] = []): Watcher {
+  const child = nsSpawn(h.netns, cli(['garp-check', h.ifname, '--vip', VIP, '--json', '--duration', '170s', ...extra]), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const w: Watcher = { host: h, child, lines: [], stderr: '', exit: new Promise((r) => child.on('close', (code) => r(code))) };
   let buf = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -141,7 +143,8 @@ test('garp-check predicts, before each frame, what four differently configured L
     });
     assert.equal(nft.code, 0, nft.stderr);
     const clients = [c1!, c2!, c3!, c4!];
-    for (const c of clients) watchers.push(startWatcher(c));
+    const pcapPath = join(mkdtempSync(join(tmpdir(), 'hadiag-garp-live-')), 'c1.pcap');
+    for (const c of clients) watchers.push(startWatcher(c, c === c1 ? ['--write', pcapPath] : []));
     for (const w of watchers) await until(() => w.lines.some((l) => l.type === 'listening'), 60_000, `watcher on ${w.host.name}: ${w.stderr}`);
     // the audits saw each client's settings
     const audit = (w: Watcher) => w.lines.find((l) => l.type === 'audit') as { sysctls: { arpAccept: number; dropGratuitousArp: boolean }; firewall: { garpRequest: { verdict: string } }; risks: string[] };
@@ -202,6 +205,17 @@ test('garp-check predicts, before each frame, what four differently configured L
     // the cases covered every outcome the model knows, including ignores for each reason
     for (const o of ['update', 'create', 'ignore']) assert.ok((outcomes.get(o) ?? 0) > 0, `no ${o} case: ${results.join('\n')}`);
 
+    // --send from the sender: every frame is seen leaving by the second capture handle
+    const sendRun = await nsRun(topo.host('s').netns, cli(['garp-check', topo.host('s').ifname, '--vip', VIP, '--send', 'both:count=2,interval=100ms', '--send', 'directed:198.18.0.5,count=1', '--json']), { cwd: ROOT, timeoutMs: 60_000 });
+    assert.equal(sendRun.code, 0, sendRun.stderr + sendRun.stdout);
+    const sendSummary = sendRun.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.type === 'summary');
+    assert.deepEqual(
+      sendSummary.send.map((r: { form: string; sent: number; seen: number }) => `${r.form} ${r.sent}/${r.seen}`),
+      ['request (target MAC zero) 2/2', 'reply (target MAC own) 2/2', 'directed request to 198.18.0.5 1/1'],
+    );
+    assert.equal(sendSummary.send[2].stockNoEntry, 'creates → STALE');
+    await until(() => watchers[0]!.lines.filter((l) => l.type === 'frame' && l.label === 'directed request to 198.18.0.5').length >= 4, 10_000, 'c1 sees the sent frames');
+
     for (const w of watchers) if (w.child.pid) process.kill(w.child.pid, 'SIGINT');
     const codes = await Promise.all(watchers.map((w) => w.exit));
     for (const [i, w] of watchers.entries()) {
@@ -210,6 +224,13 @@ test('garp-check predicts, before each frame, what four differently configured L
       // garp-check's own check against ip neigh agreed with its predictions
       assert.ok(summary.verification.checked >= 10, `${w.host.name}: ${summary.verification.checked} checks`);
       assert.deepEqual(summary.verification.mismatches, [], w.host.name);
+      if (i === 0) {
+        const written = (summary as unknown as { written: { path: string; frames: number } }).written;
+        assert.equal(written.path, pcapPath);
+        const file = await readPcap(pcapPath);
+        assert.equal(file.records.length, written.frames);
+        assert.ok(file.records.length >= steps.length, `${file.records.length} frames written`);
+      }
       // c3 (drop_gratuitous_arp) and c4 (nft) ignored announcements: exit 1 with that problem
       if (i >= 2) {
         assert.equal(codes[i], 1, w.host.name);
