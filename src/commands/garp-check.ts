@@ -162,10 +162,12 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
     const f = decodeFrame(frame, watch.linktype);
     const about = f.arp && (!argv.vip || f.arp.senderIp === argv.vip);
     const prediction = about ? model.predict(f, tsMs) : undefined;
+    const before = f.arp ? model.entry(f.arp.senderIp) : undefined;
     if (prediction && f.arp) model.apply(f.arp.senderIp, prediction, tsMs);
     const r = analyzer.add(tsMs, f, prediction);
     if (!r) return;
-    if (prediction && r.gratuitous && !prediction.accepted && (argv.vip || model.entry(r.senderIp).state !== 'NONE')) {
+    // a problem only when the host keeps using another MAC for that address (no entry: nothing is wrong yet)
+    if (prediction && r.gratuitous && !prediction.accepted && before && before.state !== 'NONE' && before.state !== 'FAILED' && before.state !== 'INCOMPLETE') {
       ignored.push(`${new Date(tsMs).toISOString().slice(11, 23)} ${r.label} from ${r.senderMac} for ${r.senderIp}: this host ignores it (${prediction.reason})`);
     }
     if (argv.json) printJsonLine({ type: 'frame', ...r });
