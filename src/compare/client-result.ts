@@ -2,7 +2,7 @@
 import type { Analysis } from '../measure/analyze.js';
 
 export interface ClientOutcome {
-  /** fault → first answered probe (ms); for an outage not over when measuring stopped, a lower bound */
+  /** fault (or the first lost probe, if earlier) → first answered probe (ms); a lower bound when not recovered */
   outageMs?: number;
   recovered: boolean;
   /** no outage at all after the fault (the VIP kept answering) */
@@ -22,7 +22,9 @@ export function summarizeClient(a: Analysis, faultTsMs: number | undefined): Cli
   const base = { probesSent: a.probesSent, probesAnswered: a.probesAnswered };
   const o = faultTsMs === undefined ? a.outages[0] : a.outages.find((x) => (x.endTsMs ?? Infinity) > faultTsMs && (x.lastOkTsMs ?? x.startTsMs) <= faultTsMs + 1000);
   if (!o) return { ...base, recovered: true, noOutage: true, outageMs: 0, unicastProbesToOld: 0, broadcastRequests: 0 };
-  const from = faultTsMs ?? o.startTsMs;
+  // the link went down at most one probe interval before the first lost probe; the fault's own stamp is
+  // taken after `ip link set` returned, which can be late on a busy machine: the earlier of the two
+  const from = Math.min(faultTsMs ?? Infinity, o.startTsMs);
   const out: ClientOutcome = {
     ...base,
     recovered: o.recovered,

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChildProcess } from 'node:child_process';
 import { envError } from '../cli/errors.js';
+import { run } from '../io/exec.js';
+import { labDir as labDirOf } from '../lab/state.js';
 import { newRunId, nsSpawn, sleep } from '../io/netns.js';
 import { onCleanup } from '../io/cleanup.js';
 import { upLab, destroyLab } from '../lab/lab.js';
@@ -113,16 +115,15 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     const timeoutMs = (o.settleMs ?? 3000) + maxWaitMs + 30_000;
     for (const c of clients(lab)) runs.push(startClient(lab, c.netns, c.profile!, intervalMs, timeoutMs));
     progress('clients start probing the VIP');
-    const readyBy = Date.now() + 20_000;
+    const readyBy = Date.now() + 90_000;
     while (runs.some((r) => r.phase === 'starting' && !r.result) && Date.now() < readyBy) await sleep(100);
     const notReady = runs.filter((r) => r.phase === 'starting');
     if (notReady.length) throw envError(`client probes did not start (${notReady.map((r) => r.profile).join(', ')})`, `lab ${id}`, 'is the VIP reachable in the lab? see the lab logs');
     await sleep(o.settleMs ?? 3000);
+    // snapshot before the fault: the first lost probes may be reported before applyFault returns
+    for (const r of runs) r.outagesAtFault = r.outages;
     const fault = await applyFault(lab, parseFault('link-down'));
-    for (const r of runs) {
-      r.outagesAtFault = r.outages;
-      r.child.stdin!.write(`fault ${fault.atMs}\n`);
-    }
+    for (const r of runs) r.child.stdin!.write(`fault ${fault.atMs}\n`);
     const tail = o.tailMs ?? 1500;
     const deadline = Date.now() + maxWaitMs;
     const settled = (r: ClientRun) => r.result !== undefined || (r.outages > (r.outagesAtFault ?? 0) && r.phase === 'recovered' && now() - (r.recoveredAt ?? now()) >= tail);
@@ -139,6 +140,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     return { row: o.row.label, lab: id, ...(fault.host ? { faultHost: fault.host } : {}), deadtimeMs, clients: out, durationMs: now() - t0 };
   } finally {
     progress('tearing down');
+    if (process.env.HADIAG_DEBUG_COMPARE) await run(['cp', '-r', labDirOf(id), `/tmp/compare-${id}`]);
     for (const r of runs) if (r.child.exitCode === null) r.child.kill('SIGKILL');
     unregister();
     await destroyLab(id);

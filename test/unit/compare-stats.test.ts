@@ -1,0 +1,131 @@
+/** compare-garp's pure parts: matrix planning, statistics, recommendations, the chart and the table. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HadiagError } from '../../src/cli/errors.js';
+import { planMatrix, etaMs, QUICK_STRATEGIES, PLAIN_GARP, type Row } from '../../src/compare/matrix.js';
+import { cellStats, defaultStrategy, median, percentile, recommend } from '../../src/compare/stats.js';
+import { summarizeClient } from '../../src/compare/client-result.js';
+import { logTicks, renderCompareSvg } from '../../src/compare/svg.js';
+import { renderMatrix, renderRecommendations, renderTable } from '../../src/compare/render.js';
+import { selfContained, type CompareResult } from '../../src/compare/run.js';
+import type { Analysis } from '../../src/measure/analyze.js';
+
+test('matrix: quick = main strategies + the three anchors once, every profile; rep-major order', () => {
+  const m = planMatrix({ quick: true });
+  assert.deepEqual(m.rows.filter((r) => r.kind === 'strategy').map((r) => r.spec), QUICK_STRATEGIES);
+  assert.deepEqual(m.rows.filter((r) => r.kind === 'anchor').map((r) => r.manager), ['heartbeat', 'keepalived', 'ucarp']);
+  assert.equal(m.reps, 1);
+  assert.ok(m.profiles.includes('garp-filtered') && m.profiles.includes('drop-gratuitous') && m.profiles.length >= 6);
+  const m2 = planMatrix({ strategies: ['directed', 'reply'], profiles: ['garp-filtered'], managers: [], reps: 2 });
+  assert.deepEqual(m2.trials.map((t) => `${t.row.label}#${t.rep}`), ['directed#1', 'reply#1', 'directed#2', 'reply#2']);
+});
+
+test('matrix errors are usage errors naming the flag', () => {
+  const bad = (o: Parameters<typeof planMatrix>[0], re: RegExp) =>
+    assert.throws(() => planMatrix(o), (e: unknown) => e instanceof HadiagError && e.exitCode === 2 && re.test(e.message));
+  bad({ strategies: ["bogus"] }, /unknown form "bogus"/);
+  bad({ profiles: ['nope'] }, /unknown client profile "nope"/);
+  bad({ profiles: ['tuned', 'tuned'] }, /given twice/);
+  bad({ managers: ['pacemaker'] }, /unknown anchor manager "pacemaker"/);
+  bad({ reps: 0 }, /--reps 0/);
+});
+
+test('median / nearest-rank p95 / eta', () => {
+  assert.equal(median([1, 2, 3, 4]), 2.5);
+  assert.equal(median([5]), 5);
+  assert.equal(median([]), undefined);
+  const xs = Array.from({ length: 20 }, (_, i) => i + 1);
+  assert.equal(percentile(xs, 95), 19);
+  assert.equal(percentile(xs, 100), 20);
+  assert.equal(percentile([7], 95), 7);
+  assert.equal(etaMs([60_000, 120_000], 4, 2), 180_000);
+  assert.equal(etaMs([], 4, 2), undefined);
+});
+
+const row = (label: string, kind: Row['kind'] = 'strategy'): Row => ({ kind, label, ...(kind === 'strategy' ? { spec: label } : { manager: label }) });
+const ok = (ms: number, recovered = true) => ({ outageMs: ms, recovered, unicastProbesToOld: 0, broadcastRequests: 0, probesSent: 1, probesAnswered: 1, learnedBy: 'announcement' as const });
+
+test('cell statistics: share within the deadline, unrecovered trials, errors', () => {
+  const c = cellStats(row('directed'), 'garp-filtered', [ok(4900), ok(5050), ok(5200), ok(60_000, false), { error: 'x' }], 5100);
+  assert.equal(c.n, 4);
+  assert.equal(c.errors, 1);
+  assert.equal(c.unrecovered, 1);
+  assert.equal(c.medianMs, (5050 + 5200) / 2);
+  assert.equal(c.maxMs, 60_000);
+  assert.equal(c.p95Ms, 60_000);
+  assert.equal(c.withinShare, 0.5);
+  assert.equal(c.learnedBy, 'announcement');
+});
+
+function result(): CompareResult {
+  const rows = [row(PLAIN_GARP), row('directed'), row('vmac'), row('heartbeat', 'anchor')];
+  const profiles = ['linux-default', 'garp-filtered'];
+  const data: Record<string, number[]> = {
+    [`${PLAIN_GARP}|linux-default`]: [4800],
+    [`${PLAIN_GARP}|garp-filtered`]: [38_000],
+    'directed|linux-default': [4900],
+    'directed|garp-filtered': [4950],
+    'vmac|linux-default': [4700],
+    'vmac|garp-filtered': [4700],
+    'heartbeat|linux-default': [5200],
+    'heartbeat|garp-filtered': [41_000],
+  };
+  const cells = rows.flatMap((r) => profiles.map((p) => cellStats(r, p, data[`${r.label}|${p}`]!.map((ms) => ok(ms)), 5100)));
+  const r: CompareResult = {
+    timers: 'classic', keepaliveMs: 1000, deadtimeMs: 5000, deadlineMs: 5100, profiles, rows, reps: 1, cells,
+    recommendations: recommend(cells, profiles, 5100), trials: [], failedTrials: [], durationMs: 1000,
+  };
+  const d = defaultStrategy(cells, profiles, (x) => !selfContained(x));
+  if (d) r.defaultStrategy = d;
+  return r;
+}
+
+test('recommendation per profile and the run-node default (self-contained strategies only)', () => {
+  const r = result();
+  assert.deepEqual(r.recommendations.map((x) => [x.profile, x.strategy, x.meetsDeadline, x.bestAnchor]), [
+    ['linux-default', 'vmac', true, 'heartbeat'],
+    ['garp-filtered', 'vmac', true, 'heartbeat'],
+  ]);
+  assert.equal(r.defaultStrategy?.strategy, 'directed', 'vmac needs a macvlan: not a node default');
+  assert.equal(r.defaultStrategy?.worstMedianMs, 4950);
+  assert.ok(selfContained('directed') && !selfContained('vmac') && !selfContained('arping:A'));
+  const text = renderRecommendations(r);
+  assert.match(text, /garp-filtered: vmac — median 4\.70 s, 100 % within the bar; best anchor heartbeat 41\.0 s/);
+  assert.match(text, /Default for run-node .*: directed/);
+});
+
+test('table and matrix text carry the numbers', () => {
+  const r = result();
+  const t = renderTable(r);
+  assert.match(t, /heartbeat \(anchor\)/);
+  assert.match(t, /38\.0 s/);
+  const m = renderMatrix(r);
+  assert.match(m, /directed\s+│ 4\.90 s\s+│ 4\.95 s/);
+});
+
+test('SVG chart: log ticks, one bar per measured cell, the deadline line, escaped labels', () => {
+  assert.deepEqual(logTicks(4000), [100, 200, 500, 1000, 2000, 5000]);
+  assert.deepEqual(logTicks(100), [100]);
+  const svg = renderCompareSvg(result());
+  assert.match(svg, /^<svg /);
+  assert.equal((svg.match(/<rect x="\d+" y="[\d.]+" width="14"/g) ?? []).length, 8);
+  assert.match(svg, /deadtime \+ 100 ms/);
+  assert.match(svg, />50 s</);
+  assert.ok(!svg.includes('NaN'));
+  // log scale: 38 s is higher than 4.8 s by log10 ratio, not linearly
+  const ys = [...svg.matchAll(/<rect x="\d+" y="([\d.]+)" width="14" height="([\d.]+)"/g)].map((m) => Number(m[2]));
+  assert.ok(Math.max(...ys) / Math.min(...ys) < 3, 'heights are logarithmic');
+});
+
+test('summarizeClient: the outage the fault caused, fault → first reply', () => {
+  const o = (p: Partial<Analysis['outages'][number]>) => ({ recovered: true, learnedBy: 'announcement', unicastProbesToOld: [1, 2, 3], broadcastRequests: [4], diagnosis: { cause: 'announcements-ignored' }, ...p });
+  const a = { probesSent: 100, probesAnswered: 90, runEndTsMs: 200_000, outages: [o({ startTsMs: 500, lastOkTsMs: 490, endTsMs: 600 }), o({ startTsMs: 10_010, lastOkTsMs: 10_000, endTsMs: 48_000, macBefore: 'a', macAfter: 'b' })] } as unknown as Analysis;
+  const s = summarizeClient(a, 10_005);
+  assert.equal(s.outageMs, 37_995);
+  assert.equal(s.unicastProbesToOld, 3);
+  assert.equal(s.cause, 'announcements-ignored');
+  const none = summarizeClient({ ...a, outages: [] } as unknown as Analysis, 10_005);
+  assert.deepEqual([none.noOutage, none.outageMs], [true, 0]);
+  const open = summarizeClient({ ...a, outages: [o({ startTsMs: 10_010, lastOkTsMs: 10_000, recovered: false })] } as unknown as Analysis, 10_000);
+  assert.deepEqual([open.recovered, open.outageMs], [false, 190_000]);
+});
