@@ -78,7 +78,7 @@ test('hb-inspect live sees the real daemons start, with both auth layers OK (and
     const wrongKeys = join(work, 'authkeys-wrong');
     writeFileSync(wrongKeys, 'auth 3\n3 sha1 not-the-key\n', { mode: 0o600 });
 
-    const common = ['--duration', '16s', '--hacf', join(work, 'server1', 'ha.d', 'ha.cf'), '--json'];
+    const common = ['--duration', '12s', '--hacf', join(work, 'server1', 'ha.d', 'ha.cf'), '--json'];
     const saved = join(work, 'captures', 'live.pcap');
     const good = hbInspect(topo.host('server1').netns, [iface, '--authkeys', join(work, 'server1', 'ha.d', 'authkeys'), '--write', saved, ...common]);
     const savedBad = join(work, 'captures', 'live-bad.pcap');
