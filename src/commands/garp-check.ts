@@ -21,7 +21,7 @@ interface Args {
   read?: string;
   write?: string;
   vip?: string;
-  send?: string[];
+  send?: string | string[];
   mac?: string;
   duration?: string;
   json: boolean;
@@ -227,7 +227,8 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
       // a monitor line may lack the MAC (FAILED, INCOMPLETE); keep what we had for valid states
       model.observe(ip, { state: e.state, mac: e.mac ?? (e.state === 'NONE' || e.state === 'FAILED' || e.state === 'INCOMPLETE' ? undefined : cur.mac) }, tsMs, 0);
     });
-    if (interactive() && !argv.json) {
+    // (ora loops forever on a terminal that reports 0 columns, e.g. `script` without a size)
+    if (interactive() && !argv.json && (process.stderr.columns ?? 0) > 0) {
       const { default: ora } = await import('ora');
       const what = argv.vip ? `ARP about ${argv.vip}` : 'ARP and unsolicited NAs';
       spinner = ora({ text: `listening on ${iface} for ${what}${durationMs !== undefined ? ` for ${argv.duration}` : ' (Ctrl-C to stop)'}`, stream: process.stderr }).start();
@@ -262,7 +263,7 @@ export const garpCheckCommand: CommandModule<object, Args> = {
       .positional('iface', { type: 'string', describe: 'watch live on this interface (needs root)' })
       .option('vip', { type: 'string', describe: 'only frames about this IPv4 address (the floating IP); needed for --send' })
       .option('duration', { type: 'string', describe: 'how long to watch (with a unit: 30s, 2m); default until Ctrl-C, or until --send is done' })
-      .option('send', { type: 'string', array: true, describe: 'send announcements for --vip by this strategy spec (repeatable), e.g. both:count=10,interval=250ms' })
+      .option('send', { type: 'string', describe: 'send announcements for --vip by this strategy spec (repeatable), e.g. both:count=10,interval=250ms' })
       .option('mac', { type: 'string', describe: "announce this MAC instead of the interface's (with --send)" })
       .option('read', { type: 'string', describe: 'analyse a capture file (pcap or pcapng, e.g. tcpdump -w on a client) instead of an interface' })
       .option('write', { type: 'string', describe: 'save what was captured live as pcap (default ./captures/garp-check-IFACE-TIME.pcap)' })
@@ -299,7 +300,7 @@ export const garpCheckCommand: CommandModule<object, Args> = {
     if (!argv.iface && !argv.read) throw usageError('nothing to check', 'command line', 'name an interface (hadiag garp-check eth0) or a capture (--read client.pcap)');
     if (argv.vip !== undefined && !isIPv4(argv.vip)) throw usageError(`--vip "${argv.vip}" is not an IPv4 address`, '--vip', 'e.g. --vip 10.0.0.20');
     if (argv.mac !== undefined && !normMac(argv.mac)) throw usageError(`--mac "${argv.mac}" is not a MAC address`, '--mac', 'e.g. --mac 02:00:00:00:00:12');
-    const specs = (argv.send ?? []).map(String);
+    const specs = ([] as string[]).concat(argv.send ?? []).map(String);
     if (argv.read) {
       if (specs.length) throw usageError('--send needs an interface, not --read', '--send', 'hadiag garp-check eth0 --vip IP --send SPEC');
       if (argv.write !== undefined) throw usageError('--write saves a live capture; with --read there is nothing new to save', '--write', 'drop --write');
