@@ -38,7 +38,8 @@ async function inspectOptions(argv: Args): Promise<{ opts: InspectOptions; port:
     opts.deadtimeMs = cf.deadtimeMs;
     port = cf.media[0]?.port ?? cf.udpport;
   }
-  if (argv.authkeys) opts.keys = (await readAuthkeys(argv.authkeys)).keys;
+  // Reading a capture only verifies signatures: a copied key file need not be mode 600 (a node's must).
+  if (argv.authkeys) opts.keys = (await readAuthkeys(argv.authkeys, { checkMode: false })).keys;
   if (argv.port !== undefined) {
     if (!Number.isInteger(argv.port) || argv.port < 1 || argv.port > 65535) throw usageError(`port "${argv.port}" is not a UDP port`, '--port', 'give 1–65535 (Heartbeat uses 694)');
     port = argv.port;
@@ -113,7 +114,7 @@ export const hbInspectCommand: CommandModule<object, Args> = {
     y
       .positional('iface', { type: 'string', describe: 'capture live on this interface (needs root)' })
       .option('read', { type: 'string', describe: 'inspect a capture file (pcap or pcapng) instead of an interface' })
-      .option('authkeys', { type: 'string', describe: 'authkeys file to verify both auth layers (must be mode 600)' })
+      .option('authkeys', { type: 'string', describe: 'authkeys file to verify both auth layers' })
       .option('hacf', { type: 'string', describe: 'ha.cf: node names, keepalive, deadtime and udpport to compare with' })
       .option('port', { type: 'number', describe: 'UDP port (default: udpport of --hacf, else 694)' })
       .option('write', { type: 'string', describe: 'live: also save the captured frames to this pcap file' })

@@ -68,3 +68,12 @@ test('hb-inspect usage and file errors are one line, exit 2', () => {
     assert.match(lines[0]!, /^hadiag: /);
   }
 });
+
+test('hb-inspect reads a world-readable authkeys copy (only a node needs mode 600)', () => {
+  const open = join(dir, 'authkeys-644');
+  copyFileSync(FIXTURES + 'heartbeat-3.0.6/authkeys', open);
+  chmodSync(open, 0o644);
+  const r = hadiag(['hb-inspect', '--read', PCAP, '--authkeys', open, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).counts.authOk, 209);
+});
