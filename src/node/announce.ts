@@ -1,8 +1,12 @@
 /**
  * Announcing a VIP after it was added: a pluggable Announcer. The GARP announcer sends the frames of a
- * strategy (packet/strategy.ts spec language) through a capture handle opened at start-up (no helper
- * process to spawn), and with `confirm` watches its own interface through a second handle (Linux never
- * loops a frame back to the socket that sent it) to prove each announcement left, keeping a pcap.
+ * strategy (packet/strategy.ts spec language) through a capture handle opened at start-up, and with
+ * `confirm` watches its own interface through a second handle (Linux never loops a frame back to the
+ * socket that sent it) to prove each announcement left, keeping a pcap.
+ *
+ * The handles live in a long-running helper process (garp-helper.ts, started with the node, restarted
+ * if it dies): cap's native binding aborts the whole process when a captured interface goes down
+ * (binding.cc `Assertion status == 0`), which must not take the node — and its VIP bookkeeping — with it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -22,7 +22,8 @@ import { NodeLog, type Level } from './log.js';
 import { addVip, delVip, groupLabel, listIpv4, planVip, runScript, scriptPath, VipLedger, type VipPlan } from './resources.js';
 import { type Announcer, type AnnounceReport } from './announce.js';
 // compare-garp: every strategy form (directed, unicast-reply, answer-probes, vmac, arping, send_arp) and client learning
-import { createAnnouncer } from '../announce/announcer.js';
+import { HelperAnnouncer } from './helper-announcer.js';
+import { checkNodeStrategy } from '../announce/announcer.js';
 import { parseStrategy } from '../packet/strategy.js';
 import { runCleanups } from '../io/cleanup.js';
 
@@ -183,14 +184,20 @@ export class NodeDaemon {
 
     // sockets
     await this.openSockets(hacf.media, hacf.udpport, addrs);
-    this.announcer = createAnnouncer(strategy, vipIfaces, {
+    // the announcer (every strategy form, src/announce) runs in a helper process that owns the capture handles
+    checkNodeStrategy(strategy, '--garp');
+    const helper = new HelperAnnouncer({
+      spec: o.garp,
+      ifaces: [...new Set(vipIfaces)],
       confirm: o.capture,
       captureDir: o.captureDir ?? (process.cwd() === '/' ? join(o.stateDir, 'captures') : resolve('captures')),
       node: name,
-      onReport: (r, final) => this.onGarpReport(r, final),
       vips: [...this.vipPlans.values()].map((p) => p.ip),
-      log: (level, event, text, data) => this.emit(level, event, text, data),
+      onReport: (r, final) => this.onGarpReport(r, final),
+      onEvent: (level, event, text, data) => this.emit(level, event, text, data),
     });
+    this.announcer = helper;
+    if (!(await helper.whenReady())) this.emit('warn', 'garp-helper', 'GARP sender not ready yet: announcements wait for it');
 
     const generation = await nextGeneration(o.stateDir);
     const uuid = await nodeUuid(o.stateDir);
@@ -203,6 +210,8 @@ export class NodeDaemon {
         deadtimeMs: hacf.deadtimeMs,
         warntimeMs: hacf.warntimeMs,
         initdeadMs: hacf.initdeadMs,
+        // Heartbeat waits RQSTDELAY (10 s) when both nodes start at once; with fast timers, less
+        rqstDelayMs: Math.min(10_000, Math.max(hacf.initdeadMs, 2 * hacf.deadtimeMs)),
         autoFailback: hacf.autoFailback,
         groups: this.groups.map((g) => ({ node: g.node, label: groupLabel(g) })),
         generation,

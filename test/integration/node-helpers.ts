@@ -127,9 +127,11 @@ export async function vipHolders(topo: Topology): Promise<string[]> {
   return out;
 }
 
-/** Take a server's link down/up at the bridge (as unplugging its cable). */
-export async function setLink(topo: Topology, name: string, up: boolean): Promise<void> {
-  await runOk(['ip', '-n', topo.bridgeNetns, 'link', 'set', topo.host(name).bridgePort, up ? 'up' : 'down']);
+/** Take a server's interface down/up: `host` = inside the server (the field report's ifdown eth0), `bridge` = its cable. */
+export async function setLink(topo: Topology, name: string, up: boolean, side: 'host' | 'bridge' = 'host'): Promise<void> {
+  const h = topo.host(name);
+  if (side === 'host') await runOk(['ip', '-n', h.netns, 'link', 'set', h.ifname, up ? 'up' : 'down']);
+  else await runOk(['ip', '-n', topo.bridgeNetns, 'link', 'set', h.bridgePort, up ? 'up' : 'down']);
 }
 
 export function logEvents(p: NodeProc, event: string): Record<string, unknown>[] {

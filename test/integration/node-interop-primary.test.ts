@@ -16,6 +16,7 @@ test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)'
   try {
     writeConfig(join(dir, 'server1', 'ha.d'), topo.host('server1').ifname);
     s1 = startNode(topo, dir, 'server1');
+    await waitFor('hadiag server1 to start', () => logEvents(s1!, 'start').length > 0, 30_000);
     await waitFor('hadiag server1 to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
     real = await startReal(topo, dir, 'server2');
     const r = real;
