@@ -80,17 +80,34 @@ export interface Row {
   failover?: Summary;
   failback?: Summary;
   error?: string;
+  notes?: string[];
+}
+
+interface Live {
+  lab: LabState;
+  probe: PingProbe;
+}
+
+async function build(manager: string, timers: string, profile: string): Promise<Live> {
+  const lab = await upLab({ manager, timers, profiles: [profile], clients: 1 });
+  return { lab, probe: PingProbe.start(clients(lab)[0]!.netns, lab.vip, 0.005) };
+}
+
+async function teardown(l: Live): Promise<void> {
+  await l.probe.stop();
+  await destroyLab(l.lab.id);
 }
 
 async function benchOne(manager: string, timers: string, profile: string, runs: number, failback: boolean): Promise<Row> {
   const t = timersFor(manager, timers);
   progress(`${manager}, timers ${t}, client ${profile}: building the lab`);
-  const lab = await upLab({ manager, timers: t, profiles: [profile], clients: 1 });
-  const row: Row = { manager, timers: t, timerSummary: lab.timers.summary, profile, runs: [] };
-  const probe = PingProbe.start(clients(lab)[0]!.netns, lab.vip, 0.005);
-  const slow = Math.max(30_000, lab.timers.deadtimeMs * 6);
+  let live = await build(manager, t, profile);
+  const row: Row = { manager, timers: t, timerSummary: live.lab.timers.summary, profile, runs: [] };
+  const slow = Math.max(30_000, live.lab.timers.deadtimeMs * 6);
+  const rebuilds: string[] = [];
   try {
     for (let i = 0; i < runs; i++) {
+      const { lab, probe } = live;
       if (!(await waitHome(lab, 90_000))) throw new Error('the VIP did not settle on server1');
       if (!(await waitSteady(probe, 3000, 120_000))) throw new Error('the client never got steady replies');
       await sleep(profile === 'linux-default' ? 1000 : 3000);
@@ -100,23 +117,32 @@ async function benchOne(manager: string, timers: string, profile: string, runs: 
       await waitForVipHolder(lab, 30_000).catch(() => '');
       await sleep(2000);
       const up = await applyFault(lab, parseFault('link-up'), 'server1');
+      let settled = true;
       if (failback) {
-        const home = await waitHome(lab, 90_000);
+        const home = await waitHome(lab, 60_000);
         const steady = home && (await waitSteady(probe, 1500, profile === 'linux-default' ? 60_000 : 120_000));
         run.failbackRecovered = steady;
         run.failbackMs = probe.outage(up.atMs)?.ms;
-      }
+        settled = home;
+      } else settled = await waitHome(lab, 90_000);
       row.runs.push(run);
       progress(`${manager} ${t} run ${i + 1}/${runs}: failover ${fmtMs(run.failoverMs ?? NaN)}${ok ? '' : ' (not recovered)'}${failback ? `, failback ${fmtMs(run.failbackMs ?? NaN)}${run.failbackRecovered ? '' : ' (not settled)'}` : ''}`);
-      if (!failback) await waitHome(lab, 90_000);
+      if (!settled && i < runs - 1) {
+        // the pair never settled on one owner after the link came back: measure the next run on a fresh lab
+        const v = await vipView(lab);
+        rebuilds.push(`run ${i + 1}: after link-up the VIP stayed on ${v.holders.join('+') || 'nobody'}; lab rebuilt`);
+        progress(`${manager} ${t}: ${rebuilds.at(-1)}`);
+        await teardown(live);
+        live = await build(manager, t, profile);
+      }
     }
   } catch (err) {
     row.error = (err as Error).message;
     progress(`${manager} ${t}: ${row.error}`);
   } finally {
-    await probe.stop();
-    await destroyLab(lab.id);
+    await teardown(live);
   }
+  if (rebuilds.length) row.notes = rebuilds;
   const fo = row.runs.filter((r) => r.failoverRecovered && r.failoverMs !== undefined).map((r) => r.failoverMs!);
   const fb = row.runs.filter((r) => r.failbackRecovered && r.failbackMs !== undefined).map((r) => r.failbackMs!);
   if (fo.length) row.failover = summarize(fo);
@@ -151,6 +177,7 @@ export async function failoverBench(o: { name?: string; profile?: string } = {})
       let line = `  ${r.manager.padEnd(10)} ${r.timers.padEnd(12)} failover median ${fmtMs(fo?.median ?? NaN).padStart(9)} p95 ${fmtMs(fo?.p95 ?? NaN).padStart(9)} (n=${fo?.n ?? 0})`;
       if (failback) line += `   failback median ${fmtMs(fb?.median ?? NaN).padStart(9)} p95 ${fmtMs(fb?.p95 ?? NaN).padStart(9)} (n=${fb?.n ?? 0})`;
       if (r.error) line += `   [${r.error}]`;
+      if (r.notes) line += `   [${r.notes.length} run(s) did not settle on one owner after link-up]`;
       log(line);
     }
     const h = anchor('hadiag');
