@@ -4,7 +4,7 @@
  * wire-fuzz.test.ts (Heartbeat messages) and config-fuzz.test.ts (ha.cf/authkeys/haresources) with the
  * case count raised through their environment knobs; prints cases, time and the rate per suite.
  *
- *   node --import tsx bench/fuzz.ts [--runs 100000]
+ *   node --import tsx bench/fuzz.ts [--runs 100000] [--suites fuzz-packet,wire,config]
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -20,7 +20,8 @@ const SUITES = [
 export async function fuzzBench(): Promise<Record<string, unknown>> {
   const runs = Number(flag('runs', '100000'));
   const rows = [];
-  for (const s of SUITES) {
+  const only = flag('suites', '');
+  for (const s of SUITES.filter((x) => !only || only.split(',').some((o) => x.file.includes(o)))) {
     progress(`${s.file}: ${runs} cases per property`);
     const t0 = performance.now();
     const r = await run([process.execPath, '--test', '--import', 'tsx', '--test-reporter=tap', s.file], { cwd: REPO, env: { ...process.env, [s.env]: String(runs) } });
@@ -29,10 +30,10 @@ export async function fuzzBench(): Promise<Record<string, unknown>> {
     const fail = Number(/^# fail (\d+)/m.exec(r.stdout)?.[1] ?? 0);
     const failures = [...r.stdout.matchAll(/^not ok \d+ - (.*)$/gm)].map((m) => m[1]);
     const counter = [...r.stdout.matchAll(/Counterexample: (.*)$/gm)].map((m) => m[1]);
-    const reasons = [...r.stdout.matchAll(/^\s+(?:AssertionError.*|.*took .* ms.*|Got error: .*)$/gm)].map((m) => m[0].trim()).slice(0, 5);
+    const reasons = [...r.stdout.matchAll(/^\s+error: (.*)$|^\s+(Got error: .*|.*took far too long.*|.*took \d+ ms.*)$/gm)].map((m) => (m[1] ?? m[2] ?? '').trim()).filter((x) => x && x !== "|-").slice(0, 5);
     const cases = s.properties * runs;
     rows.push({ suite: s.file, what: s.what, casesApprox: cases, seconds, casesPerSecond: cases / seconds, pass, fail, failures, counterexamples: counter, reasons });
-    log(`  ${s.file.padEnd(32)} ~${cases} cases in ${seconds.toFixed(1)} s (${(cases / seconds).toFixed(0)}/s): ${fail ? `FAILED ${failures.join('; ')} ${counter.join(' | ')} ${reasons.join(' | ')}` : `all ${pass} properties hold`}`);
+    log(`  ${s.file.padEnd(32)} ~${cases} cases in ${seconds.toFixed(1)} s (${(cases / seconds).toFixed(0)}/s): ${fail ? `FAILED ${failures.join('; ')} ${counter.join(' | ')} ${reasons.join(' | ')}` : `all ${pass} tests pass`}`);
   }
   const file = writeResult('fuzz', { runsPerProperty: runs, suites: rows });
   log(`  results: ${file}`);
