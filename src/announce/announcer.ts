@@ -40,6 +40,9 @@ export function checkNodeStrategy(s: Strategy, flag = '--garp'): void {
   if (isExternal(s)) {
     if (s.vlan !== undefined) throw usageError(`strategy "${s.spec}": ${s.form} cannot tag frames (vlan=)`, flag, 'run it on the VLAN interface instead');
     if (s.bursts.length > 1) throw usageError(`strategy "${s.spec}": ${s.form} sends one burst`, flag, `use count=N, or a frame form such as request:count=${s.options.count ?? s.options.burst}`);
+    if (s.form === 'arping' && (s.intervalMs < 1000 || s.intervalMs % 1000 !== 0)) {
+      throw usageError(`strategy "${s.spec}": iputils arping takes whole seconds between frames`, flag, 'write interval=1s (or 2s, …), or use request / reply for shorter intervals');
+    }
   }
 }
 
@@ -202,7 +205,7 @@ class NodeAnnouncer implements Announcer {
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
       if (report.firstSentMs === undefined) report.firstSentMs = nowMs() - addedAtMs;
       child.on('close', (code) => {
-        if (code === 0 || (s.form === 'arping' && code === 1)) report.sent += frames;
+        if (code === 0) report.sent += frames;
         else this.log('warn', 'garp', `${argv.join(' ')} exited ${code}: ${err.trim().split('\n')[0] ?? ''}`);
         if (final) this.opts.onReport(report, true);
       });

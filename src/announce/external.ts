@@ -26,8 +26,8 @@ export function externalProgram(s: Strategy): string {
 /** One burst's command line (bursts and refresh are repeated by the caller). */
 export function externalArgv(s: Strategy, program: string, iface: string, vip: string, count: number): string[] {
   if (s.form === 'arping') {
-    // iputils: -U/-A unsolicited mode, -c frames, -i seconds between them (fractions accepted), -I device
-    return [program, `-${arpingMode(s)}`, '-q', '-c', String(count), '-i', String(s.intervalMs / 1000), '-I', iface, vip];
+    // iputils: -U/-A unsolicited mode, -c frames, -i whole seconds between them, -I device
+    return [program, `-${arpingMode(s)}`, '-q', '-c', String(count), '-i', String(Math.max(1, Math.round(s.intervalMs / 1000))), '-I', iface, vip];
   }
   // send_arp as IPaddr2 calls it: -i ms between pairs, -r pairs, device, address, MAC (auto), broadcast, netmask
   return [program, '-i', String(s.intervalMs), '-r', String(count), iface, vip, 'auto', 'not_used', 'not_used'];

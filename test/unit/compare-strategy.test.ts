@@ -47,8 +47,9 @@ test('send_arp plans the request (00:00) + reply (own) pairs of the IPaddr2 capt
 test('external senders: command lines as the programs take them', () => {
   const s = parseStrategy('send_arp:count=5,interval=200ms');
   assert.deepEqual(externalArgv(s, '/usr/libexec/heartbeat/send_arp', 'eth0', VIP, 5), ['/usr/libexec/heartbeat/send_arp', '-i', '200', '-r', '5', 'eth0', VIP, 'auto', 'not_used', 'not_used']);
-  const a = parseStrategy('arping:A,count=2,interval=500ms');
-  assert.deepEqual(externalArgv(a, 'arping', 'eth0', VIP, 2), ['arping', '-A', '-q', '-c', '2', '-i', '0.5', '-I', 'eth0', VIP]);
+  const a = parseStrategy('arping:A,count=2,interval=2s');
+  assert.deepEqual(externalArgv(a, 'arping', 'eth0', VIP, 2), ['arping', '-A', '-q', '-c', '2', '-i', '2', '-I', 'eth0', VIP]);
+  assert.throws(() => checkNodeStrategy(parseStrategy('arping:interval=500ms')), /whole seconds/);
   assert.ok(isExternal(a) && !isExternal(parseStrategy('directed')));
 });
 
