@@ -121,7 +121,9 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
       const onSig = () => ac.abort();
       process.once('SIGINT', onSig);
       process.once('SIGTERM', onSig);
-      const spinner = interactive() && !argv.json ? (await import('ora')).default({ text: `starting probes to ${argv.vip}`, stream: process.stderr }).start() : undefined;
+      // ora loops forever clearing lines on a terminal that reports 0 columns (seen under `script`): no spinner there
+      const useSpinner = interactive() && !argv.json && (process.stderr.columns ?? 0) > 0;
+      const spinner = useSpinner ? (await import('ora')).default({ text: `starting probes to ${argv.vip}`, stream: process.stderr, discardStdin: false }).start() : undefined;
       try {
         const opts: Parameters<typeof measureLive>[0] = {
           vip: argv.vip,
@@ -146,6 +148,11 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
         process.removeListener('SIGTERM', onSig);
       }
       input = live.input;
+      if (live.trigger && live.trigger.exitCode !== 0) {
+        const why = live.trigger.output.trim().split('\n')[0] || 'no output';
+        process.stderr.write(`hadiag: warning: the trigger exited ${live.trigger.exitCode ?? 'abnormally'}: ${why}\n`);
+      }
+      if (live.trigger === undefined && argv.trigger) process.stderr.write('hadiag: warning: the trigger never ran (the VIP did not answer a probe first)\n');
     }
     if (expectMs !== undefined) input.expectMs = expectMs;
     const analysis: Analysis = analyze(input);

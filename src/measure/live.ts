@@ -267,7 +267,9 @@ export async function measureLive(opts: LiveOptions): Promise<LiveResult> {
         if (pingGone) return done('ping-exited');
         if (opts.trigger && !state.triggered && answered > 0 && now - runStartTsMs >= warmupMs) {
           state.triggered = true;
-          triggerDone = runTrigger(opts.trigger).then((r) => void (result = r));
+          const started = { command: opts.trigger, tsMs: nowMs(), output: '' };
+          result = started;
+          triggerDone = runTrigger(opts.trigger).then((r) => void Object.assign(started, r));
         }
         if (now - runStartTsMs >= opts.timeoutMs) return done('timeout');
         const wantRecovery = opts.untilRecovered || Boolean(opts.trigger);
