@@ -55,7 +55,7 @@ async function measureLab(lab: LabModule, manager: string, timers: string, windo
     await sleep(windowS * 1000);
     const nodes: NodeFigures[] = [];
     for (const s of servers) {
-      const procs = [];
+      const procs: NodeFigures["processes"] = [];
       for (const pid of await netnsPids(s.netns)) {
         const m = memory(pid);
         const c = cpuMs(pid);
