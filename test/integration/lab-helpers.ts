@@ -83,5 +83,5 @@ export async function garp(netns: string, ifname: string, vip: string, form: 're
 export const TAKEOVER_CASES = {
   keepalived: { manager: 'keepalived', timers: 'fast', retransMs: 1000, maxTakeoverMs: 4000 },
   ucarp: { manager: 'ucarp', timers: 'classic', retransMs: 2500, maxTakeoverMs: 7000 },
-  heartbeat: { manager: 'heartbeat', timers: 'fast', retransMs: 6000, maxTakeoverMs: 16_000 },
+  heartbeat: { manager: 'heartbeat', timers: 'fast', retransMs: 9000, maxTakeoverMs: 25_000 },
 };

@@ -5,7 +5,7 @@ import { listNetns } from '../../src/io/netns.js';
 
 export async function checkTakeover(c: { manager: string; timers: string; retransMs: number; maxTakeoverMs: number }): Promise<void> {
   const neigh = { base_reachable_time_ms: 2000, delay_first_probe_time: 1, retrans_time_ms: c.retransMs };
-  const r = await runDemo({ manager: c.manager, timers: c.timers, neigh, settleMs: 2000, maxWaitMs: 45_000 });
+  const r = await runDemo({ manager: c.manager, timers: c.timers, neigh, settleMs: 2000, maxWaitMs: 60_000 });
   const by = Object.fromEntries(r.rows.map((x) => [x.profile, x]));
   const filtered = by['garp-filtered']!;
   const dflt = by['linux-default']!;
