@@ -72,12 +72,12 @@ export class GarpAnnouncer implements Announcer {
     for (const iface of new Set(ifaces)) {
       const mac = interfaceMac(iface);
       // the sending handle needs no frames: a filter that matches nothing
-      const send = openCapture(iface, 'less 1', () => {});
+      const send = openCapture(iface, 'less 1', () => {}, { bufferSize: 256 * 1024 });
       const h: IfaceHandles = { mac, send };
       if (opts.confirm) {
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         h.pcap = PcapWriter.create(join(opts.captureDir, `run-node-${opts.node}-${iface}-${stamp}.pcap`));
-        h.watch = openCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts));
+        h.watch = openCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), { bufferSize: 1024 * 1024 });
       }
       this.ifaces.set(iface, h);
     }

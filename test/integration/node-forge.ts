@@ -1,6 +1,6 @@
 /**
  * Send forged Heartbeat packets (run inside a lab namespace): node --import tsx node-forge.ts KIND COUNT DEST
- * KIND: wrong-key | unknown-node | higher-gen | junk
+ * KIND: wrong-key | unknown-node | higher-gen | junk | flood (COUNT = datagrams per second, for 4th arg ms)
  */
 import dgram from 'node:dgram';
 import { buildMessage } from '../../src/wire/message.js';
@@ -14,6 +14,23 @@ const hg = kind === 'higher-gen' ? 'fffffff0' : '1';
 const sock = dgram.createSocket('udp4');
 sock.bind(0, () => {
   sock.setBroadcast(true);
+  if (kind === 'flood') {
+    const durationMs = Number(process.argv[5] ?? '5000');
+    const junk = Buffer.from('###\n12:(0)t=status,junk-junk-junk');
+    const start = Date.now();
+    let sent = 0;
+    const tick = () => {
+      const due = Math.floor(((Date.now() - start) / 1000) * count);
+      while (sent < due) {
+        sock.send(junk, 694, dest);
+        sent++;
+      }
+      if (Date.now() - start < durationMs) setTimeout(tick, 5);
+      else setTimeout(() => sock.close(), 100);
+    };
+    tick();
+    return;
+  }
   let sent = 0;
   const next = () => {
     if (sent >= count) return sock.close();
