@@ -64,7 +64,7 @@ export const nodeManager: Manager = {
     return {
       summary: `keepalive ${s.keepalive}, deadtime ${s.deadtime}, warntime ${s.warntime}, initdead ${s.initdead} (ha.cf; bare = s)`,
       settings: s,
-      startupTimeoutMs: Math.max(spec.deadtimeMs * 2, 10_000) + 15_000,
+      startupTimeoutMs: Math.max(spec.deadtimeMs * 2, 10_000) + 60_000,
     };
   },
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChildProcess } from 'node:child_process';
 import { envError } from '../cli/errors.js';
-import { run } from '../io/exec.js';
+import { run, runOk } from '../io/exec.js';
 import { labDir as labDirOf } from '../lab/state.js';
 import { newRunId, nsSpawn, sleep } from '../io/netns.js';
 import { onCleanup } from '../io/cleanup.js';
@@ -91,6 +91,21 @@ function startClient(lab: LabState, netns: string, profile: string, intervalMs: 
   return c;
 }
 
+/**
+ * One failover serves every client, but a client that recovers makes the new holder resolve it with a
+ * broadcast request from the VIP ("who-has CLIENT tell VIP"), which every other client takes as an update of
+ * its VIP entry (sender IP ≠ target IP: no GARP filter stops it). So each client port of the bridge only
+ * gets the ARP addressed to it or announcing the VIP: each profile is measured as if it were alone.
+ */
+export function isolationRuleset(lab: LabState): string {
+  const rules = clients(lab).map((c) => `    oifname "${c.bridgePort}" ether type arp arp daddr ip != { ${c.address}, ${lab.vip} } counter drop comment "isolate ${c.name}"`);
+  return ['table bridge hadiag_cmp', 'delete table bridge hadiag_cmp', 'table bridge hadiag_cmp {', '  chain forward {', '    type filter hook forward priority -10; policy accept;', ...rules, '  }', '}', ''].join('\n');
+}
+
+async function isolateClients(lab: LabState): Promise<void> {
+  await runOk(['ip', 'netns', 'exec', lab.bridgeNetns, 'nft', '-f', '-'], { input: isolationRuleset(lab) });
+}
+
 export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   const t0 = now();
   const progress = o.onProgress ?? (() => {});
@@ -112,10 +127,11 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     progress('building the lab');
     const lab = await upLab({ manager, profiles: o.profiles, clients: o.profiles.length, timers: o.timers, neigh: o.neigh, name: id });
     const deadtimeMs = lab.timers.deadtimeMs;
+    await isolateClients(lab);
     const timeoutMs = (o.settleMs ?? 3000) + maxWaitMs + 30_000;
     for (const c of clients(lab)) runs.push(startClient(lab, c.netns, c.profile!, intervalMs, timeoutMs));
     progress('clients start probing the VIP');
-    const readyBy = Date.now() + 90_000;
+    const readyBy = Date.now() + 150_000;
     while (runs.some((r) => r.phase === 'starting' && !r.result) && Date.now() < readyBy) await sleep(100);
     const notReady = runs.filter((r) => r.phase === 'starting');
     if (notReady.length) throw envError(`client probes did not start (${notReady.map((r) => r.profile).join(', ')})`, `lab ${id}`, 'is the VIP reachable in the lab? see the lab logs');
