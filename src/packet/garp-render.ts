@@ -72,7 +72,7 @@ export function formatSummary(s: GarpSummary, extra: { send?: SendSummaryRow[]; 
   }
   if (s.takeovers.length) {
     out.push('Owner changes:');
-    for (const t of s.takeovers) out.push(`  ${rel(t.relMs)}  ${t.ip} → ${t.mac}${t.previousMac ? ` (was ${t.previousMac})` : ''}: ${t.announcements} announcement(s) over ${sec(t.lastMs - t.tsMs)}`);
+    for (const t of s.takeovers) out.push(`  ${rel(t.relMs)}  ${t.ip} → ${t.mac}${t.previousMac ? ` (was ${t.previousMac})` : ''}: ${t.announcements} announcement(s) over ${sec(t.lastAnnouncementMs - t.tsMs)}`);
   }
   if (extra.send?.length) {
     const t = new Table({ head: ['--send', 'form', 'sent', 'seen', 'seen after', 'stock client, entry elsewhere', 'stock client, no entry'], style: { head: [], border: [] } });

@@ -45,7 +45,10 @@ export interface Takeover {
   /** first announcement from this MAC */
   tsMs: number;
   relMs: number;
+  /** last frame from this MAC claiming the address (announcements and replies) */
   lastMs: number;
+  /** last announcement */
+  lastAnnouncementMs: number;
   announcements: number;
   /** count per frame label, e.g. {"GARP request (target MAC 00:00)": 10, ...} */
   forms: Record<string, number>;
@@ -263,7 +266,7 @@ export class GarpAnalyzer {
         return;
       }
       if (!announcement) return;
-      const t: Takeover = { ip, mac, previousMac: cur?.mac ?? (prev && prev.mac !== mac ? prev.mac : undefined), tsMs: r.tsMs, relMs: r.relMs, lastMs: r.tsMs, announcements: 1, forms: { [r.label]: 1 } };
+      const t: Takeover = { ip, mac, previousMac: cur?.mac ?? (prev && prev.mac !== mac ? prev.mac : undefined), tsMs: r.tsMs, relMs: r.relMs, lastMs: r.tsMs, lastAnnouncementMs: r.tsMs, announcements: 1, forms: { [r.label]: 1 } };
       // A → B → A within a few seconds: both are announcing
       const back = this.takeovers.filter((x) => x.ip === ip);
       const last = back.at(-1);
@@ -280,6 +283,7 @@ export class GarpAnalyzer {
     } else if (announcement) {
       cur.announcements++;
       cur.lastMs = r.tsMs;
+      cur.lastAnnouncementMs = r.tsMs;
       cur.forms[r.label] = (cur.forms[r.label] ?? 0) + 1;
     } else {
       cur.lastMs = Math.max(cur.lastMs, r.tsMs);
