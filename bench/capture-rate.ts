@@ -1,8 +1,8 @@
 /**
  * Bench (4): capture-and-decode rate of the packet layer (cap + decodeFrame, src/io/capture.ts) against
  * `tcpdump -w /dev/null` on the same UDP flood, in two namespaces on a bridge. For each rate, one flood
- * with hadiag's capture on the receiver, then an identical flood with tcpdump. Counted: frames the
- * receiver's interface got (ip -s link), frames each capturer delivered, its CPU time.
+ * with both capturers running side by side on the receiver (the same frames, the same machine). Counted:
+ * frames the receiver's interface got (ip -s link), frames each capturer delivered, its CPU time.
  * Target (issue 3): ≥ 0.5 × tcpdump with no drops at 20 kpps.
  */
 import { createInterface } from 'node:readline';
@@ -44,43 +44,38 @@ interface Phase {
   framesPerCpuS: number;
 }
 
-async function phaseHadiag(topo: Topology, rate: number, durationMs: number): Promise<Phase> {
+/** Both capturers on the receiver at once, one flood: they see exactly the same frames and share the machine. */
+async function phase(topo: Topology, rate: number, durationMs: number): Promise<Phase[]> {
   const h = topo.host('rcv');
-  const child = nsSpawn(h.netns, [process.execPath, '--import', TSX, join(REPO, 'bench/capture-worker.ts'), h.ifname, FILTER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const it = lines[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.value !== 'ready') throw new Error(`capture worker: ${first.value}`);
-  await sleep(300);
-  const rx0 = await rxPackets(topo);
-  const f = await runFlood(topo, rate, durationMs);
-  await sleep(1000);
-  const rx1 = await rxPackets(topo);
-  child.kill('SIGUSR2');
-  const r = JSON.parse(String((await it.next()).value)) as { received: number; decoded: number; udp: number; cpuMs: number };
-  await killPid(child.pid!, 500);
-  const wire = rx1 - rx0;
-  return { tool: 'hadiag', rate, sent: f.sent, achievedRate: f.rate, wire, captured: r.udp, dropped: Math.max(0, wire - r.udp), fraction: r.udp / wire, cpuMs: r.cpuMs, framesPerCpuS: r.udp / (r.cpuMs / 1000) };
-}
-
-async function phaseTcpdump(topo: Topology, rate: number, durationMs: number): Promise<Phase> {
-  const h = topo.host('rcv');
-  const child = nsSpawn(h.netns, ['tcpdump', '-i', h.ifname, '-n', '-B', '8192', '-w', '/dev/null', FILTER], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const worker = nsSpawn(h.netns, [process.execPath, '--import', TSX, join(REPO, 'bench/capture-worker.ts'), h.ifname, FILTER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: worker.stdout! })[Symbol.asyncIterator]();
+  const td = nsSpawn(h.netns, ['tcpdump', '-i', h.ifname, '-n', '-B', '8192', '-w', '/dev/null', FILTER], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  for (let i = 0; i < 100 && !err.includes('listening'); i++) await sleep(50);
-  await sleep(300);
-  const rx0 = await rxPackets(topo);
-  const f = await runFlood(topo, rate, durationMs);
-  await sleep(1000);
-  const rx1 = await rxPackets(topo);
-  const cpu = cpuMs(child.pid!) ?? NaN;
-  const exited = new Promise((r) => child.on('exit', r));
-  child.kill('SIGINT');
-  await Promise.race([exited, sleep(3000)]);
-  const captured = Number(/(\d+) packets? captured/.exec(err)?.[1] ?? NaN);
-  const wire = rx1 - rx0;
-  return { tool: 'tcpdump', rate, sent: f.sent, achievedRate: f.rate, wire, captured, dropped: Math.max(0, wire - captured), fraction: captured / wire, cpuMs: cpu, framesPerCpuS: captured / (cpu / 1000) };
+  td.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  try {
+    const first = await lines.next();
+    if (first.value !== 'ready') throw new Error(`capture worker: ${first.value}`);
+    for (let i = 0; i < 100 && !err.includes('listening'); i++) await sleep(50);
+    await sleep(300);
+    const rx0 = await rxPackets(topo);
+    const f = await runFlood(topo, rate, durationMs);
+    await sleep(1000);
+    const wire = (await rxPackets(topo)) - rx0;
+    const tdCpu = cpuMs(td.pid!) ?? NaN;
+    const tdExit = new Promise((r) => td.on('exit', r));
+    td.kill('SIGINT');
+    await Promise.race([tdExit, sleep(3000)]);
+    const tdCaptured = Number(/(\d+) packets? captured/.exec(err)?.[1] ?? NaN);
+    worker.kill('SIGUSR2');
+    const w = JSON.parse(String((await lines.next()).value)) as { received: number; decoded: number; udp: number; cpuMs: number };
+    const mk = (tool: Phase['tool'], captured: number, cpu: number): Phase => ({
+      tool, rate, sent: f.sent, achievedRate: f.rate, wire, captured, dropped: Math.max(0, wire - captured), fraction: captured / wire, cpuMs: cpu, framesPerCpuS: captured / (cpu / 1000),
+    });
+    return [mk('hadiag', w.udp, w.cpuMs), mk('tcpdump', tdCaptured, tdCpu)];
+  } finally {
+    await killPid(worker.pid!, 500);
+    await killPid(td.pid!, 500);
+  }
 }
 
 export async function captureRateBench(): Promise<Record<string, unknown>> {
@@ -92,10 +87,8 @@ export async function captureRateBench(): Promise<Record<string, unknown>> {
     // a static neighbour entry: no ARP inside the flood
     await runOk(['ip', '-n', topo.host('snd').netns, 'neigh', 'replace', '198.18.0.2', 'lladdr', labMac(2), 'dev', topo.host('snd').ifname, 'nud', 'permanent']);
     for (const rate of rates) {
-      progress(`flood ${rate} datagrams/s for ${durationMs / 1000} s: hadiag capture`);
-      phases.push(await phaseHadiag(topo, rate, durationMs));
-      progress(`flood ${rate} datagrams/s for ${durationMs / 1000} s: tcpdump -w /dev/null`);
-      phases.push(await phaseTcpdump(topo, rate, durationMs));
+      progress(`flood ${rate} datagrams/s for ${durationMs / 1000} s, hadiag's capture and tcpdump -w /dev/null side by side`);
+      phases.push(...(await phase(topo, rate, durationMs)));
     }
   } finally {
     await topo.teardown();
