@@ -2,6 +2,7 @@ import type { NeighEvent, Probe, WireEvent } from './events.js';
 import { defaultRules, findOutages, type OutageRules, type ProbeOutage } from './outages.js';
 import { neighStateOf } from './neigh.js';
 import { fillSendTimes } from './ping.js';
+import { findVipConflicts, type VipConflict } from './conflicts.js';
 import { diagnose, type Diagnosis } from './diagnose.js';
 
 export const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -99,6 +100,8 @@ export interface Analysis {
   runEndTsMs?: number;
   triggerTsMs?: number;
   outages: OutageReport[];
+  /** moments when two MACs owned the VIP (split brain) */
+  conflicts: VipConflict[];
   /** a problem beyond detection time was found, or an outage exceeded --expect, or the VIP never recovered */
   problem: boolean;
   summary: string;
@@ -278,7 +281,9 @@ export function analyze(input: AnalysisInput): Analysis {
     return report;
   });
 
-  const problem = outages.some((o) => o.diagnosis.problem);
+  const conflicts = findVipConflicts(input.vip, wire);
+  const problem = outages.some((o) => o.diagnosis.problem) || conflicts.length > 0;
+  const conflictText = conflicts.length ? ` Split brain: ${conflicts.length} time(s) two MACs owned ${input.vip} (first: ${conflicts[0]!.evidence}).` : '';
   const answered = probes.filter((p) => p.replyTsMs !== undefined).length;
   const a: Analysis = {
     vip: input.vip,
@@ -288,7 +293,8 @@ export function analyze(input: AnalysisInput): Analysis {
     probesAnswered: answered,
     outages,
     problem,
-    summary: outages.length === 0 ? `no outage: ${answered} of ${probes.length} probes answered` : outages.map((o) => `#${o.index}: ${o.diagnosis.sentence}`).join(' '),
+    conflicts,
+    summary: (outages.length === 0 ? `no outage: ${answered} of ${probes.length} probes answered.` : outages.map((o) => `#${o.index}: ${o.diagnosis.sentence}`).join(' ')) + conflictText,
   };
   if (input.iface) a.iface = input.iface;
   if (input.runStartTsMs !== undefined) a.runStartTsMs = input.runStartTsMs;

@@ -54,6 +54,7 @@ export function renderReport(a: Analysis, extra: { pcapPath?: string; svgPath?: 
   for (const o of a.outages) out.push(renderOutage(o), '');
   if (a.outages.length) out.push(renderSummaryTable(a));
   out.push(a.outages.length ? '' : 'No outage: the VIP answered every probe (isolated single losses aside).');
+  for (const c of a.conflicts) out.push(`SPLIT BRAIN at ${clock(c.tsMs)} UTC: ${c.evidence} — two nodes hold the VIP; check the cluster link (partition) and fencing/STONITH`);
   if (extra.pcapPath) out.push(`capture: ${extra.pcapPath}`);
   if (extra.svgPath) out.push(`timeline picture: ${extra.svgPath}`);
   out.push(a.problem ? 'result: PROBLEM (exit 1)' : 'result: healthy (exit 0)');

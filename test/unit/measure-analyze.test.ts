@@ -173,3 +173,22 @@ test('svg timeline: four lanes, the outage shaded, ARP marks with titles, well-f
   assert.equal((svg.match(/<svg/g) ?? []).length, 1);
   assert.doesNotMatch(svg, /NaN|undefined/);
 });
+
+test('split brain: one broadcast request answered by two MACs, or two VRRP masters → problem; a handover is not', async () => {
+  const { findVipConflicts } = await import('../../src/measure/conflicts.js');
+  const r = run({ durationMs: 3000, downAt: 10_000, extra: [ask(1000, BC), answer(1000.2, OLD), answer(1000.3, NEW)] });
+  const a = analyze(input(r));
+  assert.equal(a.outages.length, 0);
+  assert.equal(a.conflicts.length, 1);
+  assert.deepEqual(a.conflicts[0]!.macs, [OLD, NEW]);
+  assert.equal(a.problem, true);
+  assert.match(a.summary, /Split brain: 1 time\(s\) two MACs owned 198\.18\.0\.20/);
+  const vrrp = (t: number, ip: string, mac: string): WireEvent => ({ kind: 'cluster', tsMs: T0 + t, proto: 'vrrp', srcMac: mac, srcIp: ip, dstIp: '224.0.0.18' });
+  const both: WireEvent[] = [];
+  for (let t = 0; t < 5000; t += 1000) both.push(vrrp(t, '198.18.0.11', OLD), vrrp(t + 300, '198.18.0.12', NEW));
+  assert.equal(findVipConflicts(VIP, both).length, 1);
+  const handover: WireEvent[] = [];
+  for (let t = 0; t < 5000; t += 1000) handover.push(vrrp(t, '198.18.0.11', OLD));
+  for (let t = 8000; t < 13000; t += 1000) handover.push(vrrp(t, '198.18.0.12', NEW));
+  assert.equal(findVipConflicts(VIP, handover).length, 0);
+});

@@ -97,3 +97,11 @@ test('probes from a capture: echo pairs give send/reply times and the replying M
   assert.ok(Math.abs(r.probes[2]!.sentTsMs! - 10) < 0.01);
   assert.equal(r.client?.ip, '198.18.0.5');
 });
+
+test('real captures: a takeover is not a split brain', async () => {
+  for (const f of ['heartbeat-IPaddr-takeover.pcap', 'keepalived-takeover.pcap']) {
+    const pcap = await readPcap(fixture(f));
+    const a = analyze({ vip: VIP, intervalMs: 5, probes: [], wire: wireEventsOf(pcap.records, pcap.linktype), neigh: [] });
+    assert.equal(a.conflicts.length, 0, f);
+  }
+});
