@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { usageError, requireRoot } from '../cli/errors.js';
 import { run } from '../io/exec.js';
 import { onCleanup } from '../io/cleanup.js';
-import { Topology, NETNS_PREFIX, LINK_PREFIX, assertRunId, deleteNetns, labMac, listNetns, netnsPids, newRunId } from '../io/netns.js';
+import { Topology, NETNS_PREFIX, LINK_PREFIX, assertRunId, deleteNetns, labMac, listNetns, netnsPids, newRunId, sleep } from '../io/netns.js';
 import { DEFAULT_SUBNET, broadcastAddress, hostAddress, parseSubnet, planHosts, VIP_HOST } from './addressing.js';
 import { parseTimers } from './timers.js';
 import { getManager } from './managers/index.js';
@@ -69,7 +69,17 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     net: { partition: false, loss: {} },
     faults: [],
   };
-  const undo = onCleanup(`lab ${id}`, async () => void (await destroyLab(id)));
+  let aborted = false;
+  const check = () => {
+    if (aborted) throw usageError(`lab ${id} build interrupted`, labDir(id), 'nothing was left behind');
+  };
+  // Ctrl-C runs this while the build may still be between two steps: remove, let the step in flight land, remove again.
+  const undo = onCleanup(`lab ${id}`, async () => {
+    aborted = true;
+    await destroyLab(id);
+    await sleep(300);
+    await destroyLab(id);
+  });
   try {
     await writeState(state); // from here on `lab down --all` finds even a half-built lab
     progress(`building namespaces of lab ${id}`);
@@ -78,6 +88,7 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
       hosts: plan.map((h) => ({ name: h.name, addresses: [`${h.address}/${subnet.prefixLen}`], mac: labMac(h.hostNumber) })),
     });
     topo.persist();
+    check();
     for (const [i, p] of plan.entries()) {
       const h = topo.host(p.name);
       const dir = join(state.dir, p.name);
@@ -89,16 +100,20 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     }
     await writeState(state);
     for (const c of clients(state)) {
+      check();
       progress(`applying client profile ${c.profile} to ${c.name}`);
       await applyProfile(c.netns, c.ifname, state.vip, getProfile(c.profile!), o.neigh);
     }
     for (const s of servers(state)) {
+      check();
       progress(`starting ${mgr.name} on ${s.name}`);
       s.manager = await mgr.start(state, s);
       await writeState(state);
     }
     progress(`waiting for the VIP ${state.vip} (${mt.summary})`);
+    check();
     await waitForVipHolder(state, mt.startupTimeoutMs);
+    check();
     state.ready = true;
     delete state.builderPid;
     await writeState(state);
