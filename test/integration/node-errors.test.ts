@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Topology, labMac, nsSpawn, sleep, killPid } from '../../src/io/netns.js';
+import { writeConfig, REPO } from './node-helpers.js';
+
+const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
+
+test('run-node refuses bad set-ups with one clear line and exit 2', { timeout: 90_000 }, async () => {
+  const topo = await Topology.create({ hosts: [{ name: 'server1', addresses: ['198.18.0.11/24'], mac: labMac(11) }] });
+  const dir = mkdtempSync(join(tmpdir(), `hadiag-node-err-${topo.runId}-`));
+  const h = topo.host('server1');
+  const runNode = async (cfg: string, extra: string[] = []) => {
+    const r = await topo.exec('server1', [process.execPath, '--import', TSX, join(REPO, 'src/node/main.ts'), '--config-dir', cfg, '--node', 'server1', '--state-dir', join(dir, 'state'), ...extra], { timeoutMs: 60_000 });
+    return { code: r.code, err: r.stderr.trim() };
+  };
+  try {
+    const ok = join(dir, 'ok');
+    writeConfig(ok, h.ifname, { initdead: '10' });
+
+    // the UDP port is taken by another process
+    const holder = nsSpawn(h.netns, ['python3', '-c', 'import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("0.0.0.0",694)); time.sleep(60)'], { stdio: 'ignore' });
+    await sleep(1_500);
+    let r = await runNode(ok);
+    await killPid(holder.pid!);
+    assert.equal(r.code, 2, r.err);
+    assert.ok(r.err.startsWith('hadiag: UDP port 694 is in use: ') && r.err.includes(' — '), JSON.stringify(r.err));
+    assert.equal(r.err.split('\n').length, 1, 'one line');
+
+    // authkeys readable by others
+    const loose = join(dir, 'loose');
+    writeConfig(loose, h.ifname, { initdead: '10' });
+    chmodSync(join(loose, 'authkeys'), 0o644);
+    r = await runNode(loose);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /authkeys/);
+    assert.equal(r.err.split('\n').length, 1);
+
+    // a node name that is not in ha.cf
+    r = await topo.exec('server1', [process.execPath, '--import', TSX, join(REPO, 'src/node/main.ts'), '--config-dir', ok, '--node', 'server9', '--state-dir', join(dir, 'state')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.trim().startsWith('hadiag: this node "server9" is not a node of ha.cf: ') && r.stderr.includes(' — '), JSON.stringify(r.stderr));
+
+    // a missing interface in ha.cf
+    const noif = join(dir, 'noif');
+    writeConfig(noif, 'hdnothere0', { initdead: '10' });
+    r = await runNode(noif);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /hdnothere0/);
+
+    // a bad --garp spec
+    r = await runNode(ok, ['--garp', 'bogus:count=x']);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^hadiag: .*bogus/);
+
+    // bcast on an interface without a broadcast address: refused (Heartbeat would send to 0.0.0.0)
+    await topo.exec('server1', ['ip', 'addr', 'flush', 'dev', h.ifname]);
+    await topo.exec('server1', ['ip', 'addr', 'add', '198.18.0.11/24', 'dev', h.ifname]);
+    r = await runNode(ok);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /has no broadcast address/);
+    assert.equal(r.err.split('\n').length, 1);
+    mkdirSync(join(dir, 'state'), { recursive: true });
+  } finally {
+    await topo.teardown();
+  }
+});
