@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { sleep } from '../io/netns.js';
+import { onCleanup } from '../io/cleanup.js';
 import { upLab, destroyLab } from './lab.js';
 import { applyFault, parseFault } from './faults.js';
 import { PingProbe } from './probe.js';
@@ -55,6 +56,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   );
   const labs = built.filter((r): r is PromiseFulfilledResult<LabState> => r.status === 'fulfilled').map((r) => r.value);
   const probes: PingProbe[] = [];
+  // the demo owns its labs: Ctrl-C while measuring removes them too
+  const undo = onCleanup('demo labs', async () => {
+    for (const lab of labs) await destroyLab(lab.id);
+  });
   try {
     const failed = built.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -98,5 +103,6 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     for (const p of probes) await p.stop();
     progress('tearing down');
     for (const lab of labs) await destroyLab(lab.id);
+    undo();
   }
 }
