@@ -14,7 +14,11 @@ test('two hadiag nodes: steady state, link-down takeover with GARP, heal without
   const procs: NodeProc[] = [];
   let left: string[] = [];
   try {
-    for (const n of ['server1', 'server2']) writeConfig(join(dir, n, 'ha.d'), topo.host(n).ifname);
+    // every medium at once: bcast, mcast (outgoing interface set) and ucast (the line naming ourselves is ignored)
+    for (const n of ['server1', 'server2']) {
+      const ifn = topo.host(n).ifname;
+      writeConfig(join(dir, n, 'ha.d'), ifn, { media: [`mcast ${ifn} 239.0.0.94 694 1 0`, `ucast ${ifn} 198.18.0.11`, `ucast ${ifn} 198.18.0.12`] });
+    }
     const s1 = startNode(topo, dir, 'server1', ['--capture']);
     procs.push(s1);
     await waitFor('server1 to start', () => logEvents(s1, 'start').length > 0, 30_000);
@@ -28,6 +32,8 @@ test('two hadiag nodes: steady state, link-down takeover with GARP, heal without
     let st2 = await nodeStatus(topo, s2);
     assert.equal(st2.peers[0].status, 'active');
     assert.equal(st2.groups[0].holder, 'server1');
+    assert.equal(st2.media.length, 3, `bcast + mcast + one ucast: ${st2.media}`);
+    assert.ok(st2.counters.duplicates > 10, `copies from the other media are de-duplicated: ${JSON.stringify(st2.counters)}`);
     // the client reaches the VIP at server1's MAC
     const ping = await topo.exec('client', ['ping', '-c', '1', '-W', '1', VIP]);
     assert.equal(ping.code, 0, ping.stdout);

@@ -27,7 +27,7 @@ export interface NodeProc {
   exited: Promise<number | null>;
 }
 
-export function writeConfig(dir: string, ifname: string, opts: { autoFailback?: string; keepalive?: string; deadtime?: string; warntime?: string; initdead?: string; extraRes?: string; haresources?: string; key?: string } = {}): void {
+export function writeConfig(dir: string, ifname: string, opts: { media?: string[]; autoFailback?: string; keepalive?: string; deadtime?: string; warntime?: string; initdead?: string; extraRes?: string; haresources?: string; key?: string } = {}): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'ha.cf'),
@@ -38,6 +38,7 @@ export function writeConfig(dir: string, ifname: string, opts: { autoFailback?: 
       `initdead ${opts.initdead ?? '2'}`,
       'udpport 694',
       `bcast ${ifname}`,
+      ...(opts.media ?? []),
       `auto_failback ${opts.autoFailback ?? 'on'}`,
       'node server1',
       'node server2',
