@@ -21,11 +21,11 @@ function ago(ms?: number): string {
 export function renderNodeStatus(s: Status): string {
   const lines: string[] = [];
   lines.push(`node ${s.node}: ${s.status} (generation ${Number(s.generation).toString(16)}, seq ${s.seq}, resources ${s.resourceState}, holds ${s.holds}${s.standby !== 'not' ? `, standby ${s.standby}` : ''}) pid ${s.pid}`);
-  const peers = new Table({ head: ['node', 'state', 'says', 'last heard', 'generation', 'ip'] });
+  const peers = new Table({ head: ['node', 'state', 'says', 'last heard', 'generation', 'ip'], style: { head: [], border: [] } });
   peers.push([s.node, s.status, '(this node)', '', Number(s.generation).toString(16), '']);
   for (const p of s.peers) peers.push([p.name, p.status, p.reported ?? '', ago(p.lastHeardMs), p.generation !== undefined ? Number(p.generation).toString(16) : '', p.ip ?? '']);
   lines.push(peers.toString());
-  const groups = new Table({ head: ['resource group', 'home', 'holder'] });
+  const groups = new Table({ head: ['resource group', 'home', 'holder'], style: { head: [], border: [] } });
   for (const g of s.groups) groups.push([g.label, g.home, (g.holder ?? 'nobody') + (g.pending ? ' (in transition)' : '')]);
   lines.push(groups.toString());
   if (s.vips?.length) lines.push(`addresses added here: ${s.vips.join(', ')}`);
