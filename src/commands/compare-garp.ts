@@ -43,7 +43,7 @@ export const compareGarpCommand: CommandModule<object, Args> = {
       .option('quick', { type: 'boolean', default: false, describe: 'the default matrix once: main strategies + anchors, all profiles (≤ 5 min on 2 cores)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON document on stdout' })
       .option('svg', { type: 'string', describe: 'write a chart (median outage per row, grouped by profile, log scale)' })
-      .option('concurrency', { type: 'number', default: 4, describe: 'labs at once' })
+      .option('concurrency', { type: 'number', default: 3, describe: 'labs at once' })
       .option('client-neigh', { type: 'string', array: true, describe: 'override a neighbour timer on every client, e.g. base_reachable_time_ms=4000 (tests; default: real timers)' })
       .option('max-wait', { type: 'string', describe: 'give up on a client this long after the fault (default 75s)' })
       .example('hadiag compare-garp --quick', 'the default matrix with real client timers, ~5 min')
@@ -51,16 +51,20 @@ export const compareGarpCommand: CommandModule<object, Args> = {
       .example('hadiag compare-garp --quick --json --svg captures/compare.svg', 'machine-readable results and a chart')
       .epilogue(
         [
-          'Each trial builds a fresh lab: two servers running `hadiag run-node --garp SPEC` (strategy rows) or the',
-          'real heartbeat/keepalived/ucarp (anchor rows, their own defaults), one fresh client namespace per profile',
-          "pinging the VIP every 10 ms (measure-failover's engine), then link-down of the VIP holder. Outage = fault →",
-          'first answered probe. Healthy (exit 0): for every profile at least one strategy has its median outage within',
-          'deadtime + 100 ms. Exit 1: some profile has none. Exit 2: usage/environment (needs root).',
+          'Each trial: a fresh lab with two servers running `hadiag run-node --garp SPEC`',
+          '(strategy rows) or the real heartbeat / keepalived / ucarp (anchor rows, their own',
+          'defaults), one fresh client namespace per profile pinging the VIP every 10 ms',
+          "(measure-failover's engine), then link-down of the VIP holder.",
+          'Outage = fault -> first answered probe.',
           '',
-          'JSON: { timers, keepaliveMs, deadtimeMs, deadlineMs, profiles, rows:[{kind,label,spec?,manager?}], reps,',
-          '  cells:[{row,kind,profile,n,errors,medianMs,p95Ms,maxMs,withinShare,unrecovered,outagesMs,learnedBy,cause}],',
-          '  recommendations:[{profile,strategy,medianMs,withinShare,bestAnchor,bestAnchorMedianMs,meetsDeadline}],',
-          '  defaultStrategy:{strategy,worstWithin,worstMedianMs}, trials:[…per-client outcomes…], failedTrials, durationMs, healthy }',
+          'Healthy (exit 0): every profile has a strategy whose median outage is within',
+          'deadtime + 100 ms. Exit 1: some profile has none. Exit 2: usage / environment.',
+          '',
+          'JSON: { timers, deadtimeMs, deadlineMs, profiles, rows[{kind,label,spec|manager}],',
+          '  reps, cells[{row,profile,n,medianMs,p95Ms,maxMs,withinShare,unrecovered,',
+          '  learnedBy,cause}], recommendations[{profile,strategy,medianMs,meetsDeadline,',
+          '  bestAnchor}], defaultStrategy, trials, failedTrials, durationMs, healthy }',
+          'Details: docs/compare-garp.md',
         ].join('\n'),
       ),
   handler: async (argv) => {

@@ -2,7 +2,7 @@
 import { usageError } from '../cli/errors.js';
 import { parseStrategy } from '../packet/strategy.js';
 import { PROFILES, getProfile } from '../lab/profiles.js';
-import '../announce/forms.js';
+import { checkNodeStrategy } from '../announce/announcer.js';
 
 export const ANCHORS = ['heartbeat', 'keepalived', 'ucarp'] as const;
 export type Anchor = (typeof ANCHORS)[number];
@@ -48,7 +48,7 @@ export interface Matrix {
 
 export function planMatrix(o: MatrixOptions): Matrix {
   const strategies = o.strategies?.length ? o.strategies : o.quick ? QUICK_STRATEGIES : FULL_STRATEGIES;
-  for (const s of strategies) parseStrategy(s, '--strategy');
+  for (const s of strategies) checkNodeStrategy(parseStrategy(s, '--strategy'), '--strategy');
   const profiles = o.profiles?.length ? o.profiles : PROFILES.map((p) => p.name);
   profiles.forEach(getProfile);
   if (new Set(profiles).size !== profiles.length) throw usageError('a profile is given twice', '--profile', 'name each profile once');

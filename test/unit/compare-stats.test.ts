@@ -129,3 +129,21 @@ test('summarizeClient: the outage the fault caused, fault → first reply', () =
   const open = summarizeClient({ ...a, outages: [o({ startTsMs: 10_010, lastOkTsMs: 10_000, recovered: false })] } as unknown as Analysis, 10_000);
   assert.deepEqual([open.recovered, open.outageMs], [false, 190_000]);
 });
+
+test('client isolation on the bridge: each client port only gets ARP for itself or the VIP', async () => {
+  const { isolationRuleset } = await import('../../src/compare/trial.js');
+  const lab = {
+    vip: '198.18.0.20',
+    bridgeNetns: 'hadiag-x-br',
+    hosts: [
+      { name: 'server1', role: 'server', bridgePort: 'hdxt1b', address: '198.18.0.11' },
+      { name: 'client', role: 'client', bridgePort: 'hdxt3b', address: '198.18.0.5' },
+      { name: 'client2', role: 'client', bridgePort: 'hdxt4b', address: '198.18.0.6' },
+    ],
+  } as unknown as Parameters<typeof isolationRuleset>[0];
+  const rs = isolationRuleset(lab);
+  assert.match(rs, /oifname "hdxt3b" ether type arp arp daddr ip != \{ 198\.18\.0\.5, 198\.18\.0\.20 \} counter drop/);
+  assert.match(rs, /oifname "hdxt4b" .* != \{ 198\.18\.0\.6, 198\.18\.0\.20 \}/);
+  assert.ok(!rs.includes('hdxt1b'), 'server ports are not filtered');
+  assert.match(rs, /^table bridge hadiag_cmp\ndelete table bridge hadiag_cmp\n/);
+});
