@@ -21,7 +21,7 @@ after(async () => {
 });
 
 /** Wait until lab `name` has at least 3 namespaces (the build is under way). */
-const builtSomething = (name: string) => waitFor(async () => (await listNetns()).filter((n) => n.startsWith(`hadiag-${name}-`)).length >= 3, 30_000, 20);
+const builtSomething = (name: string) => waitFor(async () => (await listNetns()).filter((n) => n.startsWith(`hadiag-${name}-`)).length >= 3, 90_000, 20);
 
 const id = () => `lc${newRunId().slice(0, 4)}`;
 
@@ -93,9 +93,12 @@ test('a `lab up` killed with SIGKILL mid-way is cleaned by `lab down --name`', a
   const name = id();
   const { child, done } = cliChild(['lab', 'up', '--manager', 'ucarp', '--timers', 'classic', '--name', name, '--clients', '3'], { env });
   // ucarp needs ~3 s to take the VIP: kill the build once both managers run, before it finishes
-  assert.ok(await waitFor(async () => (await managerPids(name)).length === 2, 30_000, 20), 'managers started');
+  let exited = false;
+  void done.then(() => (exited = true));
+  const started = await waitFor(async () => exited || (await managerPids(name)).length === 2, 90_000, 20);
   child.kill('SIGKILL');
   const r = await done;
+  assert.ok(started && !exited, `managers started before the build ended: ${r.stderr}`);
   assert.equal(r.signal, 'SIGKILL');
   const pids = await managerPids(name);
   const leftover = (await listNetns()).filter((n) => n.startsWith(`hadiag-${name}-`));
