@@ -101,6 +101,7 @@ async function viaAnnouncer(spec: string, opts: { iface?: string; srcMac?: strin
   child.stdin!.write('announce\n');
   const announced = await next();
   await opts.whileHeld?.();
+  if (opts.holdMs === 0) child.stdin!.write('close\n');
   const done = await next();
   const frames = await cap.stop();
   await cleanVip(iface);
@@ -128,11 +129,12 @@ test('answer-probes: GARP rounds, then the client’s unicast probe to a dead MA
   const dead = '02:00:00:00:0d:ea';
   const c = topo.host('client');
   const r = await viaAnnouncer('answer-probes:count=1', {
-    holdMs: 5000,
+    holdMs: 0,
     whileHeld: async () => {
       // the client believes the VIP is at a dead MAC: its next use probes that MAC by unicast
       await topo.exec('client', ['ip', 'neigh', 'replace', VIP, 'lladdr', dead, 'dev', c.ifname, 'nud', 'stale']);
-      await topo.exec('client', ['ping', '-c', '3', '-i', '0.5', '-W', '1', VIP]);
+      await topo.exec('client', ['ping', '-c', '4', '-i', '0.5', '-W', '1', VIP]);
+      await sleep(300);
     },
   });
   const plan = planAnnouncements(parseStrategy('answer-probes:count=1'), { vip: VIP, mac: r.mac });
@@ -142,7 +144,7 @@ test('answer-probes: GARP rounds, then the client’s unicast probe to a dead MA
   const probeAnswer = planAnnouncements(parseStrategy(`unicast-reply:${NET}.5@${c.mac},count=1`), { vip: VIP, mac: r.mac })[0]!.frame;
   assert.deepEqual(answers[0], probeAnswer);
   assert.ok((r.done.events as string[]).some((e) => e.startsWith('probe-answered') && e.includes(dead)));
-  const entry = await topo.exec('client', ['ip', '-json', 'neigh', 'show', VIP, 'dev', c.ifname]);
+  const entry = await topo.exec('client', ['ip', '-json', 'neigh', 'show', 'to', VIP, 'dev', c.ifname]);
   assert.equal((JSON.parse(entry.stdout) as { lladdr?: string }[])[0]?.lladdr, r.mac, 'the client entry moved to the node');
 });
 
