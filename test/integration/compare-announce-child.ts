@@ -2,7 +2,7 @@
  * Helper for compare-frames.test.ts, run inside the sending namespace:
  *   node --import tsx compare-announce-child.ts SPEC IFACE VIP/PREFIX HOLD_MS
  * Opens the node's announcer (start-up), prints {"ready":true}; on the stdin line `announce` adds the VIP
- * and announces it, prints {"announced":..,"clients":[..]}, keeps holding it HOLD_MS (answer-probes), exits.
+ * and announces it, prints {"announced":..,"clients":[..]}, keeps holding it HOLD_MS (0: until the stdin line `close`; answer-probes), exits.
  */
 import { createInterface } from 'node:readline';
 import { runOk } from '../../src/io/exec.js';
@@ -23,15 +23,17 @@ const a = createAnnouncer(parseStrategy(spec, '--garp'), [iface], {
   log: (_l, ev, text) => events.push(`${ev}: ${text}`),
 });
 process.stdout.write(JSON.stringify({ ready: true }) + '\n');
+const finish = () => {
+  a.close();
+  process.stdout.write(JSON.stringify({ done: true, reports, events }) + '\n');
+  process.exit(0);
+};
 createInterface({ input: process.stdin }).on('line', async (line) => {
+  if (line.trim() === 'close') return finish();
   if (line.trim() !== 'announce') return;
   await runOk(['ip', 'addr', 'add', vipCidr, 'dev', iface]);
   const clients = (a as unknown as { clients(): unknown[] }).clients();
   a.announce(vip, iface, performance.timeOrigin + performance.now());
   process.stdout.write(JSON.stringify({ announced: true, clients }) + '\n');
-  setTimeout(() => {
-    a.close();
-    process.stdout.write(JSON.stringify({ done: true, reports, events }) + '\n');
-    process.exit(0);
-  }, Number(holdText));
+  if (Number(holdText) > 0) setTimeout(finish, Number(holdText));
 });
