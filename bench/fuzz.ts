@@ -14,6 +14,7 @@ import { REPO, flag, log, progress, writeResult } from './lib.js';
 const SUITES = [
   { file: 'test/unit/fuzz-packet.test.ts', what: 'decodeFrame (Ethernet/VLAN/SLL/ARP/IPv4/UDP/ICMP/IPv6 ND) + parsePcap (pcap, pcapng)', properties: 4, env: 'FUZZ_RUNS' },
   { file: 'test/unit/wire-fuzz.test.ts', what: 'Heartbeat decodeMessage/verifyMessage (netstring, classic)', properties: 3, env: 'FUZZ_RUNS' },
+  { file: 'test/unit/fuzz-replay-guard.test.ts', what: 'node state machine replay guard vs forged right-key streams (simulated clock; FUZZ_RUNS / 200 cases)', properties: 1, env: 'FUZZ_RUNS' },
   { file: 'test/unit/config-fuzz.test.ts', what: 'ha.cf / authkeys / haresources parsers', properties: 4, env: 'HADIAG_FUZZ_RUNS' },
 ];
 
