@@ -22,6 +22,7 @@ interface Args {
   write?: string;
   svg?: string;
   json: boolean;
+  'check-duplicates': boolean;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -55,10 +56,11 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
       .option('timeout', { type: 'string', default: '120s', describe: 'stop after this long in any case' })
       .option('until-recovered', { type: 'boolean', default: false, describe: 'stop once an outage has ended (and 2 s passed)' })
       .option('expect', { type: 'string', describe: 'expected takeover time: a longer outage is a problem (exit 1)' })
-      .option('trigger', { type: 'string', describe: 'shell command run at t0 after 1 s of answered probes (e.g. a lab fault); stops after recovery' })
+      .option('trigger', { type: 'string', describe: 'shell command run at t0 after 1 s of answered probes (e.g. a lab fault); stops 2 s after it has ended and the VIP answers again' })
       .option('read', { type: 'string', describe: 'analyze a capture taken elsewhere (must contain the echo probes to the VIP)' })
       .option('write', { type: 'string', describe: 'pcap of what was captured (default ./captures/measure-VIP-DATE.pcap)' })
       .option('svg', { type: 'string', describe: 'write a timeline picture (probes, ARP, neighbour state, cluster traffic)' })
+      .option('check-duplicates', { type: 'boolean', default: false, describe: 'at the end, ask for the VIP by broadcast (arping -D): two answers = split brain' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON document with every event' })
       .example('hadiag measure-failover --vip 10.0.0.20', 'wait for a failover, report it (Ctrl-C to stop)')
       .example("hadiag measure-failover --vip 198.18.0.20 --trigger 'hadiag lab fault link-down server1' --expect 6s", 'cause a failover and time it')
@@ -101,6 +103,7 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
     if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 address`, '--vip', 'write it dotted, e.g. --vip 10.0.0.20');
     if (argv.read && argv.iface) throw usageError('give an interface or --read, not both', 'command line', 'drop IFACE to analyze the file, or --read to measure live');
     if (argv.read && argv.trigger) throw usageError('--trigger needs a live run', '--trigger', 'drop --read');
+    if (argv.read && argv['check-duplicates']) throw usageError('--check-duplicates needs a live run', '--check-duplicates', 'drop --read');
     const intervalMs = parseDuration(argv.interval, 'interval');
     if (intervalMs < 1 || intervalMs > 1000) throw usageError(`interval ${argv.interval} is out of range`, '--interval', 'use 1ms to 1s (5ms is the default)');
     const timeoutMs = parseDuration(argv.timeout, 'timeout');
@@ -140,6 +143,7 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
         };
         if (argv.iface) opts.iface = argv.iface;
         if (argv.trigger) opts.trigger = argv.trigger;
+        if (argv['check-duplicates']) opts.checkDuplicates = true;
         live = await measureLive(opts);
         spinner?.stop();
       } catch (err) {

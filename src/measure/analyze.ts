@@ -28,6 +28,8 @@ export interface AnalysisInput {
   rules?: Partial<OutageRules>;
   /** client sysctls read during the run, e.g. { drop_gratuitous_arp: 1, arp_accept: 0, base_reachable_time_ms: 30000 } */
   sysctls?: Record<string, number>;
+  /** sysctls sampled during the run; each outage is judged by the sample in effect when it began */
+  sysctlSamples?: { tsMs: number; values: Record<string, number> }[];
 }
 
 export type TimelineKind =
@@ -205,7 +207,8 @@ export function analyze(input: AnalysisInput): Analysis {
       .filter((e): e is Extract<WireEvent, { kind: 'arp' }> => e.kind === 'arp' && e.tsMs >= from && e.tsMs <= annTo)
       .filter((e) => e.senderIp === input.vip && e.senderMac !== macBefore && e.srcMac !== client.mac && !answersAsk(e))
       .map((e) => ({ tsMs: e.tsMs, mac: e.senderMac, form: classifyAnnouncement(e, client) }));
-    const clientAsks = arps.filter((e) => e.op === 'request' && e.targetIp === input.vip && e.senderIp !== input.vip && (!client.mac || e.srcMac === client.mac));
+    // (a request from 0.0.0.0 is a duplicate-address check, e.g. --check-duplicates, not the kernel resolving)
+    const clientAsks = arps.filter((e) => e.op === 'request' && e.targetIp === input.vip && e.senderIp !== input.vip && e.senderIp !== '0.0.0.0' && (!client.mac || e.srcMac === client.mac));
     const unicastProbesToOld = clientAsks.filter((e) => macBefore && e.dstMac === macBefore).map((e) => e.tsMs);
     const broadcastRequests = clientAsks.filter((e) => e.dstMac === BROADCAST).map((e) => e.tsMs);
     let broadcastAnswer: OutageReport['broadcastAnswer'];
@@ -277,7 +280,7 @@ export function analyze(input: AnalysisInput): Analysis {
     }
     if (acceptLatencyMs !== undefined) report.acceptLatencyMs = acceptLatencyMs;
     report.timeline = buildTimeline(report, input, newMac);
-    report.diagnosis = diagnose(report, { vip: input.vip, iface: input.iface, expectMs: input.expectMs, acceptWindowMs, sysctls: input.sysctls, haveCapture: wire.length > 0, haveNeigh: input.neigh.length > 0 });
+    report.diagnosis = diagnose(report, { vip: input.vip, iface: input.iface, expectMs: input.expectMs, acceptWindowMs, sysctls: sysctlsAt(input, o.startTsMs), haveCapture: wire.length > 0, haveNeigh: input.neigh.length > 0 });
     return report;
   });
 
@@ -398,4 +401,14 @@ export function refineSendTimes(probes: Probe[], vip: string, wire: WireEvent[],
       p.timesFrom = 'capture';
     }
   }
+}
+
+/** The client sysctls in effect at `tsMs`: the last sample taken before it, else the first, else the snapshot. */
+function sysctlsAt(input: AnalysisInput, tsMs: number): Record<string, number> | undefined {
+  const samples = input.sysctlSamples;
+  if (!samples || samples.length === 0) return input.sysctls;
+  let pick = samples[0]!;
+  // a change is only seen at the next sample: one sampling period of slack (live.ts reads every 250 ms)
+  for (const s of samples) if (s.tsMs <= tsMs + 300) pick = s;
+  return pick.values;
 }

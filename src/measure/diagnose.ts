@@ -160,7 +160,7 @@ export function diagnose(o: OutageReport, ctx: DiagnoseContext): Diagnosis {
     ]);
   }
   if (annsBeforeSwitch.length) {
-    const why = dropGarp ? 'drop_gratuitous_arp=1' : anns.every((a) => a.form === 'garp-request' || a.form === 'garp-reply') ? 'an ARP filter dropping sender IP = target IP, or drop_gratuitous_arp' : 'a filter, or the neighbour locktime';
+    const why = dropGarp ? 'drop_gratuitous_arp=1' : annsBeforeSwitch.every((a) => a.form === 'garp-request' || a.form === 'garp-reply') ? 'an ARP filter dropping sender IP = target IP, or drop_gratuitous_arp' : 'a filter, or the neighbour locktime';
     return done('announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host ignored them (${why}): it recovered only through its own ARP timeout at ${recoveredAt}${ownText()}.`, [
       { rank: 1, side: 'client', title: 'let this host take gratuitous ARP', detail: dropGarp ? `sysctl -w net.ipv4.conf.${iface}.drop_gratuitous_arp=0` : 'remove the rule dropping ARP with sender IP = target IP (nft list ruleset; arptables -L); check drop_gratuitous_arp' },
       acceptedFormsFix(2),

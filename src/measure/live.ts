@@ -20,6 +20,9 @@ import { BROADCAST } from './analyze.js';
 
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 
+/** client sysctls are re-read this often; a change is attributed to outages starting up to this much earlier */
+export const SYSCTL_SAMPLE_MS = 250;
+
 export interface Route {
   iface: string;
   clientIp?: string;
@@ -102,6 +105,8 @@ export interface LiveOptions {
   onState?: (s: LiveState) => void;
   /** AbortSignal: stop measuring and analyze what was seen (Ctrl-C) */
   signal?: AbortSignal;
+  /** after probing, ask for the VIP by broadcast (`arping -D`) so that two owners both answer (split brain) */
+  checkDuplicates?: boolean;
 }
 
 export interface LiveResult {
@@ -165,7 +170,8 @@ const waitFor = (child: ChildProcess, pattern: RegExp, timeoutMs: number, what: 
 export async function measureLive(opts: LiveOptions): Promise<LiveResult> {
   const route = await resolveRoute(opts.vip, opts.iface);
   const iface = opts.iface ?? route.iface;
-  const sysctls = readClientSysctls(iface);
+  const sysctlSamples = [{ tsMs: nowMs(), values: readClientSysctls(iface) }];
+  let lastSysctlRead = nowMs();
   const probes = new PingProbes(opts.intervalMs);
   const wire: WireEvent[] = [];
   const neigh: NeighEvent[] = [];
@@ -256,6 +262,7 @@ export async function measureLive(opts: LiveOptions): Promise<LiveResult> {
     const warmupMs = opts.warmupMs ?? Math.max(1000, 20 * opts.intervalMs);
     const settleMs = opts.settleMs ?? 2000;
     let triggerDone: Promise<void> | undefined;
+    let triggerEndedAt: number | undefined;
     const stoppedBy = await new Promise<LiveResult['stoppedBy']>((resolve) => {
       let pingGone = false;
       void pingClosed.then(() => (pingGone = true));
@@ -264,16 +271,27 @@ export async function measureLive(opts: LiveOptions): Promise<LiveResult> {
       const tick = setInterval(() => {
         const now = nowMs();
         opts.onState?.({ ...state });
+        if (now - lastSysctlRead >= SYSCTL_SAMPLE_MS) {
+          lastSysctlRead = now;
+          const values = readClientSysctls(iface);
+          if (JSON.stringify(values) !== JSON.stringify(sysctlSamples[sysctlSamples.length - 1]!.values)) sysctlSamples.push({ tsMs: now, values });
+        }
         if (pingGone) return done('ping-exited');
         if (opts.trigger && !state.triggered && answered > 0 && now - runStartTsMs >= warmupMs) {
           state.triggered = true;
           const started = { command: opts.trigger, tsMs: nowMs(), output: '' };
           result = started;
-          triggerDone = runTrigger(opts.trigger).then((r) => void Object.assign(started, r));
+          triggerDone = runTrigger(opts.trigger).then((r) => {
+            Object.assign(started, r);
+            triggerEndedAt = nowMs();
+          });
         }
         if (now - runStartTsMs >= opts.timeoutMs) return done('timeout');
-        const wantRecovery = opts.untilRecovered || Boolean(opts.trigger);
-        if (wantRecovery && recoveredAt !== undefined && state.phase === 'recovered' && now - recoveredAt >= settleMs) return done('recovered');
+        // --until-recovered: the first outage that ends. --trigger: the trigger has finished (it may cause
+        // several outages) and the last outage since t0 has ended.
+        const recovered = recoveredAt !== undefined && state.phase === 'recovered';
+        if (opts.untilRecovered && !opts.trigger && recovered && now - recoveredAt! >= settleMs) return done('recovered');
+        if (opts.trigger && triggerEndedAt !== undefined && recovered && recoveredAt! >= result!.tsMs && now - Math.max(recoveredAt!, triggerEndedAt) >= settleMs) return done('recovered');
       }, 50);
       function done(why: LiveResult['stoppedBy']) {
         clearInterval(tick);
@@ -287,6 +305,11 @@ export async function measureLive(opts: LiveOptions): Promise<LiveResult> {
     }
     const runEndTsMs = nowMs();
     await stopChild(ping, 'SIGINT');
+    if (opts.checkDuplicates && stoppedBy !== 'signal') {
+      // Duplicate-address probe (sender IP 0.0.0.0): every host holding the VIP answers. Only after the
+      // probes: a reply also refreshes this host's entry for the VIP, which must not happen while measuring.
+      await runArpingDad(iface, opts.vip);
+    }
     await new Promise((r) => setTimeout(r, 100)); // let the last frames reach the capture
     await stopChild(mon);
     await stopChild(tcpdump);
@@ -304,7 +327,8 @@ export async function measureLive(opts: LiveOptions): Promise<LiveResult> {
       iface,
       runStartTsMs,
       runEndTsMs,
-      sysctls,
+      sysctls: sysctlSamples[sysctlSamples.length - 1]!.values,
+      sysctlSamples,
     };
     if (result) input.triggerTsMs = result.tsMs;
     const res: LiveResult = { input, pcapPath: opts.writePath, capturedFrames, stoppedBy };
@@ -328,5 +352,21 @@ function runTrigger(command: string): Promise<NonNullable<LiveResult['trigger']>
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.on('close', (code) => resolve({ command, tsMs, ...(code !== null ? { exitCode: code } : {}), output: output.slice(0, 2000) }));
     child.on('error', (e) => resolve({ command, tsMs, output: String(e.message) }));
+  });
+}
+
+/** `arping -D -c 2 -w 3 -I IFACE VIP`; its exit code does not matter, the capture records the answers. */
+function runArpingDad(iface: string, vip: string): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn('arping', ['-D', '-c', '2', '-w', '3', '-I', iface, vip], { stdio: 'ignore' });
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.on('error', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.on('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
   });
 }
