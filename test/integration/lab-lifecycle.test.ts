@@ -58,67 +58,79 @@ test('usage errors are one line with exit 2', async () => {
 test('up, status, exec, fault, down through the CLI, then two more cycles: nothing left behind', async () => {
   for (let i = 0; i < 3; i++) {
     const name = id();
-    let pids: number[];
-    if (i === 0) {
-      const up = await cli(['lab', 'up', '--manager', 'keepalived', '--timers', 'fast', '--name', name, '--client-profile', 'garp-filtered', '--json'], { env });
-      assert.equal(up.code, 0, up.stderr);
-      const state = JSON.parse(up.stdout) as { id: string; vip: string; hosts: { name: string; mac: string; manager?: { pid: number } }[] };
-      assert.equal(state.id, name);
-      pids = state.hosts.flatMap((h) => (h.manager ? [h.manager.pid] : []));
-      assert.equal(pids.length, 2);
-      assert.ok(pids.every(alive));
-      const st = await cli(['lab', 'status', '--json'], { env });
-      assert.equal(st.code, 0, st.stdout + st.stderr);
-      const [s] = JSON.parse(st.stdout) as { vipHolders: string[]; hosts: { name: string; mac: string; profile?: string }[] }[];
-      assert.deepEqual(s!.vipHolders, ['server1']);
-      assert.equal(s!.hosts.find((h) => h.name === 'client')!.profile, 'garp-filtered');
-      const ex = await cli(['lab', 'exec', 'client', '--', 'ping', '-c', '1', '-W', '2', state.vip], { env });
-      assert.equal(ex.code, 0, ex.stdout + ex.stderr);
-      const f = await cli(['lab', 'fault', 'link-down', '--json'], { env });
-      assert.equal(f.code, 0, f.stderr);
-      assert.equal(JSON.parse(f.stdout).host, 'server1');
-      const down = await cli(['lab', 'down'], { env });
-      assert.equal(down.code, 0, down.stderr);
-    } else {
-      // the same modules without the CLI's start-up cost
-      const lab = await upLab({ manager: i === 1 ? 'ucarp' : 'keepalived', timers: i === 1 ? 'classic' : 'fast', name, clients: 2 });
-      pids = lab.hosts.flatMap((h) => (h.manager ? [h.manager.pid] : []));
+    let pids: number[] = [];
+    try {
+      if (i === 0) {
+        const up = await cli(['lab', 'up', '--manager', 'keepalived', '--timers', 'fast', '--name', name, '--client-profile', 'garp-filtered', '--json'], { env });
+        assert.equal(up.code, 0, up.stderr);
+        const state = JSON.parse(up.stdout) as { id: string; vip: string; hosts: { name: string; mac: string; manager?: { pid: number } }[] };
+        assert.equal(state.id, name);
+        pids = state.hosts.flatMap((h) => (h.manager ? [h.manager.pid] : []));
+        assert.equal(pids.length, 2);
+        assert.ok(pids.every(alive));
+        const st = await cli(['lab', 'status', '--json'], { env });
+        assert.equal(st.code, 0, st.stdout + st.stderr);
+        const [s] = JSON.parse(st.stdout) as { vipHolders: string[]; hosts: { name: string; mac: string; profile?: string }[] }[];
+        assert.deepEqual(s!.vipHolders, ['server1']);
+        assert.equal(s!.hosts.find((h) => h.name === 'client')!.profile, 'garp-filtered');
+        const ex = await cli(['lab', 'exec', 'client', '--', 'ping', '-c', '1', '-W', '2', state.vip], { env });
+        assert.equal(ex.code, 0, ex.stdout + ex.stderr);
+        const f = await cli(['lab', 'fault', 'link-down', '--json'], { env });
+        assert.equal(f.code, 0, f.stderr);
+        assert.equal(JSON.parse(f.stdout).host, 'server1');
+        const down = await cli(['lab', 'down'], { env });
+        assert.equal(down.code, 0, down.stderr);
+      } else {
+        // the same modules without the CLI's start-up cost
+        const lab = await upLab({ manager: i === 1 ? 'ucarp' : 'keepalived', timers: i === 1 ? 'classic' : 'fast', name, clients: 2 });
+        pids = lab.hosts.flatMap((h) => (h.manager ? [h.manager.pid] : []));
+        await destroyLab(name);
+      }
+      await assertGone(name, pids);
+    } finally {
       await destroyLab(name);
     }
-    await assertGone(name, pids);
   }
 });
 
 test('a `lab up` killed with SIGKILL mid-way is cleaned by `lab down --name`', async () => {
   const name = id();
-  const { child, done } = cliChild(['lab', 'up', '--manager', 'ucarp', '--timers', 'classic', '--name', name, '--clients', '3'], { env });
-  // ucarp needs ~3 s to take the VIP: kill the build once both managers run, before it finishes
-  let exited = false;
-  void done.then(() => (exited = true));
-  const started = await waitFor(async () => exited || (await managerPids(name)).length === 2, 90_000, 20);
-  child.kill('SIGKILL');
-  const r = await done;
-  assert.ok(started && !exited, `managers started before the build ended: ${r.stderr}`);
-  assert.equal(r.signal, 'SIGKILL');
-  const pids = await managerPids(name);
-  const leftover = (await listNetns()).filter((n) => n.startsWith(`hadiag-${name}-`));
-  assert.ok(leftover.length >= 5 && pids.length === 2, `left ${leftover.length} namespaces, ${pids.length} managers`);
-  assert.ok(pids.every(alive), 'the killed build left its managers running');
-  const down = await cli(['lab', 'down', '--name', name], { env });
-  assert.equal(down.code, 0, down.stderr);
-  await assertGone(name, pids);
+  try {
+    const { child, done } = cliChild(['lab', 'up', '--manager', 'ucarp', '--timers', 'classic', '--name', name, '--clients', '3'], { env });
+    // ucarp needs ~3 s to take the VIP: kill the build once both managers run, before it finishes
+    let exited = false;
+    void done.then(() => (exited = true));
+    const started = await waitFor(async () => exited || (await managerPids(name)).length === 2, 90_000, 20);
+    child.kill('SIGKILL');
+    const r = await done;
+    assert.ok(started && !exited, `managers started before the build ended: ${r.stderr}`);
+    assert.equal(r.signal, 'SIGKILL');
+    const pids = await managerPids(name);
+    const leftover = (await listNetns()).filter((n) => n.startsWith(`hadiag-${name}-`));
+    assert.ok(leftover.length >= 5 && pids.length === 2, `left ${leftover.length} namespaces, ${pids.length} managers`);
+    assert.ok(pids.every(alive), 'the killed build left its managers running');
+    const down = await cli(['lab', 'down', '--name', name], { env });
+    assert.equal(down.code, 0, down.stderr);
+    await assertGone(name, pids);
+  } finally {
+    await destroyLab(name); // whatever happened above, leave nothing
+  }
 });
 
 test('Ctrl-C during `lab up` removes what was built', async () => {
   const name = id();
-  const { child, done } = cliChild(['lab', 'up', '--manager', 'keepalived', '--timers', 'fast', '--name', name, '--clients', '3'], { env });
-  assert.ok(await builtSomething(name), 'the build started');
-  child.kill('SIGINT');
-  const r = await done;
-  assert.ok(r.code === 130 || r.code === 0, `exit ${r.code} ${r.stderr}`);
-  if (r.code === 130) assert.match(r.stderr, /SIGINT: cleaning up/);
-  else await cli(['lab', 'down', '--name', name], { env }); // finished before the signal: still must go
-  const gone = await waitFor(async () => ((await listNetns()).some((n) => n.startsWith(`hadiag-${name}-`)) ? undefined : true), 5000);
-  assert.ok(gone, 'namespaces removed by the interrupted process itself');
-  await assertGone(name, await managerPids(name));
+  try {
+    const { child, done } = cliChild(['lab', 'up', '--manager', 'keepalived', '--timers', 'fast', '--name', name, '--clients', '3'], { env });
+    assert.ok(await builtSomething(name), 'the build started');
+    child.kill('SIGINT');
+    const r = await done;
+    assert.ok(r.code === 130 || r.code === 0, `exit ${r.code} ${r.stderr}`);
+    if (r.code === 130) assert.match(r.stderr, /SIGINT: cleaning up/);
+    else await cli(['lab', 'down', '--name', name], { env }); // finished before the signal: still must go
+    const gone = await waitFor(async () => ((await listNetns()).some((n) => n.startsWith(`hadiag-${name}-`)) ? undefined : true), 5000);
+    assert.ok(gone, 'namespaces removed by the interrupted process itself');
+    await assertGone(name, await managerPids(name));
+  } finally {
+    await destroyLab(name);
+  }
 });
