@@ -128,8 +128,9 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
   const writer = argv.write !== undefined ? PcapWriter.create(argv.write || defaultCapturePath(iface)) : undefined;
   const ignored: string[] = [];
   const verification: Verification = { checked: 0, matched: 0, mismatches: [] };
-  const pendingChecks = new Map<string, { timer: NodeJS.Timeout; prediction: Prediction; tsMs: number; label: string }>();
-  const checks: Promise<void>[] = [];
+  // what the prediction(s) left the entry as, compared with the kernel 150 ms after the last frame for that IP
+  const pendingChecks = new Map<string, { timer: NodeJS.Timeout; prediction: Prediction; tsMs: number; label: string; expected: { state: string; mac?: string } }>();
+  const checks = new Set<Promise<void>>();
   let inFlight = 0;
   let finished = false;
 
@@ -140,8 +141,8 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
     // on a busy LAN (no --vip) keep the `ip neigh` reads bounded: skip a check while 4 are in flight
     if (inFlight >= 4) return;
     inFlight++;
-    const expected = model.entry(ip);
-    checks.push(
+    const expected = p.expected;
+    const settle = (
       neigh
         .readNeighEntry(iface, ip)
         .finally(() => inFlight--)
@@ -157,8 +158,10 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
           }
           model.observe(ip, actual, nowMs(), ok ? undefined : 0);
         })
-        .catch(() => undefined),
+        .catch(() => undefined)
+        .finally(() => checks.delete(settle))
     );
+    checks.add(settle);
   };
 
   const onFrame = (frame: Buffer, tsMs: number) => {
@@ -185,7 +188,8 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
       const ip = f.arp.senderIp;
       const prev = pendingChecks.get(ip);
       if (prev) clearTimeout(prev.timer);
-      pendingChecks.set(ip, { timer: setTimeout(() => verify(ip), 150), prediction, tsMs, label: r.label });
+      const e = model.entry(ip);
+      pendingChecks.set(ip, { timer: setTimeout(() => verify(ip), 150), prediction, tsMs, label: r.label, expected: { state: e.state, mac: e.mac } });
     }
   };
 
@@ -226,11 +230,18 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
   process.prependOnceListener('SIGINT', onSigint);
   try {
     // keep the tracked entries in step with changes that come from traffic and timers, at their real times
+    // A change caused by a captured frame may reach us (netlink via `ip monitor`) just before that frame's
+    // capture callback: wait 30 ms, and leave it to the prediction (and its check) if a frame for that
+    // address arrived around it.
     nwatch = neigh.watchNeigh(iface, (ip, e, tsMs) => {
-      if (finished) return;
-      const cur = model.entry(ip);
-      // a monitor line may lack the MAC (FAILED, INCOMPLETE); keep what we had for valid states
-      model.observe(ip, { state: e.state, mac: e.mac ?? (e.state === 'NONE' || e.state === 'FAILED' || e.state === 'INCOMPLETE' ? undefined : cur.mac) }, tsMs, 0);
+      setTimeout(() => {
+        if (finished) return;
+        const p = pendingChecks.get(ip);
+        if (p && p.tsMs >= tsMs - 50) return;
+        const cur = model.entry(ip);
+        // a monitor line may lack the MAC (FAILED, INCOMPLETE); keep what we had for valid states
+        model.observe(ip, { state: e.state, mac: e.mac ?? (e.state === 'NONE' || e.state === 'FAILED' || e.state === 'INCOMPLETE' ? undefined : cur.mac) }, tsMs, 0);
+      }, 30);
     });
     // (ora loops forever on a terminal that reports 0 columns, e.g. `script` without a size)
     if (interactive() && !argv.json && (process.stderr.columns ?? 0) > 0) {
@@ -252,7 +263,7 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
       clearTimeout(pendingChecks.get(ip)!.timer);
       verify(ip);
     }
-    await Promise.all(checks);
+    await Promise.all([...checks]);
   } finally {
     process.removeListener('SIGINT', onSigint);
     void stopWait;

@@ -120,7 +120,7 @@ async function readEntries(h: Host): Promise<Map<string, { state: string; mac?: 
   return new Map((JSON.parse(r.stdout || '[]') as { dst: string; lladdr?: string; state: string[] }[]).map((e) => [e.dst, { state: e.state[0]!, mac: e.lladdr }]));
 }
 
-test('garp-check predicts, before each frame, what four differently configured Linux clients then do', { timeout: 240_000 }, async () => {
+test('garp-check predicts, before each frame, what four differently configured Linux clients then do', { timeout: 330_000 }, async () => {
   const sMac = labMac(0x12);
   const topo = await Topology.create({
     hosts: [
@@ -149,7 +149,8 @@ test('garp-check predicts, before each frame, what four differently configured L
     const clients = [c1!, c2!, c3!, c4!];
     const pcapPath = join(mkdtempSync(join(tmpdir(), 'hadiag-garp-live-')), 'c1.pcap');
     for (const c of clients) watchers.push(startWatcher(c, c === c1 ? ['--write', pcapPath] : []));
-    for (const w of watchers) await until(() => w.lines.some((l) => l.type === 'listening'), 60_000, `watcher on ${w.host.name}: ${w.stderr}`);
+    // (generous: four CLIs start at once; on a loaded 2-core machine that can take a while)
+    await until(() => watchers.every((w) => w.lines.some((l) => l.type === 'listening')), 150_000, `watchers: ${watchers.map((w) => `${w.host.name}: ${w.lines.length} lines ${w.stderr}`).join('; ')}`);
     // the audits saw each client's settings
     const audit = (w: Watcher) => w.lines.find((l) => l.type === 'audit') as { sysctls: { arpAccept: number; dropGratuitousArp: boolean }; firewall: { rules: string[] }; risks: string[] };
     assert.equal(audit(watchers[1]!).sysctls.arpAccept, 1);
