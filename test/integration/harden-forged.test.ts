@@ -1,6 +1,7 @@
 /**
- * Forged traffic against a running pair of hadiag nodes (keepalive 250 ms, deadtime 4 s: wide, so a busy
- * machine's late heartbeats are not mistaken for the attack's effect), from a third host on the LAN: wrong key, unknown
+ * Forged traffic against a running pair of hadiag nodes (keepalive 1 s, deadtime 5 s: the node believes a
+ * new generation or a seq jump only after two silent keepalives, so a busy machine's late heartbeats at
+ * shorter timers would blur the result), from a third host on the LAN: wrong key, unknown
  * node, right key with a higher generation (the packet that wedged the real 3.0.6 daemon), seq jumps,
  * replays of captured genuine packets and junk. Membership must stay correct (no false failover, no peer
  * declared dead, genuine packets still accepted afterwards), and every rejection must be counted in the
@@ -38,7 +39,7 @@ test('forged heartbeat traffic is rejected, counted, and never causes a failover
   const { topo, dir } = await makeLab();
   const nodes: NodeProc[] = [];
   try {
-    for (const n of ['server1', 'server2']) writeConfig(join(dir, n, 'ha.d'), topo.host(n).ifname, { keepalive: '250ms', deadtime: '4', warntime: '2', initdead: '5' });
+    for (const n of ['server1', 'server2']) writeConfig(join(dir, n, 'ha.d'), topo.host(n).ifname, { keepalive: '1', deadtime: '5', warntime: '3', initdead: '6' });
     nodes.push(startNode(topo, dir, 'server1'), startNode(topo, dir, 'server2'));
     const [s1, s2] = nodes as [NodeProc, NodeProc];
     await waitFor('the VIP on server1 only', async () => (await vipHolders(topo)).join() === 'server1', 60_000, 200);
@@ -74,7 +75,7 @@ test('forged heartbeat traffic is rejected, counted, and never causes a failover
     ]);
     const sent: Record<string, number> = Object.fromEntries(results.map((r) => [r.kind, r.sent]));
     // genuine traffic keeps flowing after the attack: more than a deadtime without a failover
-    await sleep(5000);
+    await sleep(6000);
     watching = false;
     await watcher;
 
@@ -92,7 +93,7 @@ test('forged heartbeat traffic is rejected, counted, and never causes a failover
     // machine); it must never stick. Reported, not failed:
     const flips = logEvents(s2, 'generation-change').length;
     if (flips) process.stderr.write(`harden-forged: server2 switched generation ${flips} time(s) during the attack (genuine heartbeats late)\n`);
-    assert.ok(d('accepted') >= 10, `genuine packets stopped being accepted after the attack ${ctx}`);
+    assert.ok(d('accepted') >= 5, `genuine packets stopped being accepted after the attack ${ctx}`);
     // every rejection counted: what was sent, less what the kernel dropped on a full receive buffer
     const atLeast = (n: number) => n - drops;
     assert.ok(d('authFailures') >= atLeast(sent['wrong-key']!), `wrong key not counted ${ctx}`);
