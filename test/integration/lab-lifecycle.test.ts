@@ -101,9 +101,10 @@ test('a `lab up` killed with SIGKILL mid-way is cleaned by `lab down --name`', a
     let exited = false;
     void done.then(() => (exited = true));
     const started = await waitFor(async () => exited || (await managerPids(name)).length === 2, 90_000, 20);
+    const endedEarly = exited;
     child.kill('SIGKILL');
     const r = await done;
-    assert.ok(started && !exited, `managers started before the build ended: ${r.stderr}`);
+    assert.ok(started && !endedEarly, `managers started before the build ended (code ${r.code} ${r.signal}): ${r.stderr}`);
     assert.equal(r.signal, 'SIGKILL');
     const pids = await managerPids(name);
     const leftover = (await listNetns()).filter((n) => n.startsWith(`hadiag-${name}-`));
