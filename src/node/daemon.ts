@@ -5,7 +5,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, setPriority } from 'node:os';
 import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ import { NodeLog, type Level } from './log.js';
 import { addVip, delVip, groupLabel, listIpv4, planVip, runScript, scriptPath, VipLedger, type VipPlan } from './resources.js';
 import { type Announcer, type AnnounceReport } from './announce.js';
 // compare-garp: every strategy form (directed, unicast-reply, answer-probes, vmac, arping, send_arp) and client learning
-import { HelperAnnouncer } from './helper-announcer.js';
+import { HelperAnnouncer, NODE_PRIORITY } from './helper-announcer.js';
 import { checkNodeStrategy } from '../announce/announcer.js';
 import { parseStrategy } from '../packet/strategy.js';
 import { runCleanups } from '../io/cleanup.js';
@@ -151,6 +151,11 @@ export class NodeDaemon {
     for (const d of cfg.diagnostics) this.emit('warn', 'config', `${d.file}${d.line ? ':' + d.line : ''}: ${d.message}${d.fix ? ' — ' + d.fix : ''}`);
 
     await mkdir(o.stateDir, { recursive: true, mode: 0o700 });
+    try {
+      setPriority(NODE_PRIORITY); // Heartbeat runs at realtime priority: timers must fire on time under load
+    } catch {
+      /* not permitted: normal priority */
+    }
     await this.claimControlSocket();
     const strategy = parseStrategy(o.garp, '--garp');
 

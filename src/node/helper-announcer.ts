@@ -4,6 +4,8 @@
  * aborting on an interface that went down), retrying every second while it cannot start.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Announcer, AnnounceReport } from './announce.js';
 
@@ -17,6 +19,9 @@ export interface HelperOptions {
   onReport: (r: AnnounceReport, final: boolean) => void;
   onEvent: (level: 'info' | 'warn' | 'error', event: string, text: string, data?: Record<string, unknown>) => void;
 }
+
+/** nice value of the node and its GARP sender */
+export const NODE_PRIORITY = -10;
 
 const HELPER = fileURLToPath(new URL(`./garp-helper${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
@@ -51,6 +56,12 @@ export class HelperAnnouncer implements Announcer {
     const cfg = { spec: this.o.spec, ifaces: this.o.ifaces, confirm: this.o.confirm, captureDir: this.o.captureDir, node: this.o.node, vips: this.o.vips };
     const child = fork(HELPER, [JSON.stringify(cfg)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
+    // like the node itself (Heartbeat runs at realtime priority): announcements must not wait for a busy CPU
+    try {
+      if (child.pid) setPriority(child.pid, NODE_PRIORITY);
+    } catch {
+      /* not root: normal priority */
+    }
     child.on('message', (m: { type: string; report?: AnnounceReport; final?: boolean; text?: string; level?: 'info' | 'warn' | 'error'; event?: string; data?: Record<string, unknown> }) => {
       if (m.type === 'log' && m.event) return this.o.onEvent(m.level ?? 'info', m.event, m.text ?? '', m.data);
       if (m.type === 'ready') {
@@ -72,8 +83,26 @@ export class HelperAnnouncer implements Announcer {
       if (this.closed) return;
       if (code !== 2) this.o.onEvent('warn', 'garp-helper', `GARP sender exited (${signal ?? `code ${code}`}; an interface going down aborts libpcap's binding): restarting`);
       this.restarts++;
-      this.retry = setTimeout(() => this.start(), code === 2 ? 1000 : 200);
+      this.restartWhenUp(code === 2 ? 1000 : 0);
     });
+  }
+
+  /** Restart once every interface is up again (checked cheaply every 100 ms), or after `minMs` at the latest. */
+  private restartWhenUp(minMs: number): void {
+    const since = Date.now();
+    const poll = () => {
+      if (this.closed) return;
+      const up = this.o.ifaces.every((i) => {
+        try {
+          return (parseInt(readFileSync(`/sys/class/net/${i}/flags`, 'utf8'), 16) & 1) === 1;
+        } catch {
+          return false;
+        }
+      });
+      if (up || (minMs && Date.now() - since >= minMs)) this.start();
+      else this.retry = setTimeout(poll, 100);
+    };
+    this.retry = setTimeout(poll, 100);
   }
 
   announce(vip: string, iface: string, addedAtMs: number): void {
