@@ -32,6 +32,8 @@ export interface MachineGroup {
   node: string;
   /** a label for logs/status, e.g. the haresources line */
   label: string;
+  /** the group's IP resources as haresources writes them (legacy ip-request names each one) */
+  ips?: string[];
 }
 
 export interface MachineConfig {
@@ -581,8 +583,14 @@ export class NodeMachine {
     if (this.cfg.autoFailback === 'legacy') {
       const alive = [...this.peers.values()].find((p) => p.status !== 'dead');
       if (alive && this.cfg.groups.some((g) => g.node === this.cfg.node)) {
-        // ask the peer to free our groups first (it may hold them as foreign)
-        out.push(this.sendMsg(now, [['t', 'ip-request'], ['dest', alive.name], ['rsc_hold', 'local']]));
+        // ask the peer to free our groups first (it may hold them as foreign): one ip-request per address, as
+        // Heartbeat's req_resource does (its rc.d/ip-request gives the address up and answers ip-request-resp)
+        const ips = this.groupsOf(RSC_LOCAL).flatMap((g) => this.cfg.groups[g]!.ips ?? []);
+        for (const ip of ips.length ? ips : ['']) {
+          const pairs: Array<[string, string]> = [['t', 'ip-request'], ['dest', alive.name]];
+          if (ip) pairs.push(['ipaddr', ip]);
+          out.push(this.sendMsg(now, pairs));
+        }
         this.legacyWaitUntil = now + 2 * this.cfg.keepaliveMs + 100;
       } else out.push(...this.reqOurResources(true, now));
       this.rstate = 'stable';
@@ -995,7 +1003,8 @@ export class NodeMachine {
   private onIpRequest(msg: HbMessage, peer: Peer, now: number): Action[] {
     if (getField(msg, 'dest') && getField(msg, 'dest') !== this.cfg.node) return [];
     const groups = this.groupsOf(RSC_FOREIGN).filter((g) => (this.holding.has(g) || this.pendingGroups.has(g)) && this.cfg.groups[g]!.node === peer.name);
-    const reply = (t: number) => [this.sendMsg(t, [['t', 'ip-request-resp'], ['dest', peer.name], ['weown', 'no'], ['ok', 'OK']])];
+    const ipaddr = getField(msg, 'ipaddr');
+    const reply = (t: number) => [this.sendMsg(t, [['t', 'ip-request-resp'], ['dest', peer.name], ...(ipaddr ? [['ipaddr', ipaddr] as [string, string]] : []), ['weown', 'no'], ['ok', 'OK']])];
     this.held &= ~RSC_FOREIGN;
     if (!groups.length) return reply(now);
     return [this.log('info', 'failback', `${peer.name} asks for its groups back`), ...this.job('release', groups, 'ip-request', reply, now)];

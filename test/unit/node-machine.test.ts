@@ -118,6 +118,9 @@ test('auto_failback legacy: the home node takes its group back at start', () => 
   sim.restart('server1');
   sim.runFor(4_000);
   assert.deepEqual(sim.holders(), ['server1']);
+  const req = sim.wire.find((w) => getField(w.msg, 't') === 'ip-request')!;
+  assert.equal(getField(req.msg, 'ipaddr'), 'IPaddr::198.18.0.20/24', 'names the address as Heartbeat’s req_resource does');
+  assert.ok(sim.wire.some((w) => getField(w.msg, 't') === 'ip-request-resp' && w.from === 'server2'));
 });
 
 test('standby and takeover commands move the group with the three-phase protocol', () => {

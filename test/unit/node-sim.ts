@@ -183,7 +183,7 @@ export const baseConfig = (over: Partial<MachineConfig> = {}): Omit<MachineConfi
   warntimeMs: 3000,
   initdeadMs: 10000,
   autoFailback: 'on',
-  groups: [{ node: 'server1', label: 'IPaddr::198.18.0.20/24' }],
+  groups: [{ node: 'server1', label: 'IPaddr::198.18.0.20/24', ips: ['IPaddr::198.18.0.20/24'] }],
   rqstDelayMs: 10000,
   ...over,
 });
