@@ -128,6 +128,7 @@ test('unicast-reply: a reply to the client MAC, byte-exact', { skip: !root }, as
 test('answer-probes: GARP rounds, then the client’s unicast probe to a dead MAC is answered and the entry moves', { skip: !root }, async () => {
   const dead = '02:00:00:00:0d:ea';
   const c = topo.host('client');
+  let lladdr: string | undefined;
   const r = await viaAnnouncer('answer-probes:count=1', {
     holdMs: 0,
     whileHeld: async () => {
@@ -135,6 +136,8 @@ test('answer-probes: GARP rounds, then the client’s unicast probe to a dead MA
       await topo.exec('client', ['ip', 'neigh', 'replace', VIP, 'lladdr', dead, 'dev', c.ifname, 'nud', 'stale']);
       await topo.exec('client', ['ping', '-c', '4', '-i', '0.5', '-W', '1', VIP]);
       await sleep(300);
+      const entry = await topo.exec('client', ['ip', '-json', 'neigh', 'show', 'to', VIP, 'dev', c.ifname]);
+      lladdr = (JSON.parse(entry.stdout || '[]') as { lladdr?: string }[])[0]?.lladdr;
     },
   });
   const plan = planAnnouncements(parseStrategy('answer-probes:count=1'), { vip: VIP, mac: r.mac });
@@ -144,8 +147,7 @@ test('answer-probes: GARP rounds, then the client’s unicast probe to a dead MA
   const probeAnswer = planAnnouncements(parseStrategy(`unicast-reply:${NET}.5@${c.mac},count=1`), { vip: VIP, mac: r.mac })[0]!.frame;
   assert.deepEqual(answers[0], probeAnswer);
   assert.ok((r.done.events as string[]).some((e) => e.startsWith('probe-answered') && e.includes(dead)));
-  const entry = await topo.exec('client', ['ip', '-json', 'neigh', 'show', 'to', VIP, 'dev', c.ifname]);
-  assert.equal((JSON.parse(entry.stdout) as { lladdr?: string }[])[0]?.lladdr, r.mac, 'the client entry moved to the node');
+  assert.equal(lladdr, r.mac, 'the client entry moved to the node');
 });
 
 test('vmac: announcements come from the virtual MAC of a macvlan', { skip: !root }, async () => {
