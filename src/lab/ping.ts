@@ -1,19 +1,4 @@
-/** Pure helpers for `ping -D -O -n` output (the client's own view of an outage). */
-
-export interface PingLine {
-  tsMs: number;
-  kind: 'reply' | 'no-answer';
-  seq: number;
-}
-
-const LINE = /^\[(\d+)\.(\d+)\]\s+(?:\d+ bytes from [^:]+: icmp_seq=(\d+)|no answer yet for icmp_seq=(\d+))/;
-
-export function parsePingLine(line: string): PingLine | undefined {
-  const m = LINE.exec(line);
-  if (!m) return undefined;
-  const tsMs = Number(m[1]) * 1000 + Number(m[2]!.padEnd(6, '0').slice(0, 6)) / 1000;
-  return m[3] !== undefined ? { tsMs, kind: 'reply', seq: Number(m[3]) } : { tsMs, kind: 'no-answer', seq: Number(m[4]) };
-}
+/** The client's own view of an outage, from its ping replies (lines parsed by measure/ping.ts). */
 
 export interface Outage {
   /** last reply before the silence (epoch ms) */

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { nsSpawn, killPid } from '../io/netns.js';
 import { onCleanup } from '../io/cleanup.js';
-import { longestOutage, parsePingLine, type Outage } from './ping.js';
+import { longestOutage, type Outage } from './ping.js';
+import { parsePingLine } from '../measure/ping.js';
 
 /** A client pinging the VIP with `ping -D -O -n -i INTERVAL` inside its namespace (until measure-failover lands). */
 export class PingProbe {
