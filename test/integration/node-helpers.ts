@@ -139,8 +139,8 @@ export function logEvents(p: NodeProc, event: string): Record<string, unknown>[]
   return p.logs.filter((l) => l.event === event);
 }
 
-export async function nodeStatus(topo: Topology, p: NodeProc): Promise<Record<string, any>> {
-  const r = await run([process.execPath, '--import', TSX, '-e', `import('${join(REPO, 'src/node/daemon.ts')}').then(m=>m.controlRequest(${JSON.stringify(p.stateDir)},'status')).then(r=>console.log(JSON.stringify(r)))`], { cwd: REPO });
+export async function nodeStatus(topo: Topology, p: NodeProc, cmd: 'status' | 'standby' | 'takeover' = 'status'): Promise<Record<string, any>> {
+  const r = await run([process.execPath, '--import', TSX, '-e', `import('${join(REPO, 'src/node/daemon.ts')}').then(m=>m.controlRequest(${JSON.stringify(p.stateDir)},'${cmd}')).then(r=>console.log(JSON.stringify(r)))`], { cwd: REPO });
   void topo;
   if (r.code !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout).status;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { sleep } from '../../src/io/netns.js';
-import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, realComplaints, type NodeProc, type RealNode } from './node-helpers.js';
+import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, realComplaints, nodeStatus, type NodeProc, type RealNode } from './node-helpers.js';
 
 const onlyHolder = (topo: Parameters<typeof vipHolders>[0], who: string) => async () => {
   const h = await vipHolders(topo);
@@ -42,6 +42,18 @@ test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)'
     await sleep(2_000);
     assert.deepEqual(await vipHolders(topo), ['server1'], 'exactly one holder after the heal');
     assert.equal(s1.child.exitCode, null, 'hadiag kept running');
+
+    // `hadiag node standby`: the three-phase standby protocol with the real node, which takes the VIP
+    await nodeStatus(topo, s1, 'standby');
+    await waitFor('the real node to hold the VIP after our standby', onlyHolder(topo, 'server2'), 30_000, 200);
+    assert.match(r.log(), /server1 wants to go standby/);
+    // `hadiag node takeover`: t=hb_takeover; the real node's rc.d/hb_takeover runs hb_standby
+    await waitFor('the real node to settle', () => /remote resource transition completed[\s\S]*remote resource transition completed/.test(r.log().split('wants to go standby').at(-1)!) || logEvents(s1!, 'remote-stable').length > 2, 10_000).catch(() => undefined);
+    await sleep(1_000);
+    await nodeStatus(topo, s1, 'takeover');
+    await waitFor('the VIP back on hadiag after takeover', onlyHolder(topo, 'server1'), 30_000, 200);
+    assert.match(r.log(), /server2 wants to go standby/);
+    await sleep(1_000);
 
     // graceful stop of hadiag: shutdone, the real node takes over without waiting for deadtime
     const t0 = Date.now();
