@@ -151,7 +151,9 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     }
     for (const r of runs) r.child.stdin!.write('stop\n');
     // stopping the capture and analysing a minute of 10 ms probes takes a while on a busy machine
-    await Promise.race([Promise.all(runs.map((r) => r.done)), sleep(120_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(runs.map((r) => r.done)), new Promise((r) => (timer = setTimeout(r, 120_000)))]);
+    clearTimeout(timer);
     const out: TrialResult['clients'] = {};
     for (const r of runs) out[r.profile] = r.result ?? { error: 'no result from the measurement' };
     return { row: o.row.label, lab: id, ...(fault.host ? { faultHost: fault.host } : {}), deadtimeMs, clients: out, durationMs: now() - t0 };
