@@ -13,6 +13,7 @@ import { MANAGERS } from '../lab/managers/index.js';
 import { runDemo, type DemoResult } from '../lab/demo.js';
 import { MAX_CLIENTS } from '../lab/addressing.js';
 import type { LabState } from '../lab/types.js';
+import { DEFAULT_GARP } from '../node/daemon.js';
 
 const epochS = (ms: number): string => (ms / 1000).toFixed(6);
 
@@ -47,16 +48,24 @@ export function renderStatus(s: LabStatus): string {
   return lines.join('\n') + '\n';
 }
 
+const managerLabel = (m: string): string => (m === 'heartbeat' ? 'heartbeat 3.0.6' : m === 'hadiag' ? 'hadiag run-node' : m);
+
 export function renderDemo(r: DemoResult): string {
-  const t = new Table({ head: ['client profile', 'outage', 'recovered', 'lab'], style: { head: [], border: [] } });
-  for (const row of r.rows) t.push([row.profile, (row.recovered ? '' : '> ') + formatDuration(row.outageMs), row.recovered ? 'yes' : 'NO (gave up)', row.lab]);
-  return [
-    `${r.manager} (${r.timerSummary}), fault ${r.fault}; each client pinged the VIP every 5 ms (ping -D -O):`,
+  const t = new Table({ head: ['manager', 'client profile', 'outage', 'recovered', 'lab'], style: { head: [], border: [] } });
+  for (const row of r.rows) t.push([managerLabel(row.manager), row.profile, (row.recovered ? '' : '> ') + formatDuration(row.outageMs), row.recovered ? 'yes' : 'NO (gave up)', row.lab]);
+  const lines = [
+    `${r.timerSummary}, fault ${r.fault}; each client pinged the VIP every 5 ms (ping -D -O), real client neighbour timers:`,
     t.toString(),
     'A client that ignores the takeover GARP keeps the dead MAC until its neighbour entry expires',
     '(reachable time 15–45 s, then 5 s delay and 3 unicast probes); one that accepts it recovers at takeover.',
-    '',
-  ].join('\n');
+  ];
+  if (r.managers.includes('hadiag')) {
+    lines.push(
+      `hadiag run-node announces with \`${DEFAULT_GARP}\`: ARP requests from the VIP to each client it has seen — not`,
+      'gratuitous, so GARP filters and drop_gratuitous_arp do not stop them (evidence: docs/compare-garp.md).',
+    );
+  }
+  return [...lines, ''].join('\n');
 }
 
 const nameOpt = { type: 'string', describe: 'lab id (may be omitted when only one lab is up)' } as const;
@@ -229,29 +238,29 @@ const profiles: CommandModule<object, { json: boolean }> = {
   },
 };
 
-interface DemoArgs { manager: string; timers: string; 'client-profile'?: string[]; 'client-neigh'?: string[]; 'max-wait': number; json: boolean }
+interface DemoArgs { manager: string[]; timers: string; 'client-profile'?: string[]; 'client-neigh'?: string[]; 'max-wait': number; json: boolean }
 
 const demo: CommandModule<object, DemoArgs> = {
   command: 'demo',
   describe: "the field report in one command: real cluster, server1's link down, each client's outage side by side",
   builder: (y) =>
     y
-      .option('manager', { type: 'string', default: 'heartbeat', describe: 'HA manager' })
+      .option('manager', { type: 'string', array: true, default: ['heartbeat', 'hadiag'], describe: 'HA managers to compare (repeat), one lab per manager and profile' })
       .option('timers', { type: 'string', default: 'classic', describe: 'cluster timers' })
       .option('client-profile', { type: 'string', array: true, describe: 'profiles to compare, one lab each (default: garp-filtered linux-default)' })
       .option('client-neigh', { type: 'string', array: true, describe: 'neighbour setting on every client, KEY=VALUE (default: the real defaults)' })
       .option('max-wait', { type: 'number', default: 90, describe: 'seconds to wait for every client to recover' })
       .option('json', jsonOpt)
-      .example('hadiag lab demo', 'real Heartbeat, classic timers: GARP-filtering client vs default client')
+      .example('hadiag lab demo', 'real Heartbeat vs hadiag run-node, classic timers: GARP-filtering client vs default client')
       .example('hadiag lab demo --manager keepalived --client-profile tuned --client-profile garp-filtered', 'other comparisons')
-      .epilogue('Exit 0 when every client recovered, 1 when one did not within --max-wait.\n--json prints {manager, timers, timerSummary, fault, rows: [{lab, client, profile, outageMs, recovered, faultAtMs, lastReplyMs?, firstReplyMs?}]}.'),
+      .epilogue('Exit 0 when every client recovered, 1 when one did not within --max-wait.\n--json prints {managers, manager, timers, timerSummary, fault, rows: [{lab, manager, client, profile, outageMs, recovered, faultAtMs, lastReplyMs?, firstReplyMs?}]}.'),
   handler: async (a) => {
     requireRoot('hadiag lab demo');
     const spin = spinner('building the labs');
     const given = asList(a['client-profile']);
     try {
       const r = await runDemo({
-        manager: a.manager,
+        managers: asList(a.manager),
         timers: a.timers,
         ...(given.length ? { profiles: given } : {}),
         ...(neighFrom(a['client-neigh']) ? { neigh: neighFrom(a['client-neigh']) } : {}),

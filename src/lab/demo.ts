@@ -8,7 +8,10 @@ import { clients, type LabState } from './types.js';
 import type { NeighOverrides } from './profiles.js';
 
 export interface DemoOptions {
+  /** one manager (kept for callers that compare profiles only) */
   manager?: string;
+  /** several managers: every (manager, profile) pair gets a lab of its own */
+  managers?: string[];
   timers?: string;
   /** one lab per profile, side by side */
   profiles?: string[];
@@ -22,6 +25,7 @@ export interface DemoOptions {
 
 export interface DemoRow {
   lab: string;
+  manager: string;
   client: string;
   profile: string;
   /** the client's longest silence after the fault (ms); a lower bound when `recovered` is false */
@@ -33,6 +37,8 @@ export interface DemoRow {
 }
 
 export interface DemoResult {
+  /** the managers in the order of the rows (the first one for single-manager callers) */
+  managers: string[];
   manager: string;
   timers: string;
   timerSummary: string;
@@ -44,15 +50,18 @@ export interface DemoResult {
 const MIN_OUTAGE_MS = 50;
 
 /**
- * The lab demo: one lab per client profile (so one client's ARP traffic cannot heal another's entry),
+ * The lab demo: one lab per (manager, client profile) (so one client's ARP traffic cannot heal another's entry),
  * built in parallel; each client pings its VIP every 5 ms; server1's link goes down in every lab; each
  * client's outage is measured by its own ping. Every lab is always torn down.
  */
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const progress = o.onProgress ?? (() => {});
-  const profiles = o.profiles ?? ['garp-filtered', 'linux-default'];
+  const managers = o.managers ?? [o.manager ?? 'heartbeat'];
+  const pairs = managers.flatMap((manager) => (o.profiles ?? ['garp-filtered', 'linux-default']).map((profile) => ({ manager, profile })));
   const built = await Promise.allSettled(
-    profiles.map((p) => upLab({ manager: o.manager ?? 'heartbeat', timers: o.timers ?? 'classic', profiles: [p], clients: 1, neigh: o.neigh, onProgress: (t) => progress(`[${p}] ${t}`) })),
+    pairs.map(({ manager, profile }) =>
+      upLab({ manager, timers: o.timers ?? 'classic', profiles: [profile], clients: 1, neigh: o.neigh, onProgress: (t) => progress(`[${manager} ${profile}] ${t}`) }),
+    ),
   );
   const labs = built.filter((r): r is PromiseFulfilledResult<LabState> => r.status === 'fulfilled').map((r) => r.value);
   const probes: PingProbe[] = [];
@@ -88,8 +97,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       const out = p.outage(at);
       return {
         lab: lab.id,
+        manager: pairs[i]!.manager,
         client: clients(lab)[0]!.name,
-        profile: profiles[i]!,
+        profile: pairs[i]!.profile,
         outageMs: out?.ms ?? 0,
         recovered: p.recovered(at, MIN_OUTAGE_MS),
         faultAtMs: at,
@@ -98,7 +108,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       };
     });
     const lab0 = labs[0]!;
-    return { manager: lab0.manager, timers: lab0.timers.text, timerSummary: lab0.timers.summary, fault: 'primary-link-down', rows };
+    return { managers, manager: lab0.manager, timers: lab0.timers.text, timerSummary: lab0.timers.summary, fault: 'primary-link-down', rows };
   } finally {
     for (const p of probes) await p.stop();
     progress('tearing down');
