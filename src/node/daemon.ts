@@ -365,7 +365,7 @@ export class NodeDaemon {
   }
 
   private arm(): void {
-    if (this.exiting && !this.machine) return;
+    if (this.stopped || !this.machine) return;
     if (this.timer) clearTimeout(this.timer);
     const delay = Math.max(0, this.machine.nextWakeMs() - nowMs());
     this.timer = setTimeout(() => this.handle({ type: 'tick' }), Math.min(delay, 60_000));
