@@ -65,6 +65,25 @@ test('run-node refuses bad set-ups with one clear line and exit 2', { timeout: 9
     assert.match(r.err, /has no broadcast address/);
     assert.equal(r.err.split('\n').length, 1);
     mkdirSync(join(dir, 'state'), { recursive: true });
+
+    // through the CLI (`hadiag run-node`): runs, and SIGTERM ends it with exit 0 and nothing left behind
+    await topo.exec('server1', ['ip', 'addr', 'add', '198.18.0.11/24', 'brd', '+', 'dev', h.ifname]).catch(() => undefined);
+    await topo.exec('server1', ['ip', 'addr', 'flush', 'dev', h.ifname]);
+    await topo.exec('server1', ['ip', 'addr', 'add', '198.18.0.11/24', 'brd', '+', 'dev', h.ifname]);
+    const entry = `import(${JSON.stringify(join(REPO, 'src/cli/main.ts'))}).then((m) => m.main(process.argv.slice(1)))`;
+    const cli = nsSpawn(h.netns, [process.execPath, '--import', TSX, '-e', entry, 'run-node', '--config-dir', ok, '--node', 'server1', '--state-dir', join(dir, 'cli-state'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    cli.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((res) => cli.on('exit', (code) => res(code)));
+    const deadline = Date.now() + 40_000;
+    while (!/"event":"acquired"/.test(out) && Date.now() < deadline) await sleep(100);
+    assert.match(out, /"event":"acquired"/, 'the CLI node took the VIP (alone)');
+    cli.kill('SIGTERM');
+    const code = await Promise.race([exited, sleep(15_000).then(() => 'hung' as const)]);
+    if (code === 'hung') await killPid(cli.pid!);
+    assert.equal(code, 0, 'hadiag run-node exits 0 on SIGTERM');
+    const addrs = await topo.exec('server1', ['ip', '-4', '-o', 'addr', 'show']);
+    assert.ok(!addrs.stdout.includes('198.18.0.20/'), 'VIP removed');
   } finally {
     await topo.teardown();
   }
