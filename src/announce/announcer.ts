@@ -17,6 +17,9 @@ import { usageError } from '../cli/errors.js';
 import { ClientBook, type NeighJson } from './clients.js';
 import { answerFor } from './probe-answer.js';
 import { answersProbes, isExternal, needsClients, usesVmac, vmacOf, CLIENT_FORMS } from './forms.js';
+
+/** What a per-client strategy sends when no client is known at takeover: Heartbeat IPaddr's send_arp pattern. */
+export const FALLBACK_GARP = 'both:count=10,interval=250ms';
 import { externalArgv, externalProgram } from './external.js';
 
 export type AnnounceLog = (level: 'info' | 'warn' | 'error', event: string, text: string, data?: Record<string, unknown>) => void;
@@ -84,7 +87,7 @@ class NodeAnnouncer implements Announcer {
     if (isExternal(strategy)) externalProgram(strategy); // fail at start-up, not at takeover
     else this.garp = new GarpAnnouncer(strategy, ifaces, { ...opts, clients: strategy.clients?.length ? undefined : this.book.list });
     if (perClient && needsClients(strategy)) {
-      const fb = parseStrategy(`both:count=${strategy.bursts[0]},interval=${strategy.intervalMs}ms`, '--garp');
+      const fb = parseStrategy(FALLBACK_GARP, '--garp');
       this.fallback = new GarpAnnouncer(fb, ifaces, { ...opts, confirm: false });
     }
     if (usesVmac(strategy)) this.checkVmac();

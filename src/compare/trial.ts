@@ -16,9 +16,8 @@ import { upLab, destroyLab } from '../lab/lab.js';
 import { applyFault, parseFault } from '../lab/faults.js';
 import { clients, type LabState } from '../lab/types.js';
 import type { NeighOverrides } from '../lab/profiles.js';
-import { moduleArgv } from './argv.js';
+import { moduleArgv } from '../util/module-argv.js';
 import type { ClientOutcome } from './client-result.js';
-import { NODE_MANAGER, forgetLab, registerNodeManager, setLabStrategy } from './node-manager.js';
 import type { Row } from './matrix.js';
 
 export interface TrialOptions {
@@ -112,12 +111,8 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   const intervalMs = o.intervalMs ?? 10;
   const maxWaitMs = o.maxWaitMs ?? 75_000;
   const id = newRunId();
-  let manager = o.row.manager;
-  if (o.row.kind === 'strategy') {
-    registerNodeManager();
-    setLabStrategy(id, o.row.spec!);
-    manager = NODE_MANAGER;
-  }
+  const strategyRow = o.row.kind === 'strategy';
+  const manager = strategyRow ? 'hadiag' : o.row.manager;
   const runs: ClientRun[] = [];
   const unregister = onCleanup(`compare trial ${id}`, async () => {
     for (const r of runs) r.child.kill('SIGKILL');
@@ -125,7 +120,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   });
   try {
     progress('building the lab');
-    const lab = await upLab({ manager, profiles: o.profiles, clients: o.profiles.length, timers: o.timers, neigh: o.neigh, name: id });
+    const lab = await upLab({ manager, ...(strategyRow ? { garp: o.row.spec! } : {}), profiles: o.profiles, clients: o.profiles.length, timers: o.timers, neigh: o.neigh, name: id });
     const deadtimeMs = lab.timers.deadtimeMs;
     await isolateClients(lab);
     const timeoutMs = (o.settleMs ?? 3000) + maxWaitMs + 30_000;
@@ -163,6 +158,5 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     for (const r of runs) if (r.child.exitCode === null) r.child.kill('SIGKILL');
     unregister();
     await destroyLab(id);
-    forgetLab(id);
   }
 }

@@ -11,9 +11,12 @@ import { applyProfile, getProfile, type NeighOverrides } from './profiles.js';
 import { labDir, listLabIds, readState, removeLabDir, writeState } from './state.js';
 import { clients, servers, type LabState } from './types.js';
 import { waitForVipHolder } from './vip.js';
+import { parseStrategy } from '../packet/strategy.js';
 
 export interface UpOptions {
   manager?: string;
+  /** announcement strategy for the `hadiag` manager (run-node --garp SPEC) */
+  garp?: string;
   /** one profile per client; the last one repeats for extra clients */
   profiles?: string[];
   clients?: number;
@@ -44,6 +47,10 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
   const profiles = profilesFor(nClients, o.profiles);
   profiles.forEach(getProfile);
   if (o.profiles && o.profiles.length > nClients) throw usageError(`${o.profiles.length} client profiles for ${nClients} clients`, '--client-profile', 'give at most one profile per client');
+  if (o.garp !== undefined) {
+    if (mgr.name !== 'hadiag') throw usageError(`--garp applies to hadiag run-node only, not ${mgr.name}`, '--garp', 'add --manager hadiag, or drop --garp (the other managers announce their own way)');
+    parseStrategy(o.garp, '--garp');
+  }
   const id = o.name ?? newRunId();
   assertRunId(id);
   if ((await readState(id)) || (await listNetns()).some((n) => n.startsWith(`${NETNS_PREFIX}${id}-`))) {
@@ -62,6 +69,7 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     broadcast: broadcastAddress(subnet),
     vip: hostAddress(subnet, VIP_HOST),
     manager: mgr.name,
+    ...(o.garp !== undefined ? { garp: o.garp } : {}),
     timers: { ...timers, summary: mt.summary, settings: mt.settings },
     bridgeNetns: `${NETNS_PREFIX}${id}-br`,
     bridge: `${LINK_PREFIX}${id}-br`,

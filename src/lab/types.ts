@@ -49,6 +49,8 @@ export interface LabState {
   broadcast: string;
   vip: string;
   manager: string;
+  /** the announcement strategy of the `hadiag` manager (run-node --garp); its default when unset */
+  garp?: string;
   timers: TimerSpec & { summary: string; settings: Record<string, string | number> };
   bridgeNetns: string;
   bridge: string;

@@ -28,8 +28,12 @@ import { parseStrategy } from '../packet/strategy.js';
 import { runCleanups } from '../io/cleanup.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/hadiag';
-/** At least as good as send_arp's request+reply pairs: 10 rounds 250 ms apart, request then reply. */
-export const DEFAULT_GARP = 'both:count=10,interval=250ms';
+/**
+ * Chosen from compare-garp's evidence (docs/compare-garp.md): ARP requests from the VIP to each client the node
+ * has seen recover every client profile within deadtime, GARP-filtering ones included; with no client known
+ * at takeover it falls back to send_arp-style request+reply rounds.
+ */
+export const DEFAULT_GARP = 'directed';
 export const CONTROL_SOCKET = 'control.sock';
 
 export interface NodeOptions {

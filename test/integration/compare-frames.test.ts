@@ -18,8 +18,8 @@ import '../../src/announce/forms.js';
 import { parseStrategy, planAnnouncements } from '../../src/packet/strategy.js';
 import { vmacOf } from '../../src/announce/forms.js';
 import { externalArgv, externalProgram } from '../../src/announce/external.js';
-import { vmacCommands } from '../../src/compare/node-manager.js';
-import { moduleArgv } from '../../src/compare/argv.js';
+import { vmacCommands } from '../../src/lab/managers/hadiag.js';
+import { moduleArgv } from '../../src/util/module-argv.js';
 
 const root = process.getuid?.() === 0;
 const NET = '198.19.7';

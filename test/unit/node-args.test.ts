@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNodeArgs } from '../../src/node/main.js';
 import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../../src/node/daemon.js';
+import { FALLBACK_GARP } from '../../src/announce/announcer.js';
 import { HadiagError } from '../../src/cli/errors.js';
 import { parseStrategy } from '../../src/packet/strategy.js';
 import { renderNodeStatus, nodeHealthy } from '../../src/commands/node.js';
@@ -18,11 +19,14 @@ test('node daemon options: defaults as Heartbeat, flags parsed, unknown flags ar
   assert.throws(() => parseNodeArgs(['--bogus']), (e: unknown) => e instanceof HadiagError && /bogus/.test(e.render()));
 });
 
-test('the default GARP strategy is at least send_arp’s request+reply pattern', () => {
+test('the default strategy is directed (compare-garp evidence), falling back to send_arp-like rounds', () => {
   const s = parseStrategy(DEFAULT_GARP, '--garp');
-  assert.equal(s.form, 'both');
-  assert.ok(s.bursts.reduce((a, b) => a + b, 0) >= 5, 'at least as many rounds as send_arp -r 5');
-  assert.ok(s.intervalMs <= 250);
+  assert.equal(s.form, 'directed');
+  assert.ok(s.bursts.reduce((a, b) => a + b, 0) >= 3, 'several directed requests, not one');
+  const fb = parseStrategy(FALLBACK_GARP, '--garp');
+  assert.equal(fb.form, 'both');
+  assert.ok(fb.bursts.reduce((a, b) => a + b, 0) >= 5, 'at least as many rounds as send_arp -r 5');
+  assert.ok(fb.intervalMs <= 250);
 });
 
 test('node status renders like cl_status and judges health', () => {

@@ -1,36 +1,50 @@
+/**
+ * The `hadiag` lab row: `hadiag run-node` on both servers with the same ha.cf/authkeys/haresources as the
+ * heartbeat row (same timers). `lab.garp` (lab up --garp, compare-garp's strategy rows) chooses the
+ * announcement strategy; without it the node's default is used.
+ *
+ * `vmac` strategies: each server gets a macvlan `vmac0` on its lab interface with the strategy's virtual MAC,
+ * IPv6 off on it (a standby must never send from the shared MAC), arp_announce=2 (the base interface never
+ * resolves a client with sender IP = VIP, which would rewrite the client's entry to the base MAC) and
+ * arp_ignore=1 on the base interface; haresources puts the VIP on vmac0.
+ */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { envError } from '../../cli/errors.js';
-import { alive, sleep } from '../../io/netns.js';
-import type { LabHost, LabState, ManagerRun } from '../types.js';
+import { ipJson } from '../../io/exec.js';
+import { alive, nsRunOk, sleep } from '../../io/netns.js';
+import { moduleArgv } from '../../util/module-argv.js';
+import { parseStrategy } from '../../packet/strategy.js';
+import { usesVmac, vmacOf } from '../../announce/forms.js';
+import { servers, type LabHost, type LabState, type ManagerRun } from '../types.js';
 import type { TimerSpec } from '../timers.js';
 import type { Manager, ManagerTimers, StopHow } from './types.js';
 import { signalManager, spawnDetached } from './common.js';
 import { heartbeatSettings } from './heartbeat.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/** How to start the node daemon: the compiled one when built (small RSS), else the TypeScript source via tsx. */
-export function nodeDaemonArgv(): string[] {
-  const built = join(ROOT, 'dist/node/main.js');
-  if (existsSync(built) && import.meta.url.includes('/dist/')) return [process.execPath, built];
-  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  const src = join(ROOT, 'src/node/main.ts');
-  if (existsSync(src)) return [process.execPath, '--import', tsx, src];
-  return [process.execPath, built];
-}
+export const VMAC_IFACE = 'vmac0';
 
 function netmask(prefixLen: number): string {
   const n = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
   return [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.');
 }
 
-/** The same ha.cf/authkeys/haresources as the heartbeat row (same timers), read by `hadiag run-node`. */
+/** The commands (argv, run inside the server's namespace) that give it a macvlan with the virtual MAC. */
+export function vmacCommands(baseIface: string, mac: string, name = VMAC_IFACE): string[][] {
+  return [
+    ['ip', 'link', 'add', 'link', baseIface, 'name', name, 'address', mac, 'type', 'macvlan', 'mode', 'bridge'],
+    ['sysctl', '-q', '-w', `net.ipv6.conf.${name}.disable_ipv6=1`],
+    ['sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_announce=2'],
+    ['sysctl', '-q', '-w', `net.ipv4.conf.${baseIface}.arp_announce=2`],
+    ['sysctl', '-q', '-w', `net.ipv4.conf.${baseIface}.arp_ignore=1`],
+    ['ip', 'link', 'set', name, 'up'],
+  ];
+}
+
+/** The same ha.cf as the heartbeat row (same timers), read by `hadiag run-node`. */
 export function hadiagHaCf(lab: LabState, host: LabHost, s: ReturnType<typeof heartbeatSettings>): string {
   return [
-    `# written by hadiag lab ${lab.id} for hadiag run-node (timers ${lab.timers.text})`,
+    `# written by hadiag lab ${lab.id} for hadiag run-node (timers ${lab.timers.text}${lab.garp ? `, --garp ${lab.garp}` : ''})`,
     `logfile ${join(host.dir, 'ha-log')}`,
     `keepalive ${s.keepalive}`,
     `deadtime ${s.deadtime}`,
@@ -54,7 +68,7 @@ export const hadiag: Manager = {
     return {
       summary: `keepalive ${s.keepalive}, deadtime ${s.deadtime}, warntime ${s.warntime}, initdead ${s.initdead} (ha.cf; bare = s)`,
       settings: s,
-      startupTimeoutMs: Math.max(spec.deadtimeMs * 2, 10_000) + 15_000,
+      startupTimeoutMs: Math.max(spec.deadtimeMs * 2, 10_000) + 30_000,
     };
   },
 
@@ -64,12 +78,21 @@ export const hadiag: Manager = {
     const state = join(host.dir, 'hadiag-state');
     await mkdir(haD, { recursive: true });
     await mkdir(state, { recursive: true });
+    let nic = host.ifname;
+    if (lab.garp) {
+      const strategy = parseStrategy(lab.garp, '--garp');
+      if (usesVmac(strategy)) {
+        for (const argv of vmacCommands(host.ifname, vmacOf(strategy))) await nsRunOk(host.netns, argv);
+        nic = VMAC_IFACE;
+      }
+    }
     await writeFile(join(haD, 'ha.cf'), hadiagHaCf(lab, host, s));
     await writeFile(join(haD, 'authkeys'), 'auth 2\n2 sha1 pass\n', { mode: 0o600 });
     await chmod(join(haD, 'authkeys'), 0o600);
-    await writeFile(join(haD, 'haresources'), `server1 IPaddr::${lab.vip}/${netmask(lab.prefixLen)}/${host.ifname}\n`);
+    await writeFile(join(haD, 'haresources'), `server1 IPaddr::${lab.vip}/${netmask(lab.prefixLen)}/${nic}\n`);
     const out = join(host.dir, 'hadiag-node.out');
-    const argv = [...nodeDaemonArgv(), '--config-dir', haD, '--node', host.name, '--state-dir', state, '--capture', '--capture-dir', join(host.dir, 'captures')];
+    const argv = [...moduleArgv('node/main'), '--config-dir', haD, '--node', host.name, '--state-dir', state, '--capture', '--capture-dir', join(host.dir, 'captures')];
+    if (lab.garp) argv.push('--garp', lab.garp);
     const pid = spawnDetached(host.netns, argv, out);
     await sleep(300);
     if (!alive(pid)) throw envError(`hadiag run-node exited at once on ${host.name}`, out, 'read the log');
@@ -78,5 +101,22 @@ export const hadiag: Manager = {
 
   stop(_lab: LabState, host: LabHost, how: StopHow): Promise<number[]> {
     return signalManager(host, how);
+  },
+
+  /** The VIP may live on vmac0: look at every interface; a holder's lab interface must be up. */
+  async vipHolders(lab: LabState): Promise<string[]> {
+    const out: string[] = [];
+    for (const h of servers(lab)) {
+      let links: { ifname: string; flags?: string[]; addr_info?: { family: string; local: string }[] }[] = [];
+      try {
+        links = await ipJson(['addr', 'show'], h.netns);
+      } catch {
+        continue;
+      }
+      const base = links.find((l) => l.ifname === h.ifname);
+      if (!base?.flags?.includes('UP')) continue;
+      if (links.some((l) => l.flags?.includes('UP') && l.addr_info?.some((a) => a.family === 'inet' && a.local === lab.vip))) out.push(h.name);
+    }
+    return out;
   },
 };
