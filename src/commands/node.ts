@@ -32,7 +32,7 @@ export function renderNodeStatus(s: Status): string {
   const c = { ...s.counters, ...s.daemon };
   lines.push(
     `counters: auth failures ${c.authFailures}, unknown nodes ${c.unknownNode}, malformed ${c.malformed + c.malformedFields}, replays rejected ${c.replaysRejected}, ` +
-      `forged generations rejected ${c.generationRejected}, seq jumps rejected ${c.seqJumpsRejected}, duplicates ${c.duplicates}, retransmits asked ${c.retransmitRequests} / sent ${c.retransmitsSent}, GARPs sent ${c.garpsSent}`,
+      `forged generations rejected ${c.generationRejected}, seq jumps rejected ${c.seqJumpsRejected}, seq re-syncs ${c.seqResyncs ?? 0}, duplicates ${c.duplicates}, retransmits asked ${c.retransmitRequests} / sent ${c.retransmitsSent}, GARPs sent ${c.garpsSent}`,
   );
   lines.push(`media: ${s.media.join(', ')}; RSS ${(s.rssBytes / 1048576).toFixed(1)} MB`);
   return lines.join('\n') + '\n';

@@ -95,6 +95,8 @@ export interface Counters {
   generationRejected: number;
   generationChanges: number;
   seqJumpsRejected: number;
+  /** seq memory re-synchronised to a fresh stream below the replay floor (a forger had pushed the floor up) */
+  seqResyncs: number;
   unknownNode: number;
   malformedFields: number;
   retransmitRequests: number;
@@ -121,6 +123,8 @@ type Standby = 'not' | 'me' | 'other' | 'done';
 
 /** seqs remembered per peer for de-duplication and replay rejection */
 const SEQ_MEMORY = 1024;
+/** fresh packets with rising seqs below the replay floor that make the node follow them again */
+const RESYNC_RUN = 3;
 /** a jump further than this while the peer is talking is not believed */
 const MAX_SEQ_JUMP = 1000;
 /** gaps up to this size are asked for again (NS_rexmit) */
@@ -144,6 +148,8 @@ interface Peer {
   floor: number;
   seen: Map<number, number>;
   candidates: Map<number, { count: number; lastSeq: number; lastTs: number }>;
+  /** a run of fresh, rising seqs rejected below the floor (see admit) */
+  belowFloor?: { lastSeq: number; count: number };
   missing: Set<number>;
   lastAckedSeq: number;
   uuid?: Buffer;
@@ -167,7 +173,7 @@ export class NodeMachine {
   private readonly history: { seq: number; msg: HbMessage }[] = [];
   private readonly counters: Counters = {
     received: 0, accepted: 0, duplicates: 0, replaysRejected: 0, generationRejected: 0, generationChanges: 0,
-    seqJumpsRejected: 0, unknownNode: 0, malformedFields: 0, retransmitRequests: 0, retransmitsSent: 0, naksSent: 0, peerDeaths: 0,
+    seqJumpsRejected: 0, seqResyncs: 0, unknownNode: 0, malformedFields: 0, retransmitRequests: 0, retransmitsSent: 0, naksSent: 0, peerDeaths: 0,
   };
   private readonly lastLog = new Map<string, number>();
 
@@ -401,9 +407,25 @@ export class NodeMachine {
     }
     // within the generation
     if (seq <= peer.floor) {
-      this.counters.replaysRejected++;
-      out.push(...this.rateLog('warn', 'replay-rejected', `node ${peer.name}: old seq ${seq.toString(16)} rejected (replay)`, now, { node: peer.name, seq }));
-      return 'reject';
+      // A forger holding the key can push the floor above the genuine seqs with a long jumped stream (after a
+      // hiccup made the jump believable). Genuine packets then arrive as a run of rising seqs with current
+      // timestamps, which a replay of old captures cannot fake: after RESYNC_RUN of them, follow that stream.
+      const fresh = peer.lastTs === undefined || ts + 2 >= peer.lastTs;
+      const run = peer.belowFloor;
+      peer.belowFloor = fresh ? { lastSeq: seq, count: run && seq > run.lastSeq ? run.count + 1 : 1 } : undefined;
+      if (peer.belowFloor && peer.belowFloor.count >= RESYNC_RUN) {
+        this.counters.seqResyncs++;
+        out.push(this.log('warn', 'seq-resync', `node ${peer.name}: ${RESYNC_RUN} fresh packets below the replay floor ${peer.floor.toString(16)}: following seq ${seq.toString(16)} (the floor had been pushed up by forged packets)`, { node: peer.name, seq, floor: peer.floor }));
+        peer.floor = 0;
+        peer.maxSeq = 0;
+        peer.seen.clear();
+        peer.missing.clear();
+        peer.belowFloor = undefined;
+      } else {
+        this.counters.replaysRejected++;
+        out.push(...this.rateLog('warn', 'replay-rejected', `node ${peer.name}: old seq ${seq.toString(16)} rejected (replay)`, now, { node: peer.name, seq }));
+        return 'reject';
+      }
     }
     const seenAt = peer.seen.get(seq);
     if (seenAt !== undefined) {
@@ -447,6 +469,7 @@ export class NodeMachine {
     peer.seen.clear();
     peer.missing.clear();
     peer.candidates.clear();
+    peer.belowFloor = undefined;
     peer.lastAckedSeq = 0;
     peer.lastTs = undefined;
   }
