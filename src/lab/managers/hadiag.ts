@@ -17,17 +17,11 @@ import { moduleArgv } from '../../util/module-argv.js';
 import { parseStrategy } from '../../packet/strategy.js';
 import { usesVmac, vmacOf } from '../../announce/forms.js';
 import { servers, type LabHost, type LabState, type ManagerRun } from '../types.js';
-import type { TimerSpec } from '../timers.js';
-import type { Manager, ManagerTimers, StopHow } from './types.js';
+import type { Manager, StopHow } from './types.js';
 import { signalManager, spawnDetached } from './common.js';
-import { heartbeatSettings } from './heartbeat.js';
+import { haCfTimers, heartbeatSettings, netmask } from './heartbeat.js';
 
 export const VMAC_IFACE = 'vmac0';
-
-function netmask(prefixLen: number): string {
-  const n = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.');
-}
 
 /** The commands (argv, run inside the server's namespace) that give it a macvlan with the virtual MAC. */
 export function vmacCommands(baseIface: string, mac: string, name = VMAC_IFACE): string[][] {
@@ -63,14 +57,7 @@ export const hadiag: Manager = {
   name: 'hadiag',
   summary: 'hadiag run-node (this project’s Heartbeat-compatible node), same ha.cf/haresources as the heartbeat row',
 
-  describeTimers(spec: TimerSpec): ManagerTimers {
-    const s = heartbeatSettings(spec);
-    return {
-      summary: `keepalive ${s.keepalive}, deadtime ${s.deadtime}, warntime ${s.warntime}, initdead ${s.initdead} (ha.cf; bare = s)`,
-      settings: s,
-      startupTimeoutMs: Math.max(spec.deadtimeMs * 2, 10_000) + 30_000,
-    };
-  },
+  describeTimers: haCfTimers,
 
   async start(lab: LabState, host: LabHost): Promise<ManagerRun> {
     const s = heartbeatSettings(lab.timers);

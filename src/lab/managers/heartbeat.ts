@@ -39,24 +39,28 @@ export function heartbeatHaCf(lab: LabState, host: LabHost, s: ReturnType<typeof
   ].join('\n');
 }
 
-function netmask(prefixLen: number): string {
+/** Dotted netmask for a prefix length (haresources' IPaddr form, as the field report writes it). */
+export function netmask(prefixLen: number): string {
   const n = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
   return [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.');
+}
+
+/** The timers of an ha.cf-driven node (Heartbeat, hadiag run-node): the same file for both rows. */
+export function haCfTimers(spec: TimerSpec): ManagerTimers {
+  const s = heartbeatSettings(spec);
+  return {
+    summary: `keepalive ${s.keepalive}, deadtime ${s.deadtime}, warntime ${s.warntime}, initdead ${s.initdead} (ha.cf; bare = s)`,
+    settings: s,
+    // initdead, then resource acquisition (IPaddr scripts take a few seconds)
+    startupTimeoutMs: Math.max(spec.deadtimeMs * 2, 10_000) + 30_000,
+  };
 }
 
 export const heartbeat: Manager = {
   name: 'heartbeat',
   summary: "Debian's heartbeat 3.0.6 (haresources mode), each node in its own UTS + mount namespace",
 
-  describeTimers(spec: TimerSpec): ManagerTimers {
-    const s = heartbeatSettings(spec);
-    return {
-      summary: `keepalive ${s.keepalive}, deadtime ${s.deadtime}, warntime ${s.warntime}, initdead ${s.initdead} (ha.cf; bare = s)`,
-      settings: s,
-      // initdead, then resource acquisition (IPaddr scripts take a few seconds)
-      startupTimeoutMs: Math.max(spec.deadtimeMs * 2, 10_000) + 30_000,
-    };
-  },
+  describeTimers: haCfTimers,
 
   async start(lab: LabState, host: LabHost): Promise<ManagerRun> {
     const s = heartbeatSettings(lab.timers);
