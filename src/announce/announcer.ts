@@ -147,9 +147,14 @@ class NodeAnnouncer implements Announcer {
     }
   }
 
-  /** Clients known now (for status / the peer message). */
+  /** Clients known now (for status). */
   clients(): Client[] {
     return [...this.book.list];
+  }
+
+  /** Clients this node learned itself (the peer message; what a peer told us is not echoed back). */
+  learnedClients(): Client[] {
+    return this.book.clients().filter((c) => c.source !== 'peer').map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) }));
   }
 
   /** Clients a peer told us about. */

@@ -128,21 +128,43 @@ function ipNum(ip: string): number {
   return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
 }
 
-/** Encode a client list for the peer message (`ip@mac;ip@mac`; at most ~50 clients fit one datagram field). */
-export function encodeClientList(list: Client[], max = 50): string {
+/** Most clients one peer message carries (the message must stay one datagram). */
+export const MAX_PEER_CLIENTS = 64;
+
+/**
+ * Encode a client list for the peer message (the `clients` field of `t=hadiag-clients`): `ip@mac ip@mac`
+ * (an entry without a MAC is just the ip), at most `max` clients. `sep` ';' is the older form.
+ */
+export function encodeClientList(list: Client[], max = MAX_PEER_CLIENTS, sep = ' '): string {
   return list
     .slice(0, max)
     .map((c) => (c.mac ? `${c.ip}@${c.mac}` : c.ip))
-    .join(';');
+    .join(sep);
 }
 
 export function decodeClientList(text: string): Client[] {
-  const out: Client[] = [];
-  for (const part of String(text).split(';')) {
-    const [ip, mac] = part.split('@');
-    if (!ip || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) continue;
+  return parseClientList(text).clients;
+}
+
+/** Decode a peer's list (space or ';' separated); malformed entries are skipped and counted, never thrown. */
+export function parseClientList(text: string, max = MAX_PEER_CLIENTS): { clients: Client[]; bad: number } {
+  const clients: Client[] = [];
+  let bad = 0;
+  for (const part of String(text).split(/[;\s]+/)) {
+    if (!part) continue;
+    const [ip, mac, ...rest] = part.split('@');
+    if (!ip || !isIpv4(ip) || rest.length) {
+      bad++;
+      continue;
+    }
     const m = mac ? normMac(mac) : undefined;
-    out.push({ ip, ...(m ? { mac: m } : {}) });
+    if (mac && !m) bad++;
+    if (clients.length < max) clients.push({ ip, ...(m ? { mac: m } : {}) });
   }
-  return out;
+  return { clients, bad };
+}
+
+function isIpv4(ip: string): boolean {
+  const parts = ip.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }

@@ -34,6 +34,10 @@ export interface Announcer {
   /** Stop announcing a VIP (released). */
   cancel(vip: string): void;
   close(): void;
+  /** Clients this node learned itself (sent to peers in hadiag-clients), if the announcer learns any. */
+  learnedClients?(): Client[];
+  /** Clients a peer learned (hadiag-clients): addressed by the per-client strategies after takeover. */
+  addPeerClients?(list: Client[]): void;
 }
 
 export function interfaceMac(iface: string): string {

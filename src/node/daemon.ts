@@ -204,6 +204,7 @@ export class NodeDaemon {
       vips: [...this.vipPlans.values()].map((p) => p.ip),
       onReport: (r, final) => this.onGarpReport(r, final),
       onEvent: (level, event, text, data) => this.emit(level, event, text, data),
+      onClients: (clients) => this.handle({ type: 'clients', clients }),
     });
     this.announcer = helper;
     if (!(await helper.whenReady())) this.emit('warn', 'garp-helper', 'GARP sender not ready yet: announcements wait for it');
@@ -359,6 +360,10 @@ export class NodeDaemon {
           break;
         case 'announce':
           this.reannounce(a.group);
+          break;
+        case 'peer-clients':
+          this.announcer?.addPeerClients?.(a.clients);
+          this.emit('debug', 'peer-clients', `${a.clients.length} client(s) learned from ${a.node}`, { node: a.node, clients: a.clients.map((c) => c.ip) });
           break;
         case 'exit':
           void this.stop(a.code);

@@ -1,14 +1,17 @@
 /**
  * The GARP helper: a small long-running child of the node daemon that owns the capture handles
  * (announce.ts GarpAnnouncer). Parent -> child over IPC: {type:'announce', vip, iface, addedAtMs} |
- * {type:'cancel', vip}; child -> parent: {type:'ready'} | {type:'report', report, final} | {type:'log', level, event, text, data}
- * | {type:'error', text}. The announcer is src/announce's (every strategy form), wrapping node/announce.ts.
+ * {type:'cancel', vip} | {type:'peer-clients', clients}; child -> parent: {type:'ready'} | {type:'report', report, final}
+ * | {type:'log', level, event, text, data} | {type:'error', text} | {type:'clients', clients} (the clients it learned,
+ * checked every second and sent when they change). The announcer is src/announce's (every strategy form), wrapping node/announce.ts.
  * Started as: node garp-helper.js '<json: {spec, ifaces, confirm, captureDir, node, vips}>'.
  */
 import type { AnnounceReport, Announcer } from './announce.js';
 import { createAnnouncer } from '../announce/announcer.js';
 import { parseStrategy } from '../packet/strategy.js';
 import { renderError } from '../cli/errors.js';
+import { encodeClientList } from '../announce/clients.js';
+import type { Client } from '../packet/strategy.js';
 
 interface HelperConfig {
   spec: string;
@@ -19,7 +22,14 @@ interface HelperConfig {
   vips: string[];
 }
 
-type ParentMsg = { type: 'announce'; vip: string; iface: string; addedAtMs: number } | { type: 'cancel'; vip: string } | { type: 'close' };
+type ParentMsg =
+  | { type: 'announce'; vip: string; iface: string; addedAtMs: number }
+  | { type: 'cancel'; vip: string }
+  | { type: 'peer-clients'; clients: Client[] }
+  | { type: 'close' };
+
+/** how often the learned clients are compared with what the node was last told */
+const CLIENTS_CHECK_MS = 1000;
 
 function main(): void {
   const send = (m: unknown) => process.send?.(m);
@@ -42,6 +52,7 @@ function main(): void {
   process.on('message', (m: ParentMsg) => {
     if (m.type === 'announce') announcer.announce(m.vip, m.iface, m.addedAtMs);
     else if (m.type === 'cancel') announcer.cancel(m.vip);
+    else if (m.type === 'peer-clients' && Array.isArray(m.clients)) announcer.addPeerClients?.(m.clients);
     else if (m.type === 'close') {
       announcer.close();
       process.exit(0);
@@ -59,6 +70,15 @@ function main(): void {
     process.exit(0);
   });
   send({ type: 'ready' });
+  let told = '';
+  const tell = () => {
+    const clients = announcer.learnedClients?.() ?? [];
+    const text = encodeClientList(clients);
+    if (text === told) return;
+    told = text;
+    send({ type: 'clients', clients });
+  };
+  setInterval(tell, CLIENTS_CHECK_MS).unref();
 }
 
 main();

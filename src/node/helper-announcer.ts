@@ -8,6 +8,7 @@ import { setPriority } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Announcer, AnnounceReport } from './announce.js';
+import type { Client } from '../packet/strategy.js';
 
 export interface HelperOptions {
   spec: string;
@@ -18,6 +19,8 @@ export interface HelperOptions {
   vips: string[];
   onReport: (r: AnnounceReport, final: boolean) => void;
   onEvent: (level: 'info' | 'warn' | 'error', event: string, text: string, data?: Record<string, unknown>) => void;
+  /** the clients the helper has learned (sent when they change) */
+  onClients?: (clients: Client[]) => void;
 }
 
 /** nice value of the node and its GARP sender */
@@ -62,8 +65,9 @@ export class HelperAnnouncer implements Announcer {
     } catch {
       /* not root: normal priority */
     }
-    child.on('message', (m: { type: string; report?: AnnounceReport; final?: boolean; text?: string; level?: 'info' | 'warn' | 'error'; event?: string; data?: Record<string, unknown> }) => {
+    child.on('message', (m: { type: string; report?: AnnounceReport; final?: boolean; text?: string; level?: 'info' | 'warn' | 'error'; event?: string; data?: Record<string, unknown>; clients?: Client[] }) => {
       if (m.type === 'log' && m.event) return this.o.onEvent(m.level ?? 'info', m.event, m.text ?? '', m.data);
+      if (m.type === 'clients' && Array.isArray(m.clients)) return this.o.onClients?.(m.clients);
       if (m.type === 'ready') {
         this.ready = true;
         if (this.restarts) this.o.onEvent('info', 'garp-helper', `GARP sender restarted (capture handles open again)`);
@@ -118,6 +122,11 @@ export class HelperAnnouncer implements Announcer {
   cancel(vip: string): void {
     this.pending = this.pending.filter((p) => p.vip !== vip);
     if (this.ready && this.child?.connected) this.child.send({ type: 'cancel', vip });
+  }
+
+  /** A peer's clients; dropped while the helper restarts (the peer repeats its list every few seconds). */
+  addPeerClients(clients: Client[]): void {
+    if (this.ready && this.child?.connected) this.child.send({ type: 'peer-clients', clients });
   }
 
   close(): void {

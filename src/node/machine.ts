@@ -11,6 +11,13 @@
  * acquires local groups at start and frees foreign ones when their home node returns.
  */
 import { buildMessage, getField, getBinary, type HbMessage } from '../wire/message.js';
+import { encodeClientList, parseClientList, MAX_PEER_CLIENTS } from '../announce/clients.js';
+import type { Client } from '../packet/strategy.js';
+
+/** hadiag's own message type: the clients a node has learned, for its peer's announcer (Heartbeat ignores it). */
+export const CLIENTS_TYPE = 'hadiag-clients';
+/** how often a node repeats its client list to its peers (also sent at once when the list changes) */
+export const CLIENTS_EVERY_MS = 5000;
 
 export type AutoFailback = 'on' | 'off' | 'legacy';
 export type NodeStatus = 'init' | 'up' | 'active' | 'dead';
@@ -62,6 +69,8 @@ export type MachineEvent =
   | { type: 'message'; msg: HbMessage; from?: { ip: string; port: number } }
   | { type: 'tick' }
   | { type: 'command'; cmd: 'standby' | 'takeover' | 'shutdown' }
+  /** the clients this node's announcer has learned (its ARP cache and traffic to the VIP) */
+  | { type: 'clients'; clients: Client[] }
   | { type: 'resource-done'; job: number; group: number; op: 'acquire' | 'release'; ok: boolean; durationMs?: number; detail?: string };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -71,6 +80,8 @@ export type Action =
   | { type: 'release'; group: number; job: number; reason: string }
   /** announce a held group's addresses again (the peer had announced them during a partition) */
   | { type: 'announce'; group: number; reason: string }
+  /** a peer's learned clients (hadiag-clients): feed them to the announcer's book */
+  | { type: 'peer-clients'; node: string; clients: Client[] }
   | { type: 'log'; level: LogLevel; event: string; text: string; data?: Record<string, unknown> }
   | { type: 'exit'; code: number };
 
@@ -103,6 +114,9 @@ export interface Counters {
   retransmitsSent: number;
   naksSent: number;
   peerDeaths: number;
+  /** hadiag-clients messages received, and malformed entries in them (skipped) */
+  peerClientLists: number;
+  badClientEntries: number;
 }
 
 export interface MachineStatus {
@@ -174,6 +188,7 @@ export class NodeMachine {
   private readonly counters: Counters = {
     received: 0, accepted: 0, duplicates: 0, replaysRejected: 0, generationRejected: 0, generationChanges: 0,
     seqJumpsRejected: 0, seqResyncs: 0, unknownNode: 0, malformedFields: 0, retransmitRequests: 0, retransmitsSent: 0, naksSent: 0, peerDeaths: 0,
+    peerClientLists: 0, badClientEntries: 0,
   };
   private readonly lastLog = new Map<string, number>();
 
@@ -197,6 +212,9 @@ export class NodeMachine {
   private readonly pendingGroups = new Set<number>();
   private readonly jobs = new Map<number, Job>();
   private nextJob = 1;
+  /** our learned clients as last encoded, and when they were last sent */
+  private clientList = '';
+  private clientsSentMs = -Infinity;
 
   constructor(config: MachineConfig, opts: { now: number }) {
     this.cfg = {
@@ -239,6 +257,12 @@ export class NodeMachine {
         return this.onCommand(ev.cmd, now);
       case 'resource-done':
         return this.onResourceDone(ev, now);
+      case 'clients': {
+        const list = encodeClientList(ev.clients, MAX_PEER_CLIENTS);
+        if (list === this.clientList) return [];
+        this.clientList = list;
+        return [this.log('info', 'clients-learned', `${ev.clients.length} client(s) learned: telling peers (${CLIENTS_TYPE})`, { count: ev.clients.length }), ...this.sendClients(now)];
+      }
     }
   }
 
@@ -257,6 +281,7 @@ export class NodeMachine {
     if (this.standbyDeadline) t = Math.min(t, this.standbyDeadline);
     if (this.shutdownDeadline) t = Math.min(t, this.shutdownDeadline);
     if (this.legacyWaitUntil) t = Math.min(t, this.legacyWaitUntil);
+    if (this.clientList) t = Math.min(t, this.clientsSentMs + CLIENTS_EVERY_MS);
     return t;
   }
 
@@ -534,9 +559,32 @@ export class NodeMachine {
           return this.reqOurResources(true, now);
         }
         return [];
+      case CLIENTS_TYPE:
+        return this.onPeerClients(msg, peer, now);
       default:
         return []; // stonith, repnodes, ... need nothing from us
     }
+  }
+
+  /** A peer's learned clients: malformed entries are skipped and counted, the rest go to the announcer. */
+  private onPeerClients(msg: HbMessage, peer: Peer, now: number): Action[] {
+    this.counters.peerClientLists++;
+    const { clients, bad } = parseClientList(getField(msg, 'clients') ?? '');
+    const out: Action[] = [];
+    if (bad) {
+      this.counters.badClientEntries += bad;
+      out.push(...this.rateLog('warn', 'bad-clients', `${bad} malformed client entr${bad === 1 ? 'y' : 'ies'} from ${peer.name} skipped`, now, { node: peer.name }));
+    }
+    if (clients.length) out.push({ type: 'peer-clients', node: peer.name, clients });
+    return out;
+  }
+
+  /** Tell live peers the clients we have learned (hadiag-clients), when there are any. */
+  private sendClients(now: number): Action[] {
+    if (!this.clientList) return [];
+    this.clientsSentMs = now;
+    if (this.shuttingDown || ![...this.peers.values()].some((p) => p.status !== 'dead')) return [];
+    return [this.sendMsg(now, [['t', CLIENTS_TYPE], ['clients', this.clientList]])];
   }
 
   // ---------------------------------------------------------------- ticks
@@ -587,6 +635,7 @@ export class NodeMachine {
       out.push(...this.giveupResources(now, true));
     }
     if (now >= this.lastStatusMs + this.cfg.keepaliveMs && !this.exited) out.push(this.sendStatus(now));
+    if (this.clientList && now >= this.clientsSentMs + CLIENTS_EVERY_MS && !this.exited) out.push(...this.sendClients(now));
     return out;
   }
 

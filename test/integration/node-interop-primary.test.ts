@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { sleep } from '../../src/io/netns.js';
-import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, realComplaints, nodeStatus, type NodeProc, type RealNode } from './node-helpers.js';
+import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, realComplaints, nodeStatus, VIP, type NodeProc, type RealNode } from './node-helpers.js';
 
 const onlyHolder = (topo: Parameters<typeof vipHolders>[0], who: string) => async () => {
   const h = await vipHolders(topo);
@@ -25,6 +25,13 @@ test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)'
     await waitFor('the real daemon to settle', () => /remote resource transition completed/.test(r.log()), 20_000);
     await sleep(1_500);
     assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the hadiag primary');
+    // hadiag learns the client from its traffic to the VIP and tells its peer in t=hadiag-clients: the real
+    // daemon must ignore that message type without a word
+    await topo.exec('client', ['ping', '-c', '2', '-W', '1', VIP]);
+    await waitFor('hadiag to tell its peer the learned client', () => logEvents(s1!, 'clients-learned').length > 0, 15_000);
+    await sleep(6_000); // the periodic repeat (every 5 s) reaches the real daemon too
+    const lines = r.log().split('\n').filter((l) => /hadiag-clients|unknown|bad|invalid|malformed/i.test(l));
+    assert.deepEqual(lines, [], 'the real daemon ignores hadiag-clients');
 
     // primary link down: the real backup takes the VIP
     await setLink(topo, 'server1', false);

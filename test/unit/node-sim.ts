@@ -6,6 +6,7 @@
 import { NodeMachine, type Action, type MachineConfig, type MachineEvent } from '../../src/node/machine.js';
 import { encodeMessage, decodeMessage } from '../../src/wire/codec.js';
 import type { HbMessage } from '../../src/wire/message.js';
+import type { Client } from '../../src/packet/strategy.js';
 
 export const KEY = { index: 1, method: 'sha1' as const, key: 'secret', line: 1 };
 
@@ -17,6 +18,8 @@ export interface SimNode {
   exited: boolean;
   /** group -> held (as executed by the simulated resource layer) */
   holding: Set<number>;
+  /** what the machine handed to the announcer from peers (hadiag-clients) */
+  peerClients: { t: number; node: string; clients: Client[] }[];
 }
 
 interface QEvent {
@@ -46,7 +49,7 @@ export class Sim {
       { ...this.base, node: name, generation: opts.generation ?? 0x100, uuid: Buffer.alloc(16, name.charCodeAt(name.length - 1)), ...opts },
       { now: this.now },
     );
-    const n: SimNode = { name, m, log: [], sent: [], exited: false, holding: new Set() };
+    const n: SimNode = { name, m, log: [], sent: [], exited: false, holding: new Set(), peerClients: [] };
     this.nodes.set(name, n);
     this.apply(n, m.start(this.now));
     this.scheduleTick(n);
@@ -97,6 +100,9 @@ export class Sim {
           });
           break;
         }
+        case 'peer-clients':
+          n.peerClients.push({ t: this.now, node: a.node, clients: a.clients });
+          break;
         case 'exit':
           n.exited = true;
           break;
