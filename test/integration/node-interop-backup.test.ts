@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sleep } from '../../src/io/netns.js';
 import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, realComplaints, type NodeProc, type RealNode } from './node-helpers.js';
 
-test('interop: real Heartbeat 3.0.6 primary (server1) + hadiag backup (server2)', { timeout: 120_000 }, async () => {
+test('interop: real Heartbeat 3.0.6 primary (server1) + hadiag backup (server2)', { timeout: 200_000 }, async () => {
   const { topo, dir } = await makeLab();
   let s2: NodeProc | undefined;
   let real: RealNode | undefined;
@@ -29,12 +29,16 @@ test('interop: real Heartbeat 3.0.6 primary (server1) + hadiag backup (server2)'
     const takeoverMs = Date.now() - t0;
     assert.ok(takeoverMs < 6_000, `takeover after ${takeoverMs} ms (deadtime 1 s)`);
 
+    // the real primary must have declared server2 dead too, or there is no partition to heal (under load it
+    // can lag behind hadiag's takeover; bringing the link up before would make the restart below never happen)
+    await waitFor('the real primary to declare server2 dead', () => /node server2: is dead/.test(r.log()), 20_000, 200);
+
     // link up: the real primary restarts after the partition; auto_failback on brings the VIP home
     await setLink(topo, 'server1', true);
     await waitFor('the restarted real primary to rejoin', () => {
       const after = r.log().split('Performing heartbeat restart exec').at(-1)!;
       return /restart exec/.test(r.log()) && /Link server2:\S+ up/.test(after);
-    }, 45_000, 200);
+    }, 90_000, 200);
     await waitFor('the VIP back on the real primary only', async () => {
       const h = await vipHolders(topo);
       return h.length === 1 && h[0] === 'server1';

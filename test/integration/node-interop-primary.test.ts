@@ -9,7 +9,7 @@ const onlyHolder = (topo: Parameters<typeof vipHolders>[0], who: string) => asyn
   return h.length === 1 && h[0] === who;
 };
 
-test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)', { timeout: 120_000 }, async () => {
+test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)', { timeout: 240_000 }, async () => {
   const { topo, dir } = await makeLab();
   let s1: NodeProc | undefined;
   let real: RealNode | undefined;
@@ -40,12 +40,12 @@ test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)'
 
     // link up: the real daemon sees a partition and restarts; it must end with the VIP on server1 only
     await setLink(topo, 'server1', true);
-    await waitFor('the VIP back on server1 only', onlyHolder(topo, 'server1'), 45_000, 200);
+    await waitFor('the VIP back on server1 only', onlyHolder(topo, 'server1'), 90_000, 200);
     // the real daemon restarts itself after a partition; wait until its new incarnation has joined us
     await waitFor('the restarted real daemon to rejoin', () => {
       const after = r.log().split('Performing heartbeat restart exec').at(-1)!;
       return /restart exec/.test(r.log()) && /Link server1:\S+ up/.test(after) && /remote resource transition completed/.test(after);
-    }, 45_000, 200);
+    }, 90_000, 200);
     await sleep(2_000);
     assert.deepEqual(await vipHolders(topo), ['server1'], 'exactly one holder after the heal');
     assert.equal(s1.child.exitCode, null, 'hadiag kept running');
