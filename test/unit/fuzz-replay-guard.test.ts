@@ -86,7 +86,9 @@ test('forged streams of any shape do not wedge the peer (property)', () => {
   fc.assert(
     fc.property(
       fc.record({
-        hiccupMs: fc.integer({ min: 0, max: 4000 }),
+        // a hiccup plus up to one keepalive of phase must stay below deadtime (5 s): longer is a real death,
+        // which is not what this property is about (see the one-way partition test below)
+        hiccupMs: fc.integer({ min: 0, max: 3500 }),
         count: fc.integer({ min: 1, max: 3000 }),
         spacingMs: fc.integer({ min: 1, max: 20 }),
         // replays (old seqs) and jumps; not small positive offsets: those are the genuine node's own next
@@ -98,4 +100,17 @@ test('forged streams of any shape do not wedge the peer (property)', () => {
     ),
     { numRuns: RUNS },
   );
+});
+
+// Found by the property above (hiccup 4 s + phase ≥ deadtime): when only server1 → server2 is cut for longer than
+// deadtime, server2 declares server1 dead and takes the VIP while server1 (which still hears server2) keeps it;
+// 30 s after the cut heals both still hold it. Two-way partitions heal (node-machine and node-hadiag tests);
+// this one-way case does not yet. Drop the todo when the machine settles it.
+test('a one-way cut longer than deadtime heals to one holder', { todo: 'one-way partition heal: both keep the VIP' }, () => {
+  const sim = steadyPair();
+  sim.cut.add('server1>server2');
+  sim.runFor(6_000);
+  sim.cut.delete('server1>server2');
+  sim.runFor(30_000);
+  assert.deepEqual(sim.holders(), ['server1']);
 });
