@@ -13,14 +13,7 @@ import { renderError } from '../cli/errors.js';
 import { encodeClientList } from '../announce/clients.js';
 import type { Client } from '../packet/strategy.js';
 
-interface HelperConfig {
-  spec: string;
-  ifaces: string[];
-  confirm: boolean;
-  captureDir: string;
-  node: string;
-  vips: string[];
-}
+import type { HelperConfig } from './helper-announcer.js';
 
 type ParentMsg =
   | { type: 'announce'; vip: string; iface: string; addedAtMs: number }

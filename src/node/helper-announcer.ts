@@ -10,13 +10,17 @@ import { fileURLToPath } from 'node:url';
 import type { Announcer, AnnounceReport } from './announce.js';
 import type { Client } from '../packet/strategy.js';
 
-export interface HelperOptions {
+/** What the GARP helper process is started with (sent to it as JSON). */
+export interface HelperConfig {
   spec: string;
   ifaces: string[];
   confirm: boolean;
   captureDir: string;
   node: string;
   vips: string[];
+}
+
+export interface HelperOptions extends HelperConfig {
   onReport: (r: AnnounceReport, final: boolean) => void;
   onEvent: (level: 'info' | 'warn' | 'error', event: string, text: string, data?: Record<string, unknown>) => void;
   /** the clients the helper has learned (sent when they change) */
