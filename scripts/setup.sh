@@ -29,4 +29,6 @@ fi
 if [ ! -f node_modules/cap/build/Release/cap.node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+# cap aborts a process whose captured interface goes down; the patch makes it report it (postinstall does this too)
+node scripts/patch-cap.mjs
 npm run --silent build

@@ -1,7 +1,8 @@
 /**
  * The node's announcer for every strategy form (node/announce.ts `Announcer`):
  *  - frame forms (request, reply, both, directed, unicast-reply, answer-probes, vmac) go through the node's
- *    GarpAnnouncer (capture handle opened at start-up, optional confirmation capture);
+ *    GarpAnnouncer (capture handles opened at start-up that survive the link going down, optional
+ *    confirmation capture);
  *  - directed / unicast-reply address the clients the node has learned (ClientBook: a watching capture on each
  *    VIP interface, the neighbour table polled every few seconds, and peers' lists);
  *  - answer-probes also answers, while the VIP is held, the ARP probes clients still send to the dead MAC;
@@ -9,20 +10,19 @@
  * With no client known at takeover, a per-client strategy falls back to `both` GARP rounds (logged).
  */
 import { spawn } from 'node:child_process';
-import { openCapture, nowMs, type Capture } from '../io/capture.js';
-import { run } from '../io/exec.js';
-import { GarpAnnouncer, interfaceMac, type AnnounceReport, type Announcer } from '../node/announce.js';
+import { readFile } from 'node:fs/promises';
+import { nowMs } from '../io/capture.js';
+import { SteadyCapture } from '../io/steady-capture.js';
+import { GarpAnnouncer, interfaceMac, type AnnounceLog, type AnnounceReport, type Announcer } from '../node/announce.js';
 import { parseStrategy, planAnnouncements, type Client, type Strategy } from '../packet/strategy.js';
 import { usageError } from '../cli/errors.js';
-import { ClientBook, type NeighJson } from './clients.js';
+import { ClientBook, parseProcNetArp } from './clients.js';
 import { answerFor } from './probe-answer.js';
 import { answersProbes, isExternal, needsClients, usesVmac, vmacOf, CLIENT_FORMS } from './forms.js';
 
 /** What a per-client strategy sends when no client is known at takeover: Heartbeat IPaddr's send_arp pattern. */
 export const FALLBACK_GARP = 'both:count=10,interval=250ms';
 import { externalArgv, externalProgram } from './external.js';
-
-export type AnnounceLog = (level: 'info' | 'warn' | 'error', event: string, text: string, data?: Record<string, unknown>) => void;
 
 export interface AnnouncerOptions {
   confirm: boolean;
@@ -57,13 +57,14 @@ export function createAnnouncer(strategy: Strategy, ifaces: string[], opts: Anno
 interface Watch {
   iface: string;
   mac: string;
-  cap: Capture;
+  cap: SteadyCapture;
 }
 
 class NodeAnnouncer implements Announcer {
   readonly book: ClientBook;
   private garp?: GarpAnnouncer;
-  private fallback?: GarpAnnouncer;
+  /** what a per-client strategy sends when it knows no client (over the same handles) */
+  private fallback?: Strategy;
   private readonly watches: Watch[] = [];
   /** VIP → our MAC, while held (answer-probes) */
   private readonly held = new Map<string, string>();
@@ -85,11 +86,8 @@ class NodeAnnouncer implements Announcer {
     for (const c of opts.clients ?? []) this.book.add(c.ip, c.mac, 'spec', nowMs());
     const perClient = (CLIENT_FORMS as readonly string[]).includes(strategy.form);
     if (isExternal(strategy)) externalProgram(strategy); // fail at start-up, not at takeover
-    else this.garp = new GarpAnnouncer(strategy, ifaces, { ...opts, clients: strategy.clients?.length ? undefined : this.book.list });
-    if (perClient && needsClients(strategy)) {
-      const fb = parseStrategy(FALLBACK_GARP, '--garp');
-      this.fallback = new GarpAnnouncer(fb, ifaces, { ...opts, confirm: false });
-    }
+    else this.garp = new GarpAnnouncer(strategy, ifaces, { ...opts, clients: strategy.clients?.length ? undefined : this.book.list, log: this.log });
+    if (perClient && needsClients(strategy)) this.fallback = parseStrategy(FALLBACK_GARP, '--garp');
     if (usesVmac(strategy)) this.checkVmac();
     if ((perClient && needsClients(strategy)) || answersProbes(strategy)) this.startWatching(answersProbes(strategy));
   }
@@ -111,17 +109,15 @@ class NodeAnnouncer implements Announcer {
     const ipPart = vips.length ? ` or (ip and (${vips.map((v) => `dst host ${v}`).join(' or ')}))` : '';
     for (const iface of new Set(this.ifaces)) {
       const mac = interfaceMac(iface);
-      const cap = openCapture(iface, `arp${ipPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer));
+      const cap = new SteadyCapture(iface, `arp${ipPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer), { bufferSize: 1024 * 1024 });
       this.watches.push({ iface, mac, cap });
     }
     const readNeigh = async () => {
-      const r = await run(['ip', '-json', '-4', 'neigh', 'show']);
-      if (r.code !== 0 || !r.stdout.trim()) return;
       try {
-        const n = this.book.learnNeigh(JSON.parse(r.stdout) as NeighJson[], nowMs(), this.ifaces);
+        const n = this.book.learnNeigh(parseProcNetArp(await readFile('/proc/net/arp', 'utf8')), nowMs(), this.ifaces);
         if (n) this.log('info', 'clients', `${n} client(s) learned from the neighbour table (${this.book.size} known)`);
       } catch {
-        /* unreadable output: next poll */
+        /* unreadable: next poll */
       }
     };
     void readNeigh();
@@ -177,12 +173,12 @@ class NodeAnnouncer implements Announcer {
     if (isExternal(this.strategy)) return this.runExternal(vip, iface, addedAtMs);
     if (this.fallback && this.book.size === 0) {
       this.log('warn', 'clients', `no client of ${vip} known at takeover: ${this.strategy.form} falls back to request+reply GARP rounds`);
-      this.fallback.announce(vip, iface, addedAtMs);
+      this.garp?.announce(vip, iface, addedAtMs, this.fallback);
       return;
     }
     if (this.fallback && this.strategy.form === 'unicast-reply' && !this.book.list.some((c) => c.mac)) {
       this.log('warn', 'clients', `no client MAC known at takeover: unicast-reply falls back to request+reply GARP rounds`);
-      this.fallback.announce(vip, iface, addedAtMs);
+      this.garp?.announce(vip, iface, addedAtMs, this.fallback);
       return;
     }
     if ((CLIENT_FORMS as readonly string[]).includes(this.strategy.form)) {
@@ -244,7 +240,6 @@ class NodeAnnouncer implements Announcer {
     }
     this.children.delete(vip);
     this.garp?.cancel(vip);
-    this.fallback?.cancel(vip);
   }
 
   close(): void {
@@ -253,6 +248,5 @@ class NodeAnnouncer implements Announcer {
     for (const w of this.watches) w.cap.close();
     this.watches.length = 0;
     this.garp?.close();
-    this.fallback?.close();
   }
 }

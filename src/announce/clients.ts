@@ -124,6 +124,21 @@ export interface NeighJson {
   state?: string[];
 }
 
+/**
+ * The kernel's IPv4 neighbour table as /proc/net/arp prints it (a file read, where `ip -json neigh` is a
+ * process): `IP address  HW type  Flags  HW address  Mask  Device`; flags without ATF_COM (0x2) are unresolved.
+ */
+export function parseProcNetArp(text: string): NeighJson[] {
+  const out: NeighJson[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const [dst, , flags, lladdr, , dev] = line.trim().split(/\s+/);
+    if (!dst || !dev || !lladdr) continue;
+    const complete = (parseInt(flags ?? '0', 16) & 0x2) !== 0;
+    out.push({ dst, dev, lladdr: lladdr.toLowerCase(), state: [complete ? 'REACHABLE' : 'INCOMPLETE'] });
+  }
+  return out;
+}
+
 function ipNum(ip: string): number {
   return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
 }

@@ -4,13 +4,13 @@
  * `confirm` watches its own interface through a second handle (Linux never loops a frame back to the
  * socket that sent it) to prove each announcement left, keeping a pcap.
  *
- * The handles live in a long-running helper process (garp-helper.ts, started with the node, restarted
- * if it dies): cap's native binding aborts the whole process when a captured interface goes down
- * (binding.cc `Assertion status == 0`), which must not take the node — and its VIP bookkeeping — with it.
+ * The handles live in the node process for its whole run and survive the interface going down
+ * (io/steady-capture.ts): an announcement made while it is down is sent as soon as it is up again.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCapture, nowMs, type Capture } from '../io/capture.js';
+import { nowMs } from '../io/capture.js';
+import { SteadyCapture } from '../io/steady-capture.js';
 import { planAnnouncements, planSpanMs, type Strategy, type Client } from '../packet/strategy.js';
 import { decodeFrame } from '../packet/decode.js';
 import { PcapWriter } from '../pcap/file.js';
@@ -46,10 +46,12 @@ export function interfaceMac(iface: string): string {
 
 interface IfaceHandles {
   mac: string;
-  send: Capture;
-  watch?: Capture;
+  send: SteadyCapture;
+  watch?: SteadyCapture;
   pcap?: PcapWriter;
 }
+
+export type AnnounceLog = (level: 'info' | 'warn' | 'error', event: string, text: string, data?: Record<string, unknown>) => void;
 
 interface Running {
   vip: string;
@@ -63,6 +65,8 @@ interface Running {
 export class GarpAnnouncer implements Announcer {
   private readonly ifaces = new Map<string, IfaceHandles>();
   private readonly running = new Map<string, Running>();
+  /** announcements waiting for their interface to come back up */
+  private readonly pending = new Map<string, { iface: string; addedAtMs: number; strategy: Strategy }>();
 
   /**
    * Opens the handles now (start-up), one per interface that can carry a VIP. `confirm` adds a watching
@@ -71,27 +75,52 @@ export class GarpAnnouncer implements Announcer {
   constructor(
     private readonly strategy: Strategy,
     ifaces: string[],
-    private readonly opts: { confirm: boolean; captureDir: string; node: string; clients?: Client[]; onReport: (r: AnnounceReport, final: boolean) => void },
+    private readonly opts: { confirm: boolean; captureDir: string; node: string; clients?: Client[]; onReport: (r: AnnounceReport, final: boolean) => void; log?: AnnounceLog },
   ) {
     for (const iface of new Set(ifaces)) {
       const mac = interfaceMac(iface);
       // the sending handle needs no frames: a filter that matches nothing
-      const send = openCapture(iface, 'less 1', () => {}, { bufferSize: 256 * 1024 });
+      const send = new SteadyCapture(iface, 'less 1', () => {}, { bufferSize: 64 * 1024, onState: (up, detail) => this.onSendState(iface, up, detail) });
       const h: IfaceHandles = { mac, send };
       if (opts.confirm) {
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         h.pcap = PcapWriter.create(join(opts.captureDir, `run-node-${opts.node}-${iface}-${stamp}.pcap`));
-        h.watch = openCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), { bufferSize: 1024 * 1024 });
+        h.watch = new SteadyCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), {
+          bufferSize: 512 * 1024,
+          onState: (up) => up && this.flushPending(iface),
+        });
       }
       this.ifaces.set(iface, h);
     }
   }
 
-  announce(vip: string, iface: string, addedAtMs: number): void {
+  private onSendState(iface: string, up: boolean, detail: string): void {
+    this.opts.log?.(up ? 'info' : 'warn', 'garp-handle', up ? `${detail}: announcements possible again` : `${detail}: announcements wait until it is up`, { iface, up });
+    if (up) this.flushPending(iface);
+  }
+
+  /** Send what waited for the interface, once the sending (and the confirming) handle are open again. */
+  private flushPending(iface: string): void {
+    const h = this.ifaces.get(iface);
+    if (!h?.send.up || (h.watch && !h.watch.up)) return;
+    for (const [vip, p] of [...this.pending]) {
+      if (p.iface !== iface) continue;
+      this.pending.delete(vip);
+      this.announce(vip, iface, p.addedAtMs, p.strategy);
+    }
+  }
+
+  /** Announce with this announcer's strategy, or another one (a fallback) over the same handles. */
+  announce(vip: string, iface: string, addedAtMs: number, strategy: Strategy = this.strategy): void {
     const h = this.ifaces.get(iface);
     if (!h) return;
     this.cancel(vip);
-    const plan = planAnnouncements(this.strategy, { vip, mac: h.mac, clients: this.opts.clients });
+    if (!h.send.up || (h.watch && !h.watch.up)) {
+      // sent as soon as the interface is back, with the plan's offsets still counted from addedAtMs
+      this.pending.set(vip, { iface, addedAtMs, strategy });
+      return;
+    }
+    const plan = planAnnouncements(strategy, { vip, mac: h.mac, clients: this.opts.clients });
     const report: AnnounceReport = { vip, iface, planned: plan.length, sent: 0 };
     if (h.pcap) report.pcap = h.pcap.path;
     const r: Running = { vip, iface, addedAtMs, timers: [], report, frames: new Set(plan.map((p) => p.frame.toString('hex'))) };
@@ -137,6 +166,7 @@ export class GarpAnnouncer implements Announcer {
   }
 
   cancel(vip: string): void {
+    this.pending.delete(vip);
     const r = this.running.get(vip);
     if (!r) return;
     for (const t of r.timers) clearTimeout(t);
@@ -145,6 +175,7 @@ export class GarpAnnouncer implements Announcer {
 
   close(): void {
     for (const vip of [...this.running.keys()]) this.cancel(vip);
+    this.pending.clear();
     for (const h of this.ifaces.values()) {
       h.send.close();
       h.watch?.close();

@@ -22,8 +22,8 @@ import { NodeLog, type Level } from './log.js';
 import { addVip, delVip, groupLabel, listIpv4, planVip, runScript, scriptPath, VipLedger, type VipPlan } from './resources.js';
 import { type Announcer, type AnnounceReport } from './announce.js';
 // compare-garp: every strategy form (directed, unicast-reply, answer-probes, vmac, arping, send_arp) and client learning
-import { HelperAnnouncer, NODE_PRIORITY } from './helper-announcer.js';
-import { checkNodeStrategy } from '../announce/announcer.js';
+import { createAnnouncer } from '../announce/announcer.js';
+import { encodeClientList } from '../announce/clients.js';
 import { parseStrategy } from '../packet/strategy.js';
 import { runCleanups } from '../io/cleanup.js';
 
@@ -103,6 +103,9 @@ function loadavg(): string {
     return '0.00 0.00 0.00 1/1 1';
   }
 }
+
+/** nice value of the node (Heartbeat runs at realtime priority: timers and announcements must not wait) */
+export const NODE_PRIORITY = -10;
 
 export class NodeDaemon {
   private machine!: NodeMachine;
@@ -193,21 +196,16 @@ export class NodeDaemon {
 
     // sockets
     await this.openSockets(hacf.media, hacf.udpport, addrs);
-    // the announcer (every strategy form, src/announce) runs in a helper process that owns the capture handles
-    checkNodeStrategy(strategy, '--garp');
-    const helper = new HelperAnnouncer({
-      spec: o.garp,
-      ifaces: [...new Set(vipIfaces)],
+    // the announcer (every strategy form, src/announce): its capture handles are open before any takeover
+    this.announcer = createAnnouncer(strategy, [...new Set(vipIfaces)], {
       confirm: o.capture,
       captureDir: o.captureDir ?? (process.cwd() === '/' ? join(o.stateDir, 'captures') : resolve('captures')),
       node: name,
       vips: [...this.vipPlans.values()].map((p) => p.ip),
       onReport: (r, final) => this.onGarpReport(r, final),
-      onEvent: (level, event, text, data) => this.emit(level, event, text, data),
-      onClients: (clients) => this.handle({ type: 'clients', clients }),
+      log: (level, event, text, data) => this.emit(level, event, text, data),
     });
-    this.announcer = helper;
-    if (!(await helper.whenReady())) this.emit('warn', 'garp-helper', 'GARP sender not ready yet: announcements wait for it');
+    this.watchLearnedClients();
 
     const generation = await nextGeneration(o.stateDir);
     const uuid = await nodeUuid(o.stateDir);
@@ -583,11 +581,26 @@ export class NodeDaemon {
     setTimeout(() => void this.stop(0), Math.max(10_000, 2 * this.machine.cfg.deadtimeMs)).unref();
   }
 
+  private clientsTimer?: NodeJS.Timeout;
+  /** The clients the announcer learned, compared every second and given to the machine when they change. */
+  private watchLearnedClients(): void {
+    let told = '';
+    this.clientsTimer = setInterval(() => {
+      const clients = this.announcer?.learnedClients?.() ?? [];
+      const text = encodeClientList(clients);
+      if (text === told || !this.machine) return;
+      told = text;
+      this.handle({ type: 'clients', clients });
+    }, 1000);
+    this.clientsTimer.unref();
+  }
+
   private stopped = false;
   private async stop(code: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.clientsTimer) clearInterval(this.clientsTimer);
     await this.queue.catch(() => {});
     // give the last datagrams (shutdone) a moment to leave
     await new Promise((r) => setTimeout(r, 20));

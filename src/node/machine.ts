@@ -858,13 +858,23 @@ export class NodeMachine {
     return out;
   }
 
-  /** We keep contested groups: announce them again, the peer announced them during the partition. */
+  /**
+   * We keep contested groups: tell the peer what we hold (after a one-way cut it never saw us die, so it
+   * has no other way to learn it must yield) and announce them again (the peer announced them meanwhile).
+   */
   private lastKeepMs = -Infinity;
-  private keep(groups: number[], peer: Peer, now = this.lastKeepMs + 10_000): Action[] {
-    if (now - this.lastKeepMs < 5000) return [];
+  private lastKeepToldMs = -Infinity;
+  private keep(groups: number[], peer: Peer, now: number): Action[] {
+    const out: Action[] = [];
+    if (now - this.lastKeepToldMs >= this.cfg.keepaliveMs && this.nice) {
+      this.lastKeepToldMs = now;
+      out.push(this.sendResourcesHeld(now, true, 'heal', this.sinceFields()));
+    }
+    if (now - this.lastKeepMs < 5000) return out;
     this.lastKeepMs = now;
     return [
       this.log('warn', 'contest', `both ${this.cfg.node} and ${peer.name} hold ${groups.map((g) => this.cfg.groups[g]!.label).join(', ')}: keeping them (auto_failback ${this.cfg.autoFailback}), announcing again`),
+      ...out,
       ...groups.map((group): Action => ({ type: 'announce', group, reason: 'partition heal' })),
     ];
   }

@@ -11,7 +11,7 @@ import { encodeEthernet } from '../../src/packet/ethernet.js';
 import { arpingMode, isExternal, needsClients, vmacOf, DEFAULT_VMAC } from '../../src/announce/forms.js';
 import { externalArgv } from '../../src/announce/external.js';
 import { checkNodeStrategy } from '../../src/announce/announcer.js';
-import { ClientBook, decodeClientList, encodeClientList } from '../../src/announce/clients.js';
+import { ClientBook, decodeClientList, encodeClientList, parseProcNetArp } from '../../src/announce/clients.js';
 import { answerFor } from '../../src/announce/probe-answer.js';
 
 const VIP = '198.18.0.20';
@@ -133,4 +133,21 @@ test('answer-probes answers only requests for a held VIP sent to a foreign unica
   assert.equal(answerFor(arp(2, dead, c, '198.18.0.5', '00:00:00:00:00:00', VIP), held), undefined, 'a reply');
   assert.equal(answerFor(Buffer.from('garbage'), held), undefined);
   assert.equal(answerFor(probe, new Map()), undefined, 'VIP not held');
+});
+
+test('parseProcNetArp reads the kernel neighbour table file; unresolved entries are marked INCOMPLETE', () => {
+  const text = [
+    'IP address       HW type     Flags       HW address            Mask     Device',
+    '198.18.0.5       0x1         0x2         02:48:44:00:00:05     *        hdab-eth0',
+    '198.18.0.9       0x1         0x0         00:00:00:00:00:00     *        hdab-eth0',
+    '',
+  ].join('\n');
+  const rows = parseProcNetArp(text);
+  assert.deepEqual(rows, [
+    { dst: '198.18.0.5', dev: 'hdab-eth0', lladdr: '02:48:44:00:00:05', state: ['REACHABLE'] },
+    { dst: '198.18.0.9', dev: 'hdab-eth0', lladdr: '00:00:00:00:00:00', state: ['INCOMPLETE'] },
+  ]);
+  const book = new ClientBook({ vips: [VIP], ownMacs: [MAC] });
+  assert.equal(book.learnNeigh(rows, 1, ['hdab-eth0']), 1);
+  assert.deepEqual(book.list, [{ ip: '198.18.0.5', mac: '02:48:44:00:00:05' }]);
 });

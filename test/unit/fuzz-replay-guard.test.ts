@@ -103,14 +103,16 @@ test('forged streams of any shape do not wedge the peer (property)', () => {
 });
 
 // Found by the property above (hiccup 4 s + phase ≥ deadtime): when only server1 → server2 is cut for longer than
-// deadtime, server2 declares server1 dead and takes the VIP while server1 (which still hears server2) keeps it;
-// 30 s after the cut heals both still hold it. Two-way partitions heal (node-machine and node-hadiag tests);
-// this one-way case does not yet. Drop the todo when the machine settles it.
-test('a one-way cut longer than deadtime heals to one holder', { todo: 'one-way partition heal: both keep the VIP' }, () => {
+// deadtime, server2 declares server1 dead and takes the VIP while server1 (which still hears server2) keeps it.
+// server1 never saw a partition, so it must tell server2 what it holds for server2 to yield.
+test('a one-way cut longer than deadtime heals to one holder within a few keepalives', () => {
   const sim = steadyPair();
   sim.cut.add('server1>server2');
   sim.runFor(6_000);
+  assert.deepEqual(sim.holders(), ['server1', 'server2'], 'server2 took over during the cut');
   sim.cut.delete('server1>server2');
-  sim.runFor(30_000);
+  sim.runFor(3_000);
   assert.deepEqual(sim.holders(), ['server1']);
+  sim.runFor(30_000);
+  assert.deepEqual(sim.holders(), ['server1'], 'and it stays settled');
 });
