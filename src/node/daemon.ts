@@ -154,7 +154,7 @@ export class NodeDaemon {
     this.key = cfg.authkeys.active;
     this.keys = cfg.authkeys.keys;
     this.groups = cfg.haresources;
-    this.log = new NodeLog({ node: name, json: o.json, debug: !!o.debug, logfile: hacf.logfile && !hacf.logfile.startsWith('/dev/') ? hacf.logfile : undefined });
+    this.log = new NodeLog({ node: name, json: o.json, debug: !!o.debug, logfile: hacf.logfile && !hacf.logfile.startsWith('/dev/') ? hacf.logfile : undefined, logfacility: hacf.logfacility });
     for (const d of cfg.diagnostics) this.emit('warn', 'config', `${d.file}${d.line ? ':' + d.line : ''}: ${d.message}${d.fix ? ' — ' + d.fix : ''}`);
 
     await mkdir(o.stateDir, { recursive: true, mode: 0o700 });

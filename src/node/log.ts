@@ -1,8 +1,12 @@
 /**
  * The node's log: one line per event with a ms timestamp, to stderr (text) or stdout (--json, JSON lines),
- * and appended to ha.cf's `logfile` when there is one.
+ * appended to ha.cf's `logfile` when there is one, and sent to syslog when ha.cf has a `logfacility` other
+ * than `none` (through one `logger` child, see syslog-pipe.ts; HADIAG_SYSLOG_TARGET redirects it for tests,
+ * see syslog.ts).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { facilityCode, parseSyslogTarget, SYSLOG_TARGET_ENV, type SyslogTarget } from './syslog.js';
+import { SyslogPipe } from './syslog-pipe.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -16,9 +20,25 @@ export interface LogRecord {
 
 export class NodeLog {
   private file: WriteStream | undefined;
+  private syslog: SyslogPipe | undefined;
   constructor(
-    private readonly opts: { node: string; json: boolean; debug: boolean; logfile?: string; quiet?: boolean },
+    private readonly opts: {
+      node: string;
+      json: boolean;
+      debug: boolean;
+      logfile?: string;
+      quiet?: boolean;
+      /** ha.cf `logfacility` (daemon, local0 … local7, …); absent or `none`: no syslog */
+      logfacility?: string;
+      /** where logger sends; default from HADIAG_SYSLOG_TARGET, else /dev/log */
+      syslogTarget?: SyslogTarget;
+    },
   ) {
+    const facility = facilityCode(opts.logfacility);
+    if (facility !== undefined) {
+      const target = opts.syslogTarget ?? parseSyslogTarget(process.env[SYSLOG_TARGET_ENV]);
+      this.syslog = new SyslogPipe({ facility, facilityName: opts.logfacility!, node: opts.node, target });
+    }
     if (opts.logfile) {
       this.file = createWriteStream(opts.logfile, { flags: 'a' });
       this.file.on('error', (err) => {
@@ -35,11 +55,19 @@ export class NodeLog {
       process.stdout.write(JSON.stringify({ tsMs: Math.round(r.tsMs * 1000) / 1000, node: this.opts.node, level: r.level, event: r.event, text: r.text, ...(r.data ?? {}) }) + '\n');
     } else if (!this.opts.quiet) process.stderr.write(text + '\n');
     this.file?.write(text + '\n');
+    this.syslog?.write(r);
   }
 
-  close(): Promise<void> {
+  /** pid of the syslog `logger` child while it runs (tests) */
+  get syslogPid(): number | undefined {
+    return this.syslog?.pid;
+  }
+
+  async close(): Promise<void> {
     const f = this.file;
     this.file = undefined;
-    return new Promise((res) => (f ? f.end(res) : res()));
+    const s = this.syslog;
+    this.syslog = undefined;
+    await Promise.all([new Promise<void>((res) => (f ? f.end(res) : res())), s?.close()]);
   }
 }
