@@ -47,7 +47,7 @@ async function measureLab(lab: LabModule, manager: string, timers: string, windo
   progress(`${manager} ${timers}: building the lab`);
   const state = await lab.upLab({ manager, timers, profiles: ['linux-default'], clients: 1 });
   try {
-    await sleep(5000); // past start-up work (resource scripts, initial GARPs)
+    await sleep(20_000); // steady state: past start-up work (resource scripts, initial GARPs) and the JIT's warm-up
     const servers = state.hosts.filter((h) => h.role === 'server');
     const before = new Map<number, number>();
     for (const s of servers) for (const pid of await netnsPids(s.netns)) before.set(pid, cpuMs(pid) ?? 0);

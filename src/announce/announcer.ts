@@ -109,7 +109,7 @@ class NodeAnnouncer implements Announcer {
     const ipPart = vips.length ? ` or (ip and (${vips.map((v) => `dst host ${v}`).join(' or ')}))` : '';
     for (const iface of new Set(this.ifaces)) {
       const mac = interfaceMac(iface);
-      const cap = new SteadyCapture(iface, `arp${ipPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer), { bufferSize: 1024 * 1024 });
+      const cap = new SteadyCapture(iface, `arp${ipPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer), { bufferSize: 256 * 1024 });
       this.watches.push({ iface, mac, cap });
     }
     const readNeigh = async () => {

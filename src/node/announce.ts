@@ -86,7 +86,7 @@ export class GarpAnnouncer implements Announcer {
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         h.pcap = PcapWriter.create(join(opts.captureDir, `run-node-${opts.node}-${iface}-${stamp}.pcap`));
         h.watch = new SteadyCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), {
-          bufferSize: 512 * 1024,
+          bufferSize: 256 * 1024,
           onState: (up) => up && this.flushPending(iface),
         });
       }

@@ -69,10 +69,11 @@ export async function runNode(opts: NodeOptions): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
+/** The daemon's command line (`node dist/node/main.js ARGS`, or `hadiag run-node ARGS` through bin/hadiag.js). */
+export async function main(argv: string[]): Promise<void> {
   let opts: NodeOptions;
   try {
-    opts = parseNodeArgs(process.argv.slice(2));
+    opts = parseNodeArgs(argv);
   } catch (err) {
     process.stderr.write(renderError(err) + '\n');
     process.exit(EXIT_USAGE);
@@ -88,4 +89,4 @@ try {
 } catch {
   /* not a file */
 }
-if (invoked === self) void main();
+if (invoked === self) void main(process.argv.slice(2));
