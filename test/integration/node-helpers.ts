@@ -174,6 +174,19 @@ export async function stopReal(r: RealNode, how: 'term' | 'kill'): Promise<void>
   await signalManager(r.host, how);
 }
 
+/**
+ * Does the real daemon consider `node` dead right now, going by its log from offset `since` on? A real dead
+ * declaration (its deadtime timer) is a line `node X: is dead` not followed by a status update from X. Beware of
+ * the `is dead` a daemon logs at initdead when it starts alone, and of the one it logs on a late heartbeat
+ * (`Late heartbeat: ... (> deadtime)`), which it follows at once with `Status update for node X` — no partition,
+ * so no restart either.
+ */
+export function realSeesDead(log: string, node: string, since = 0): boolean {
+  const tail = log.slice(since);
+  const dead = tail.lastIndexOf(`node ${node}: is dead`);
+  return dead >= 0 && tail.indexOf(`Status update for node ${node}:`, dead) < 0;
+}
+
 /** Lines of the real daemon's log that complain about what it received. */
 export function realComplaints(log: string): string[] {
   return log.split('\n').filter((l) => /bad node|authtoken|auth.*fail|replay|unknown message|Invalid message|cannot parse|ignored standby|Ignoring packet|bad (seq|generation)|not in our node list|NS_nak/i.test(l));
