@@ -215,7 +215,7 @@ export function openCapture(iface: string, filter: string, onFrame: (frame: Buff
       cap.removeAllListeners('packet');
     });
     if (opts.onLost) opts.onLost(detail);
-    else process.stderr.write(`hadiag: ${detail}\n`);
+    else process.stderr.write(`hadiag: warning: ${detail}; nothing more is captured — bring it up (ip link set ${iface} up) and run again\n`);
   });
 
   const unregister = onCleanup(`capture on ${iface}`, () => handle.close());
