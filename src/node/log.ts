@@ -52,7 +52,9 @@ export class NodeLog {
     if (r.level === 'debug' && !this.opts.debug) return;
     const text = `${new Date(r.tsMs).toISOString()} hadiag[${process.pid}] ${this.opts.node}: ${r.level.toUpperCase()}: ${r.event}: ${r.text}`;
     if (this.opts.json) {
-      process.stdout.write(JSON.stringify({ tsMs: Math.round(r.tsMs * 1000) / 1000, node: this.opts.node, level: r.level, event: r.event, text: r.text, ...(r.data ?? {}) }) + '\n');
+      const line: Record<string, unknown> = { tsMs: Math.round(r.tsMs * 1000) / 1000, node: this.opts.node, level: r.level, event: r.event, text: r.text };
+      for (const [k, v] of Object.entries(r.data ?? {})) if (!(k in line)) line[k] = v; // data never overrides the line's own fields
+      process.stdout.write(JSON.stringify(line) + '\n');
     } else if (!this.opts.quiet) process.stderr.write(text + '\n');
     this.file?.write(text + '\n');
     this.syslog?.write(r);

@@ -371,11 +371,11 @@ export class NodeMachine {
       const healed = wasDead && !peer.deadByShutdown && !this.restartedSinceDeath(peer);
       peer.status = newStatus;
       peer.deadByShutdown = false;
-      out.push(this.log('info', 'peer-up', `node ${src}: status ${newStatus}${healed ? ' (partition healed)' : ''}`, { node: src, healed }));
+      out.push(this.log('info', 'peer-up', `node ${src}: status ${newStatus}${healed ? ' (partition healed)' : ''}`, { peer: src, healed }));
       if (wasDead) out.push(...this.onPeerReturn(peer, healed, now));
     } else if (type === 'status' && peer.reported === 'active' && peer.status === 'up') {
       peer.status = 'active';
-      out.push(this.log('info', 'peer-active', `node ${src}: status active`, { node: src }));
+      out.push(this.log('info', 'peer-active', `node ${src}: status active`, { peer: src }));
     }
     out.push(...this.maybeAck(peer, now));
     if (!this.commUp && [...this.peers.values()].every((p) => p.heard || p.status === 'dead')) out.push(...this.doCommUp(now));
@@ -404,7 +404,7 @@ export class NodeMachine {
     if (peer.hg === undefined || (peer.status === 'dead' && hg !== peer.hg && (peer.lastTs === undefined || ts + 2 >= peer.lastTs))) {
       if (peer.hg !== undefined) {
         this.counters.generationChanges++;
-        out.push(this.log('info', 'generation-change', `node ${peer.name}: generation ${peer.hg.toString(16)} -> ${hg.toString(16)}`, { node: peer.name, from: peer.hg, to: hg }));
+        out.push(this.log('info', 'generation-change', `node ${peer.name}: generation ${peer.hg.toString(16)} -> ${hg.toString(16)}`, { peer: peer.name, from: peer.hg, to: hg }));
       }
       this.adoptGeneration(peer, hg);
     } else if (hg !== peer.hg) {
@@ -422,11 +422,11 @@ export class NodeMachine {
       const fresh = peer.lastTs === undefined || ts + 2 >= peer.lastTs;
       if (quiet && c.count >= 2 && fresh) {
         this.counters.generationChanges++;
-        out.push(this.log('warn', 'generation-change', `node ${peer.name}: generation ${peer.hg.toString(16)} -> ${hg.toString(16)} (old one silent ${Math.round(quietMs)} ms)`, { node: peer.name, from: peer.hg, to: hg }));
+        out.push(this.log('warn', 'generation-change', `node ${peer.name}: generation ${peer.hg.toString(16)} -> ${hg.toString(16)} (old one silent ${Math.round(quietMs)} ms)`, { peer: peer.name, from: peer.hg, to: hg }));
         this.adoptGeneration(peer, hg);
       } else {
         this.counters.generationRejected++;
-        out.push(...this.rateLog('warn', 'generation-rejected', `node ${peer.name}: packet with generation ${hg.toString(16)} rejected while generation ${peer.hg.toString(16)} is alive (forged or replayed?)`, now, { node: peer.name, hg, current: peer.hg, seq }));
+        out.push(...this.rateLog('warn', 'generation-rejected', `node ${peer.name}: packet with generation ${hg.toString(16)} rejected while generation ${peer.hg.toString(16)} is alive (forged or replayed?)`, now, { peer: peer.name, hg, current: peer.hg, seq }));
         return 'reject';
       }
     }
@@ -440,7 +440,7 @@ export class NodeMachine {
       peer.belowFloor = fresh ? { lastSeq: seq, count: run && seq > run.lastSeq ? run.count + 1 : 1 } : undefined;
       if (peer.belowFloor && peer.belowFloor.count >= RESYNC_RUN) {
         this.counters.seqResyncs++;
-        out.push(this.log('warn', 'seq-resync', `node ${peer.name}: ${RESYNC_RUN} fresh packets below the replay floor ${peer.floor.toString(16)}: following seq ${seq.toString(16)} (the floor had been pushed up by forged packets)`, { node: peer.name, seq, floor: peer.floor }));
+        out.push(this.log('warn', 'seq-resync', `node ${peer.name}: ${RESYNC_RUN} fresh packets below the replay floor ${peer.floor.toString(16)}: following seq ${seq.toString(16)} (the floor had been pushed up by forged packets)`, { peer: peer.name, seq, floor: peer.floor }));
         peer.floor = 0;
         peer.maxSeq = 0;
         peer.seen.clear();
@@ -448,7 +448,7 @@ export class NodeMachine {
         peer.belowFloor = undefined;
       } else {
         this.counters.replaysRejected++;
-        out.push(...this.rateLog('warn', 'replay-rejected', `node ${peer.name}: old seq ${seq.toString(16)} rejected (replay)`, now, { node: peer.name, seq }));
+        out.push(...this.rateLog('warn', 'replay-rejected', `node ${peer.name}: old seq ${seq.toString(16)} rejected (replay)`, now, { peer: peer.name, seq }));
         return 'reject';
       }
     }
@@ -457,13 +457,13 @@ export class NodeMachine {
       if (now - seenAt <= DUP_WINDOW_MS) this.counters.duplicates++;
       else {
         this.counters.replaysRejected++;
-        out.push(...this.rateLog('warn', 'replay-rejected', `node ${peer.name}: seq ${seq.toString(16)} seen before (replay)`, now, { node: peer.name, seq }));
+        out.push(...this.rateLog('warn', 'replay-rejected', `node ${peer.name}: seq ${seq.toString(16)} seen before (replay)`, now, { peer: peer.name, seq }));
       }
       return 'reject';
     }
     if (peer.maxSeq > 0 && seq > peer.maxSeq + MAX_SEQ_JUMP && !quiet) {
       this.counters.seqJumpsRejected++;
-      out.push(...this.rateLog('warn', 'seq-jump-rejected', `node ${peer.name}: seq jump ${peer.maxSeq.toString(16)} -> ${seq.toString(16)} rejected while the node is talking`, now, { node: peer.name, seq, max: peer.maxSeq }));
+      out.push(...this.rateLog('warn', 'seq-jump-rejected', `node ${peer.name}: seq jump ${peer.maxSeq.toString(16)} -> ${seq.toString(16)} rejected while the node is talking`, now, { peer: peer.name, seq, max: peer.maxSeq }));
       return 'reject';
     }
     peer.seen.set(seq, now);
@@ -573,7 +573,7 @@ export class NodeMachine {
     const out: Action[] = [];
     if (bad) {
       this.counters.badClientEntries += bad;
-      out.push(...this.rateLog('warn', 'bad-clients', `${bad} malformed client entr${bad === 1 ? 'y' : 'ies'} from ${peer.name} skipped`, now, { node: peer.name }));
+      out.push(...this.rateLog('warn', 'bad-clients', `${bad} malformed client entr${bad === 1 ? 'y' : 'ies'} from ${peer.name} skipped`, now, { peer: peer.name }));
     }
     if (clients.length) out.push({ type: 'peer-clients', node: peer.name, clients });
     return out;
@@ -595,18 +595,18 @@ export class NodeMachine {
       if (p.status === 'dead') continue;
       if (!p.heard) {
         if (now >= this.startMs + this.cfg.initdeadMs) {
-          out.push(this.log('warn', 'initdead', `node ${p.name}: not heard within initdead (${this.cfg.initdeadMs} ms): dead`, { node: p.name }));
+          out.push(this.log('warn', 'initdead', `node ${p.name}: not heard within initdead (${this.cfg.initdeadMs} ms): dead`, { peer: p.name }));
           out.push(...this.declareDead(p, now));
         }
         continue;
       }
       const silent = now - p.lastHeardMs;
       if (silent >= this.cfg.deadtimeMs) {
-        out.push(this.log('warn', 'peer-dead', `node ${p.name}: dead (no heartbeat for ${Math.round(silent)} ms, deadtime ${this.cfg.deadtimeMs} ms)`, { node: p.name, silentMs: silent }));
+        out.push(this.log('warn', 'peer-dead', `node ${p.name}: dead (no heartbeat for ${Math.round(silent)} ms, deadtime ${this.cfg.deadtimeMs} ms)`, { peer: p.name, silentMs: silent }));
         out.push(...this.declareDead(p, now));
       } else if (!p.warned && silent >= this.cfg.warntimeMs) {
         p.warned = true;
-        out.push(this.log('warn', 'late-heartbeat', `node ${p.name}: late heartbeat (${Math.round(silent)} ms since the last one, warntime ${this.cfg.warntimeMs} ms)`, { node: p.name, silentMs: silent }));
+        out.push(this.log('warn', 'late-heartbeat', `node ${p.name}: late heartbeat (${Math.round(silent)} ms since the last one, warntime ${this.cfg.warntimeMs} ms)`, { peer: p.name, silentMs: silent }));
       }
     }
     if (!this.commUp && [...this.peers.values()].every((p) => p.heard || p.status === 'dead')) out.push(...this.doCommUp(now));
@@ -1005,7 +1005,7 @@ export class NodeMachine {
   }
 
   private onShutdone(peer: Peer, now: number): Action[] {
-    const out: Action[] = [this.log('info', 'peer-shutdown', `node ${peer.name}: shut down gracefully (shutdone)`, { node: peer.name })];
+    const out: Action[] = [this.log('info', 'peer-shutdown', `node ${peer.name}: shut down gracefully (shutdone)`, { peer: peer.name })];
     this.hgAtDeath.set(peer.name, peer.hg);
     peer.status = 'dead';
     peer.deadByShutdown = true;
@@ -1039,7 +1039,7 @@ export class NodeMachine {
   }
 
   private takeoverFrom(peer: Peer, now: number): Action[] {
-    const out: Action[] = [this.log('info', 'takeover', `resources being acquired from ${peer.name}`, { node: peer.name })];
+    const out: Action[] = [this.log('info', 'takeover', `resources being acquired from ${peer.name}`, { peer: peer.name })];
     if (this.nice) {
       this.held |= RSC_FOREIGN;
       this.otherHolds = RSC_NONE;
