@@ -18,7 +18,9 @@ import { PingProbe } from '../src/lab/probe.js';
 import { vipView, waitForVipHolder } from '../src/lab/vip.js';
 import { clients, type LabState } from '../src/lab/types.js';
 import { sleep } from '../src/io/netns.js';
-import { flag, fmtMs, fmtRatio, log, progress, ratio, summarize, writeResult, type Summary } from './lib.js';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { RESULTS_DIR, flag, fmtMs, fmtRatio, log, progress, ratio, summarize, writeResult, type Summary } from './lib.js';
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 const MIN_OUTAGE_MS = 50;
@@ -30,6 +32,21 @@ export function timersFor(manager: string, timers: string): string {
   if (!m) return timers;
   const k = Number(m[1]);
   return `${k}ms/${Math.round(3 * k + ((256 - 100) / 256) * k)}ms`;
+}
+
+/** Copy the servers' logs of a lab about to be torn down to bench/results/<what>-<time>/; returns that folder. */
+function keepLogs(lab: LabState, what: string): string {
+  const dir = join(RESULTS_DIR, `${what}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  for (const h of lab.hosts) {
+    if (h.role !== 'server') continue;
+    for (const f of ['ha-log', 'hadiag-node.out']) {
+      const from = join(lab.dir, h.name, f);
+      if (!existsSync(from)) continue;
+      mkdirSync(dir, { recursive: true });
+      cpSync(from, join(dir, `${h.name}-${f}`));
+    }
+  }
+  return dir;
 }
 
 async function waitRecovered(probe: PingProbe, fromMs: number, timeoutMs: number): Promise<boolean> {
@@ -130,7 +147,8 @@ async function benchOne(manager: string, timers: string, profile: string, runs: 
       if (!settled && i < runs - 1) {
         // the pair never settled on one owner after the link came back: measure the next run on a fresh lab
         const v = await vipView(lab);
-        rebuilds.push(`run ${i + 1}: after link-up the VIP stayed on ${v.holders.join('+') || 'nobody'}; lab rebuilt`);
+        const kept = keepLogs(lab, `unsettled-${manager}-${i + 1}`);
+        rebuilds.push(`run ${i + 1}: after link-up the VIP stayed on ${v.holders.join('+') || 'nobody'}; lab rebuilt (its logs: ${kept})`);
         progress(`${manager} ${t}: ${rebuilds.at(-1)}`);
         await teardown(live);
         live = await build(manager, t, profile);
