@@ -39,7 +39,8 @@ export function fmtMs(ms: number): string {
 }
 
 export function fmtRatio(r: number): string {
-  return Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a';
+  if (!Number.isFinite(r)) return 'n/a';
+  return r > 0 && r < 0.1 ? `${r.toPrecision(2)}× (1/${Math.round(1 / r)})` : `${r.toFixed(2)}×`;
 }
 
 export function log(text: string): void {
