@@ -122,6 +122,7 @@ async function benchOne(manager: string, timers: string, profile: string, runs: 
   const row: Row = { manager, timers: t, timerSummary: live.lab.timers.summary, profile, runs: [] };
   const slow = Math.max(30_000, live.lab.timers.deadtimeMs * 6);
   const rebuilds: string[] = [];
+  const notes: string[] = [];
   try {
     for (let i = 0; i < runs; i++) {
       const { lab, probe } = live;
@@ -141,6 +142,7 @@ async function benchOne(manager: string, timers: string, profile: string, runs: 
         run.failbackRecovered = steady;
         run.failbackMs = probe.outage(up.atMs)?.ms;
         settled = home;
+        if ((run.failbackMs ?? 0) > 1000) notes.push(`run ${i + 1}: failback ${fmtMs(run.failbackMs!)}; logs kept in ${keepLogs(lab, `slow-failback-${manager}-${i + 1}`)}`);
       } else settled = await waitHome(lab, 90_000);
       row.runs.push(run);
       progress(`${manager} ${t} run ${i + 1}/${runs}: failover ${fmtMs(run.failoverMs ?? NaN)}${ok ? '' : ' (not recovered)'}${failback ? `, failback ${fmtMs(run.failbackMs ?? NaN)}${run.failbackRecovered ? '' : ' (not settled)'}` : ''}`);
@@ -160,7 +162,7 @@ async function benchOne(manager: string, timers: string, profile: string, runs: 
   } finally {
     await teardown(live);
   }
-  if (rebuilds.length) row.notes = rebuilds;
+  if (rebuilds.length || notes.length) row.notes = [...rebuilds, ...notes];
   const fo = row.runs.filter((r) => r.failoverRecovered && r.failoverMs !== undefined).map((r) => r.failoverMs!);
   const fb = row.runs.filter((r) => r.failbackRecovered && r.failbackMs !== undefined).map((r) => r.failbackMs!);
   if (fo.length) row.failover = summarize(fo);
@@ -195,7 +197,7 @@ export async function failoverBench(o: { name?: string; profile?: string } = {})
       let line = `  ${r.manager.padEnd(10)} ${r.timers.padEnd(12)} failover median ${fmtMs(fo?.median ?? NaN).padStart(9)} p95 ${fmtMs(fo?.p95 ?? NaN).padStart(9)} (n=${fo?.n ?? 0})`;
       if (failback) line += `   failback median ${fmtMs(fb?.median ?? NaN).padStart(9)} p95 ${fmtMs(fb?.p95 ?? NaN).padStart(9)} (n=${fb?.n ?? 0})`;
       if (r.error) line += `   [${r.error}]`;
-      if (r.notes) line += `   [${r.notes.length} run(s) did not settle on one owner after link-up]`;
+      if (r.notes) line += `   [${r.notes.join("; ")}]`;
       log(line);
     }
     const h = anchor('hadiag');
