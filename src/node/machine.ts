@@ -641,6 +641,9 @@ export class NodeMachine {
 
   private declareDead(p: Peer, now: number): Action[] {
     this.hgAtDeath.set(p.name, p.hg);
+    // a new partition: its heal must be announced again however soon after the last one
+    this.lastKeepMs = -Infinity;
+    this.lastKeepToldMs = -Infinity;
     p.status = 'dead';
     p.warned = false;
     this.counters.peerDeaths++;

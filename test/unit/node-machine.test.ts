@@ -288,3 +288,19 @@ test('after shutdone, late packets of the stopped incarnation do not bring the n
   assert.equal(st.peers[0]!.status, 'dead');
   assert.equal(sim.events('server2', 'peer-up').filter((e) => e.t > sim.now - 200).length, 0);
 });
+
+test('partition heals in quick succession: the keeper announces again at every heal (no 5 s silence)', () => {
+  const sim = steadyPair({ keepaliveMs: 100, deadtimeMs: 500, warntimeMs: 300 });
+  for (let i = 0; i < 3; i++) {
+    sim.partition('server1', 'server2');
+    sim.runFor(1_500);
+    assert.deepEqual(sim.holders().sort(), ['server1', 'server2'], `cut ${i + 1}: both hold`);
+    const healAt = sim.now;
+    sim.heal('server1', 'server2');
+    sim.runFor(1_000);
+    assert.deepEqual(sim.holders(), ['server1'], `heal ${i + 1}: settled`);
+    const a = sim.announceLog.filter((x) => x.node === 'server1' && x.t >= healAt);
+    assert.equal(a.length, 1, `heal ${i + 1} (${(healAt / 1000).toFixed(1)} s): the keeper announced once`);
+    assert.ok(a[0]!.t - healAt <= 300, `announced ${a[0]!.t - healAt} ms after the heal`);
+  }
+});

@@ -39,6 +39,8 @@ export class Sim {
   resourceMs = 5;
   /** (t, node, group, 'acquire'|'release') of every executed resource action */
   readonly resourceLog: { t: number; node: string; group: number; op: 'acquire' | 'release' }[] = [];
+  /** 'announce' actions (a held group announced again, e.g. by the keeper at a partition heal) */
+  readonly announceLog: { t: number; node: string; group: number; reason: string }[] = [];
   /** raw frames injected by tests (forgeries) reach these taps too */
   readonly wire: { t: number; from: string; msg: HbMessage }[] = [];
 
@@ -102,6 +104,9 @@ export class Sim {
         }
         case 'peer-clients':
           n.peerClients.push({ t: this.now, node: a.node, clients: a.clients });
+          break;
+        case 'announce':
+          this.announceLog.push({ t: this.now, node: n.name, group: a.group, reason: a.reason });
           break;
         case 'exit':
           n.exited = true;
