@@ -59,6 +59,8 @@ export interface LabState {
   /** faults that live in the bridge namespace's nftables table (rebuilt as a whole on every change) */
   net: { partition: boolean; loss: Record<string, number> };
   faults: FaultRecord[];
+  /** ha.cf auto_failback of the real Heartbeat nodes ('on' when unset; the node interop tests ask for others) */
+  autoFailback?: 'on' | 'off' | 'legacy';
 }
 
 export function labHost(state: LabState, name: string): LabHost {

@@ -39,8 +39,22 @@ export interface MachineGroup {
   node: string;
   /** a label for logs/status, e.g. the haresources line */
   label: string;
-  /** the group's IP resources as haresources writes them (legacy ip-request names each one) */
+  /** the group's IP resources as haresources writes them */
   ips?: string[];
+  /**
+   * Heartbeat's name for the group: its first resource as haresources writes it (`ResourceManager listkeys`).
+   * Legacy ip-request / ip-request-resp carry it in `ipaddr`. Default: the first token after the node in
+   * `label` when the label is the haresources line, else the first of `ips`, else the label.
+   */
+  key?: string;
+}
+
+/** The group key Heartbeat puts in ip-request's `ipaddr` (see MachineGroup.key). */
+export function groupKey(g: MachineGroup): string {
+  if (g.key) return g.key;
+  const words = g.label.trim().split(/\s+/);
+  if (words.length > 1 && words[0]!.toLowerCase() === g.node.toLowerCase()) return words[1]!;
+  return g.ips?.[0] ?? g.label;
 }
 
 export interface MachineConfig {
@@ -63,6 +77,12 @@ export interface MachineConfig {
   load?: () => string;
   /** how long to wait for a peer's answer in the standby protocol (10 s in Heartbeat) */
   standbyTimeoutMs?: number;
+  /**
+   * auto_failback legacy: how long to wait for the peer's ip-request-resp before taking a group anyway
+   * (Heartbeat 3.0.6 never does: its req_resource failsafe is disabled). 10 s: the real rc.d/ip-request
+   * answers only after its IPaddr stop has finished (about a second).
+   */
+  ipRequestTimeoutMs?: number;
 }
 
 export type MachineEvent =
@@ -208,6 +228,8 @@ export class NodeMachine {
   private shutdownDeadline = 0;
   private exited = false;
   private legacyWaitUntil = 0;
+  /** legacy: our groups asked back with ip-request, not answered yet (group -> key) */
+  private readonly legacyAsked = new Map<number, string>();
   private readonly holding = new Map<number, number>(); // group -> acquired at (ms)
   private readonly pendingGroups = new Set<number>();
   private readonly jobs = new Map<number, Job>();
@@ -220,6 +242,7 @@ export class NodeMachine {
     this.cfg = {
       rqstDelayMs: 10_000,
       standbyTimeoutMs: 10_000,
+      ipRequestTimeoutMs: 10_000,
       ...config,
     } as NodeMachine['cfg'];
     if (!config.nodes.includes(config.node)) throw new Error(`node ${config.node} is not in the node list`);
@@ -554,11 +577,7 @@ export class NodeMachine {
       case 'ip-request':
         return this.onIpRequest(msg, peer, now);
       case 'ip-request-resp':
-        if (this.cfg.autoFailback === 'legacy' && getField(msg, 'dest') === this.cfg.node && this.legacyWaitUntil) {
-          this.legacyWaitUntil = 0;
-          return this.reqOurResources(true, now);
-        }
-        return [];
+        return this.onIpRequestResp(msg, peer, now);
       case CLIENTS_TYPE:
         return this.onPeerClients(msg, peer, now);
       default:
@@ -628,6 +647,9 @@ export class NodeMachine {
     }
     if (this.legacyWaitUntil && now >= this.legacyWaitUntil) {
       this.legacyWaitUntil = 0;
+      const left = [...this.legacyAsked.values()];
+      this.legacyAsked.clear();
+      out.push(this.log('warn', 'ip-request-timeout', `no ip-request-resp for ${left.join(', ')} within ${this.cfg.ipRequestTimeoutMs} ms: taking our groups anyway`));
       out.push(...this.reqOurResources(true, now));
     }
     if (this.shutdownDeadline && now >= this.shutdownDeadline && !this.shuttingDown) {
@@ -658,15 +680,17 @@ export class NodeMachine {
     if (this.cfg.autoFailback === 'legacy') {
       const alive = [...this.peers.values()].find((p) => p.status !== 'dead');
       if (alive && this.cfg.groups.some((g) => g.node === this.cfg.node)) {
-        // ask the peer to free our groups first (it may hold them as foreign): one ip-request per address, as
-        // Heartbeat's req_resource does (its rc.d/ip-request gives the address up and answers ip-request-resp)
-        const ips = this.groupsOf(RSC_LOCAL).flatMap((g) => this.cfg.groups[g]!.ips ?? []);
-        for (const ip of ips.length ? ips : ['']) {
-          const pairs: Array<[string, string]> = [['t', 'ip-request'], ['dest', alive.name]];
-          if (ip) pairs.push(['ipaddr', ip]);
-          out.push(this.sendMsg(now, pairs));
+        // ask the peer to free our groups first (it may hold them as foreign): one ip-request per group named by
+        // its key, as Heartbeat's req_resource does. The real rc.d/ip-request gives the group up (givegroup, IPaddr
+        // stop) and only then answers ip-request-resp (ipaddr=<key>, weown=yes|no, ok=OK); its rc.d/ip-request-resp
+        // takes the group (takegroup) on that answer. So each group is taken when its answer comes, not before.
+        for (const g of this.groupsOf(RSC_LOCAL)) {
+          const key = groupKey(this.cfg.groups[g]!);
+          this.legacyAsked.set(g, key);
+          out.push(this.sendMsg(now, [['t', 'ip-request'], ['dest', alive.name], ['ipaddr', key]]));
         }
-        this.legacyWaitUntil = now + 2 * this.cfg.keepaliveMs + 100;
+        out.push(this.log('info', 'ip-request', `asking ${alive.name} for our groups back (ip-request): ${[...this.legacyAsked.values()].join(', ')}`, { peer: alive.name }));
+        this.legacyWaitUntil = now + this.cfg.ipRequestTimeoutMs;
       } else out.push(...this.reqOurResources(true, now));
       this.rstate = 'stable';
       return out;
@@ -1052,6 +1076,7 @@ export class NodeMachine {
     if (this.rstate !== 'shutdown') this.rstate = 'stable';
     this.localTakeoverAt = 0;
     this.legacyWaitUntil = 0;
+    this.legacyAsked.clear();
     out.push(...this.job('acquire', this.groupsOf(RSC_FOREIGN), 'mach_down', (t) => {
       this.takeoverInProgress = false;
       this.otherStable = true;
@@ -1087,12 +1112,40 @@ export class NodeMachine {
 
   private onIpRequest(msg: HbMessage, peer: Peer, now: number): Action[] {
     if (getField(msg, 'dest') && getField(msg, 'dest') !== this.cfg.node) return [];
-    const groups = this.groupsOf(RSC_FOREIGN).filter((g) => (this.holding.has(g) || this.pendingGroups.has(g)) && this.cfg.groups[g]!.node === peer.name);
     const ipaddr = getField(msg, 'ipaddr');
-    const reply = (t: number) => [this.sendMsg(t, [['t', 'ip-request-resp'], ['dest', peer.name], ...(ipaddr ? [['ipaddr', ipaddr] as [string, string]] : []), ['weown', 'no'], ['ok', 'OK']])];
-    this.held &= ~RSC_FOREIGN;
+    // the group the peer names (Heartbeat's ResourceManager finds the haresources line holding that word;
+    // hadiag also accepts the same address written another way), every group of the peer's when it names none
+    const ipOf = (w: string) => /(?:^|::)(\d+\.\d+\.\d+\.\d+)/.exec(w)?.[1];
+    const named = (g: number) => {
+      if (!ipaddr) return true;
+      const grp = this.cfg.groups[g]!;
+      const words = [groupKey(grp), ...grp.label.split(/\s+/), ...(grp.ips ?? [])];
+      return words.includes(ipaddr) || (ipOf(ipaddr) !== undefined && words.some((w) => ipOf(w) === ipOf(ipaddr)));
+    };
+    const groups = this.groupsOf(RSC_FOREIGN).filter((g) => (this.holding.has(g) || this.pendingGroups.has(g)) && this.cfg.groups[g]!.node === peer.name && named(g));
+    // answered after the release, as the real rc.d/ip-request does (weown: we held the group when asked)
+    const reply = (t: number) => [this.sendMsg(t, [['t', 'ip-request-resp'], ['dest', peer.name], ...(ipaddr ? [['ipaddr', ipaddr] as [string, string]] : []), ['weown', groups.length ? 'yes' : 'no'], ['ok', 'OK']])];
+    if (groups.length === this.groupsOf(RSC_FOREIGN).filter((g) => this.holding.has(g) || this.pendingGroups.has(g)).length) this.held &= ~RSC_FOREIGN;
     if (!groups.length) return reply(now);
     return [this.log('info', 'failback', `${peer.name} asks for its groups back`), ...this.job('release', groups, 'ip-request', reply, now)];
+  }
+
+  /** legacy: the peer answered one of our ip-requests; take that group (Heartbeat's rc.d/ip-request-resp). */
+  private onIpRequestResp(msg: HbMessage, peer: Peer, now: number): Action[] {
+    if (this.cfg.autoFailback !== 'legacy' || getField(msg, 'dest') !== this.cfg.node || !this.legacyAsked.size) return [];
+    const ipaddr = getField(msg, 'ipaddr');
+    const ok = getField(msg, 'ok');
+    const groups = [...this.legacyAsked].filter(([, key]) => !ipaddr || key === ipaddr).map(([g]) => g);
+    const out: Action[] = [this.log('info', 'ip-request-resp', `${peer.name} answered ip-request ${ipaddr ?? '(no ipaddr)'}: ok=${ok ?? '-'} weown=${getField(msg, 'weown') ?? '-'}`, { peer: peer.name, ipaddr, ok })];
+    for (const g of groups) this.legacyAsked.delete(g);
+    if (!this.legacyAsked.size) this.legacyWaitUntil = 0;
+    if (ok !== 'OK') {
+      out.push(this.log('warn', 'ip-request-denied', `${peer.name} did not give ${ipaddr ?? 'our groups'} up (ok=${ok ?? '-'}): not taking it`));
+      return out;
+    }
+    if (!groups.length || this.shuttingDown) return out;
+    out.push(...this.job('acquire', groups, 'ip-request-resp', (t) => (this.legacyAsked.size ? [] : [this.log('info', 'local-acquisition', 'local resource acquisition completed')]), now));
+    return out;
   }
 
   // ---------------------------------------------------------------- commands

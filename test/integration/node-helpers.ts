@@ -160,10 +160,10 @@ export interface RealNode {
   log: () => string;
 }
 
-export async function startReal(topo: Topology, dir: string, name: string): Promise<RealNode> {
+export async function startReal(topo: Topology, dir: string, name: string, opts: { autoFailback?: 'on' | 'off' | 'legacy' } = {}): Promise<RealNode> {
   const h = topo.host(name);
   const spec = { text: 'fast', preset: 'fast' as const, keepaliveMs: 200, deadtimeMs: 1000 };
-  const lab = { id: topo.runId, vip: VIP, prefixLen: 24, timers: { ...spec, summary: '', settings: {} } } as unknown as LabState;
+  const lab = { id: topo.runId, vip: VIP, prefixLen: 24, timers: { ...spec, summary: '', settings: {} }, autoFailback: opts.autoFailback } as unknown as LabState;
   const host: LabHost = { name, role: 'server', netns: h.netns, ifname: h.ifname, bridgePort: h.bridgePort, mac: h.mac, address: h.addresses[0]!.split('/')[0]!, dir: join(dir, `${name}-hb`) };
   mkdirSync(host.dir, { recursive: true });
   host.manager = await heartbeat.start(lab, host);

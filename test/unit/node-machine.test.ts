@@ -123,6 +123,32 @@ test('auto_failback legacy: the home node takes its group back at start', () => 
   assert.ok(sim.wire.some((w) => getField(w.msg, 't') === 'ip-request-resp' && w.from === 'server2'));
 });
 
+test('auto_failback legacy: one ip-request per group (its key), the group taken only on the ip-request-resp', () => {
+  // as the real 3.0.6 does: its req_resource sends ipaddr=<first resource of the haresources line>; the peer's
+  // rc.d/ip-request answers only after its IPaddr stop finished (about 1 s there; 3 s here, longer than the
+  // 2 keepalives hadiag used to wait before taking the group anyway, which left both nodes holding the VIP)
+  const label = 'server1 IPaddr::198.18.0.20/255.255.255.0/eth0 IPaddr::198.18.0.21';
+  const sim = steadyPair({ autoFailback: 'legacy', groups: [{ node: 'server1', label, ips: ['IPaddr::198.18.0.20/255.255.255.0/eth0', 'IPaddr::198.18.0.21'] }] });
+  sim.crash('server1');
+  sim.runFor(6_000);
+  assert.deepEqual(sim.holders(), ['server2']);
+  sim.resourceMs = 3_000;
+  const restartAt = sim.now;
+  sim.restart('server1');
+  sim.runFor(10_000);
+  assert.deepEqual(sim.holders(), ['server1']);
+  const reqs = sim.wire.filter((w) => w.t >= restartAt && getField(w.msg, 't') === 'ip-request');
+  assert.deepEqual(reqs.map((w) => getField(w.msg, 'ipaddr')), ['IPaddr::198.18.0.20/255.255.255.0/eth0'], 'one request, naming the group by its key');
+  const resp = sim.wire.find((w) => w.t >= restartAt && getField(w.msg, 't') === 'ip-request-resp')!;
+  assert.equal(getField(resp.msg, 'weown'), 'yes');
+  assert.equal(getField(resp.msg, 'ipaddr'), 'IPaddr::198.18.0.20/255.255.255.0/eth0');
+  const rel = sim.resourceLog.filter((r) => r.node === 'server2' && r.op === 'release').pop()!;
+  const acq = sim.resourceLog.filter((r) => r.node === 'server1' && r.op === 'acquire').pop()!;
+  assert.ok(acq.t - sim.resourceMs >= rel.t, `server1 started acquiring at ${acq.t - sim.resourceMs}, server2 released at ${rel.t}`);
+  assert.equal(sim.events('server1', 'ip-request-resp').length, 1);
+  assert.equal(sim.events('server1', 'ip-request-timeout').length, 0);
+});
+
 test('standby and takeover commands move the group with the three-phase protocol', () => {
   const sim = steadyPair();
   sim.feed(sim.node('server1'), { type: 'command', cmd: 'standby' });

@@ -31,7 +31,7 @@ export function heartbeatHaCf(lab: LabState, host: LabHost, s: ReturnType<typeof
     `initdead ${s.initdead}`,
     'udpport 694',
     `bcast ${host.ifname}`,
-    'auto_failback on',
+    `auto_failback ${lab.autoFailback ?? 'on'}`,
     'crm no',
     'node server1',
     'node server2',

@@ -1,0 +1,93 @@
+/**
+ * auto_failback legacy (Heartbeat's nice_failback off) against the real Heartbeat 3.0.6: hadiag run-node is
+ * server1 (home of the VIP), the real daemon is server2, both with `auto_failback legacy`. A graceful stop of
+ * hadiag hands the VIP to the real node; hadiag started again asks for its group back (t=ip-request, answered
+ * by the real node's rc.d/ip-request with t=ip-request-resp) and ends as the only holder.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { sleep } from '../../src/io/netns.js';
+import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, realComplaints, VIP, type NodeProc, type RealNode } from './node-helpers.js';
+
+const onlyHolder = (topo: Parameters<typeof vipHolders>[0], who: string) => async () => {
+  const h = await vipHolders(topo);
+  return h.length === 1 && h[0] === who;
+};
+
+test('interop: auto_failback legacy, hadiag home node (server1) + real Heartbeat 3.0.6 (server2)', { timeout: 120_000 }, async () => {
+  const started = Date.now();
+  const { topo, dir } = await makeLab();
+  const ifname = topo.host('server1').ifname;
+  let s1: NodeProc | undefined;
+  let real: RealNode | undefined;
+  try {
+    // the same haresources line as the real node's (lab heartbeat manager): Heartbeat names a group by its
+    // first resource as written there, and the real rc.d/ip-request finds the group by that text
+    writeConfig(join(dir, 'server1', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
+    s1 = startNode(topo, dir, 'server1');
+    await waitFor('hadiag server1 to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
+    real = await startReal(topo, dir, 'server2', { autoFailback: 'legacy' });
+    const r = real;
+
+    // (1) steady state: the VIP on server1 only, the real daemon sees server1 active
+    await waitFor('the real daemon to see server1 active', () => /Status update for node server1: status active/.test(r.log()), 20_000);
+    await waitFor('hadiag to see server2', () => logEvents(s1!, 'peer-up').length > 0, 20_000);
+    await sleep(3_000);
+    assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the hadiag home node only');
+
+    // (2) graceful stop of hadiag (shutdone): the real node takes the VIP
+    await stopNode(s1);
+    assert.equal(s1.child.exitCode, 0);
+    await waitFor('the real node to take the VIP after shutdone', onlyHolder(topo, 'server2'), 30_000, 100);
+    assert.match(r.log(), /Received shutdown notice from 'server1'/);
+    const before = r.log().length;
+    await sleep(1_000);
+
+    // (3) hadiag server1 again: it asks for its group back (ip-request), the real node gives it up and answers
+    // (ip-request-resp) and only then does hadiag take the VIP: sampled all along, never on both hosts
+    let both = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        if ((await vipHolders(topo)).length === 2) both++;
+        await sleep(50);
+      }
+    })();
+    const t0 = Date.now();
+    s1 = startNode(topo, dir, 'server1');
+    const s1b = s1;
+    try {
+      await waitFor('the VIP back on server1 only', onlyHolder(topo, 'server1'), 30_000, 100);
+      process.stderr.write(`node-interop-legacy: VIP back on server1 ${Date.now() - t0} ms after its restart\n`);
+      await sleep(3_000);
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    assert.deepEqual(await vipHolders(topo), ['server1'], 'end state: VIP on server1 only');
+    assert.equal(both, 0, 'the VIP was never on both hosts during the failback');
+    const tail = r.log().slice(before);
+    // what the real 3.0.6 logs for our ip-request: heartbeat runs rc.d/ip-request, which gives the group up
+    assert.match(tail, /harc\(default\)\[\d+\]:\s+info: Running \/etc\/ha\.d\/\/rc\.d\/ip-request ip-request/);
+    assert.match(tail, new RegExp(`ResourceManager\\(default\\)\\[\\d+\\]:\\s+info: Releasing resource group: server1 IPaddr::${VIP.replace(/\./g, '\\.')}/255\\.255\\.255\\.0/${ifname}`));
+    // its answer reached hadiag: ip-request-resp for our group key, weown=yes (it held the group)
+    const resp = logEvents(s1b, 'ip-request-resp');
+    assert.equal(resp.length, 1, 'hadiag got one ip-request-resp');
+    assert.match(String(resp[0]!.text), new RegExp(`server2 answered ip-request IPaddr::${VIP.replace(/\./g, '\\.')}/255\\.255\\.255\\.0/${ifname}: ok=OK weown=yes`));
+    assert.equal(logEvents(s1b, 'ip-request-timeout').length, 0);
+    const complaints = realComplaints(r.log());
+    if (complaints.length) writeFileSync(join(dir, 'real.log'), r.log());
+    assert.deepEqual(complaints, [], 'the real daemon did not complain about our messages');
+    process.stderr.write(`node-interop-legacy: ${Date.now() - started} ms\n`);
+  } finally {
+    if (s1) await stopNode(s1);
+    if (real) {
+      await stopReal(real, 'term').catch(() => {});
+      await sleep(1_500);
+      await stopReal(real, 'kill').catch(() => {});
+    }
+    await topo.teardown();
+  }
+});
