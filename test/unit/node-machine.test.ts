@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sim, baseConfig } from './node-sim.js';
-import { getField } from '../../src/wire/message.js';
+import { buildMessage, getField } from '../../src/wire/message.js';
 
 /** server1 starts alone, takes the VIP after initdead; server2 joins. */
 function steadyPair(over = {}): Sim {
@@ -147,6 +147,22 @@ test('auto_failback legacy: one ip-request per group (its key), the group taken 
   assert.ok(acq.t - sim.resourceMs >= rel.t, `server1 started acquiring at ${acq.t - sim.resourceMs}, server2 released at ${rel.t}`);
   assert.equal(sim.events('server1', 'ip-request-resp').length, 1);
   assert.equal(sim.events('server1', 'ip-request-timeout').length, 0);
+});
+
+test('auto_failback legacy: a peer that never answers the ip-request: the group is taken after ipRequestTimeoutMs, with a warning', () => {
+  const sim = new Sim(baseConfig({ autoFailback: 'legacy', ipRequestTimeoutMs: 10_000 }));
+  sim.add('server1');
+  // a live server2 that sends status but has no rc.d/ip-request
+  let seq = 1;
+  for (let t = 0; t <= 15_000; t += 500) sim.at(sim.now + t, () => sim.inject('server1', buildMessage([['t', 'status'], ['st', 'active'], ['src', 'server2'], ['seq', (seq++).toString(16)], ['hg', '200'], ['ts', '1']])));
+  sim.runFor(1_000);
+  assert.equal(sim.wire.filter((w) => getField(w.msg, 't') === 'ip-request').length, 1);
+  sim.runFor(8_500);
+  assert.deepEqual(sim.holders(), [], 'not taken while the answer may still come');
+  sim.runFor(1_000);
+  assert.deepEqual(sim.holders(), ['server1']);
+  assert.equal(sim.events('server1', 'ip-request-timeout').length, 1);
+  assert.equal(sim.events('server1', 'ip-request-timeout')[0]!.level, 'warn');
 });
 
 test('standby and takeover commands move the group with the three-phase protocol', () => {
