@@ -2,14 +2,35 @@
  * auto_failback legacy (Heartbeat's nice_failback off) against the real Heartbeat 3.0.6: hadiag run-node is
  * server1 (home of the VIP), the real daemon is server2, both with `auto_failback legacy`. A graceful stop of
  * hadiag hands the VIP to the real node; hadiag started again asks for its group back (t=ip-request, answered
- * by the real node's rc.d/ip-request with t=ip-request-resp) and ends as the only holder.
+ * by the real node's rc.d/ip-request with t=ip-request-resp) and ends as the only holder. The reverse: the real
+ * daemon as the home node asks hadiag; its rc.d/ip-request-resp takes the group only on hadiag's answer (the
+ * real req_resource never takes a group without one).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { sleep } from '../../src/io/netns.js';
+import { sleep, alive } from '../../src/io/netns.js';
 import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, realComplaints, VIP, type NodeProc, type RealNode } from './node-helpers.js';
+
+/** Count the samples that find the VIP on both hosts while `fn` runs. */
+async function countBoth(topo: Parameters<typeof vipHolders>[0], fn: () => Promise<void>): Promise<number> {
+  let both = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      if ((await vipHolders(topo)).length === 2) both++;
+      await sleep(50);
+    }
+  })();
+  try {
+    await fn();
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  return both;
+}
 
 const onlyHolder = (topo: Parameters<typeof vipHolders>[0], who: string) => async () => {
   const h = await vipHolders(topo);
@@ -34,7 +55,7 @@ test('interop: auto_failback legacy, hadiag home node (server1) + real Heartbeat
     // (1) steady state: the VIP on server1 only, the real daemon sees server1 active
     await waitFor('the real daemon to see server1 active', () => /Status update for node server1: status active/.test(r.log()), 20_000);
     await waitFor('hadiag to see server2', () => logEvents(s1!, 'peer-up').length > 0, 20_000);
-    await sleep(3_000);
+    await sleep(2_000);
     assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the hadiag home node only');
 
     // (2) graceful stop of hadiag (shutdone): the real node takes the VIP
@@ -47,25 +68,14 @@ test('interop: auto_failback legacy, hadiag home node (server1) + real Heartbeat
 
     // (3) hadiag server1 again: it asks for its group back (ip-request), the real node gives it up and answers
     // (ip-request-resp) and only then does hadiag take the VIP: sampled all along, never on both hosts
-    let both = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        if ((await vipHolders(topo)).length === 2) both++;
-        await sleep(50);
-      }
-    })();
     const t0 = Date.now();
     s1 = startNode(topo, dir, 'server1');
     const s1b = s1;
-    try {
+    const both = await countBoth(topo, async () => {
       await waitFor('the VIP back on server1 only', onlyHolder(topo, 'server1'), 30_000, 100);
       process.stderr.write(`node-interop-legacy: VIP back on server1 ${Date.now() - t0} ms after its restart\n`);
-      await sleep(3_000);
-    } finally {
-      sampling = false;
-      await sampler;
-    }
+      await sleep(2_000);
+    });
     assert.deepEqual(await vipHolders(topo), ['server1'], 'end state: VIP on server1 only');
     assert.equal(both, 0, 'the VIP was never on both hosts during the failback');
     const tail = r.log().slice(before);
@@ -83,6 +93,58 @@ test('interop: auto_failback legacy, hadiag home node (server1) + real Heartbeat
     process.stderr.write(`node-interop-legacy: ${Date.now() - started} ms\n`);
   } finally {
     if (s1) await stopNode(s1);
+    if (real) {
+      await stopReal(real, 'term').catch(() => {});
+      await sleep(1_500);
+      await stopReal(real, 'kill').catch(() => {});
+    }
+    await topo.teardown();
+  }
+});
+
+test('interop: auto_failback legacy, real Heartbeat 3.0.6 home node (server1) asks hadiag (server2) for its group back', { timeout: 120_000 }, async () => {
+  const started = Date.now();
+  const { topo, dir } = await makeLab();
+  const ifname = topo.host('server1').ifname;
+  let s2: NodeProc | undefined;
+  let real: RealNode | undefined;
+  try {
+    real = await startReal(topo, dir, 'server1', { autoFailback: 'legacy' });
+    await waitFor('the real node to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
+    writeConfig(join(dir, 'server2', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
+    s2 = startNode(topo, dir, 'server2');
+    await waitFor('hadiag to see server1', () => logEvents(s2!, 'peer-up').length > 0, 20_000);
+    await sleep(2_000);
+    assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the real home node only');
+
+    // graceful stop of the real node: it gives the group up and sends shutdone; hadiag takes the VIP
+    await stopReal(real, 'term');
+    await waitFor('hadiag to take the VIP after the real shutdone', onlyHolder(topo, 'server2'), 30_000, 100);
+    assert.equal(logEvents(s2, 'peer-shutdown').length, 1);
+    // its master process exits a moment after 'shutdown complete'; a start before that finds it still running
+    const oldPid = real.host.manager!.pid;
+    await waitFor('the real daemon to finish its shutdown', () => /Heartbeat shutdown complete/.test(real!.log()) && !alive(oldPid), 15_000);
+    const before = real.log().length;
+
+    // the real node again: its req_resource sends t=ip-request ipaddr=<group key>; hadiag releases and answers
+    const r = await startReal(topo, dir, 'server1', { autoFailback: 'legacy' });
+    real = r;
+    const both = await countBoth(topo, async () => {
+      await waitFor('the VIP back on the real server1 only', onlyHolder(topo, 'server1'), 40_000, 100);
+      await sleep(2_000);
+    });
+    assert.deepEqual(await vipHolders(topo), ['server1'], 'end state: VIP on server1 only');
+    assert.equal(both, 0, 'the VIP was never on both hosts during the failback');
+    assert.equal(logEvents(s2, 'failback').length, 1, 'hadiag handled the ip-request');
+    const tail = r.log().slice(before);
+    assert.match(tail, new RegExp(`ip-request-resp\\(default\\)\\[\\d+\\]:\\s+received ip-request-resp IPaddr::${VIP.replace(/\./g, '\\.')}/255\\.255\\.255\\.0/${ifname} OK yes`));
+    assert.match(tail, /Initial resource acquisition complete \(ip-request-resp\)/);
+    const complaints = realComplaints(r.log());
+    if (complaints.length) writeFileSync(join(dir, 'real.log'), r.log());
+    assert.deepEqual(complaints, [], 'the real daemon did not complain about our messages');
+    process.stderr.write(`node-interop-legacy (reverse): ${Date.now() - started} ms\n`);
+  } finally {
+    if (s2) await stopNode(s2);
     if (real) {
       await stopReal(real, 'term').catch(() => {});
       await sleep(1_500);
