@@ -221,7 +221,7 @@ export class NodeDaemon {
         // Heartbeat waits RQSTDELAY (10 s) when both nodes start at once; with fast timers, less
         rqstDelayMs: Math.min(10_000, Math.max(hacf.initdeadMs, 2 * hacf.deadtimeMs)),
         autoFailback: hacf.autoFailback,
-        groups: this.groups.map((g) => ({ node: g.node, label: groupLabel(g), ips: g.resources.filter((r) => r.kind === 'ip').map((r) => r.raw) })),
+        groups: this.groups.map((g) => ({ node: g.node, label: groupLabel(g), key: g.resources[0]?.raw, ips: g.resources.filter((r) => r.kind === 'ip').map((r) => r.raw) })),
         generation,
         uuid,
         load: loadavg,
