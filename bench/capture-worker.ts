@@ -15,7 +15,7 @@ const cap = openCapture(iface!, filter!, (frame) => {
   decoded++;
   if (f.udp) udp++;
   if (f.error) errors++;
-}, { bufferSize: 8 * 1024 * 1024 });
+}); // the packet layer's default ring, as garp-check and hb-inspect use it
 const cpu0 = process.cpuUsage();
 process.on('SIGUSR2', () => {
   const cpu = process.cpuUsage(cpu0);
