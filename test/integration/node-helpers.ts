@@ -3,6 +3,7 @@
  * hadiag nodes started with `ip netns exec` (their own state dirs), a way to read their JSON logs, and
  * link faults (the server's veth on the bridge down/up).
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { heartbeat } from '../../src/lab/managers/heartbeat.js';
@@ -174,6 +175,14 @@ export async function stopReal(r: RealNode, how: 'term' | 'kill'): Promise<void>
   await signalManager(r.host, how);
 }
 
+/** End of an interop test: SIGTERM the real daemon, give it a moment, then SIGKILL whatever is left. */
+export async function stopRealGently(r: RealNode | undefined): Promise<void> {
+  if (!r) return;
+  await stopReal(r, 'term').catch(() => {});
+  await sleep(1_500);
+  await stopReal(r, 'kill').catch(() => {});
+}
+
 /**
  * Does the real daemon consider `node` dead right now, going by its log from offset `since` on? A real dead
  * declaration (its deadtime timer) is a line `node X: is dead` not followed by a status update from X. Beware of
@@ -185,6 +194,13 @@ export function realSeesDead(log: string, node: string, since = 0): boolean {
   const tail = log.slice(since);
   const dead = tail.lastIndexOf(`node ${node}: is dead`);
   return dead >= 0 && tail.indexOf(`Status update for node ${node}:`, dead) < 0;
+}
+
+/** The real daemon logged no complaint about our messages (its log is saved in `dir` when it did). */
+export function assertNoComplaints(r: RealNode, dir: string): void {
+  const complaints = realComplaints(r.log());
+  if (complaints.length) writeFileSync(join(dir, 'real.log'), r.log());
+  assert.deepEqual(complaints, [], 'the real daemon did not complain about our messages');
 }
 
 /** Lines of the real daemon's log that complain about what it received. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { sleep } from '../../src/io/netns.js';
-import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, realComplaints, realSeesDead, type NodeProc, type RealNode } from './node-helpers.js';
+import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, stopRealGently, realComplaints, realSeesDead, type NodeProc, type RealNode } from './node-helpers.js';
 
 test('interop: real Heartbeat 3.0.6 primary (server1) + hadiag backup (server2)', { timeout: 180_000 }, async () => {
   const { topo, dir } = await makeLab();
@@ -68,11 +68,7 @@ test('interop: real Heartbeat 3.0.6 primary (server1) + hadiag backup (server2)'
     // both nodes' logs stay for a failed run: the real one's ha-log under server1-hb/run, hadiag's JSON lines here
     if (s2) writeFileSync(join(dir, 'server2', 'node-log.jsonl'), s2.logs.map((l) => JSON.stringify(l)).join('\n') + '\n' + s2.stderr.join(''));
     if (!passed) process.stderr.write(`node-interop-backup: logs in ${dir} (server1-hb/run/ha-log, server2/node-log.jsonl)\n`);
-    if (real) {
-      await stopReal(real, 'term').catch(() => {});
-      await sleep(1_000);
-      await stopReal(real, 'kill').catch(() => {});
-    }
+    await stopRealGently(real);
     await topo.teardown();
   }
 });

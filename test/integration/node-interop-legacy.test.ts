@@ -9,9 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { sleep, alive } from '../../src/io/netns.js';
-import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, realComplaints, VIP, type NodeProc, type RealNode } from './node-helpers.js';
+import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, stopRealGently, VIP, type NodeProc, type RealNode } from './node-helpers.js';
 
 /** Count the samples that find the VIP on both hosts while `fn` runs. */
 async function countBoth(topo: Parameters<typeof vipHolders>[0], fn: () => Promise<void>): Promise<number> {
@@ -87,17 +86,11 @@ test('interop: auto_failback legacy, hadiag home node (server1) + real Heartbeat
     assert.equal(resp.length, 1, 'hadiag got one ip-request-resp');
     assert.match(String(resp[0]!.text), new RegExp(`server2 answered ip-request IPaddr::${VIP.replace(/\./g, '\\.')}/255\\.255\\.255\\.0/${ifname}: ok=OK weown=yes`));
     assert.equal(logEvents(s1b, 'ip-request-timeout').length, 0);
-    const complaints = realComplaints(r.log());
-    if (complaints.length) writeFileSync(join(dir, 'real.log'), r.log());
-    assert.deepEqual(complaints, [], 'the real daemon did not complain about our messages');
+    assertNoComplaints(r, dir);
     process.stderr.write(`node-interop-legacy: ${Date.now() - started} ms\n`);
   } finally {
     if (s1) await stopNode(s1);
-    if (real) {
-      await stopReal(real, 'term').catch(() => {});
-      await sleep(1_500);
-      await stopReal(real, 'kill').catch(() => {});
-    }
+    await stopRealGently(real);
     await topo.teardown();
   }
 });
@@ -139,17 +132,11 @@ test('interop: auto_failback legacy, real Heartbeat 3.0.6 home node (server1) as
     const tail = r.log().slice(before);
     assert.match(tail, new RegExp(`ip-request-resp\\(default\\)\\[\\d+\\]:\\s+received ip-request-resp IPaddr::${VIP.replace(/\./g, '\\.')}/255\\.255\\.255\\.0/${ifname} OK yes`));
     assert.match(tail, /Initial resource acquisition complete \(ip-request-resp\)/);
-    const complaints = realComplaints(r.log());
-    if (complaints.length) writeFileSync(join(dir, 'real.log'), r.log());
-    assert.deepEqual(complaints, [], 'the real daemon did not complain about our messages');
+    assertNoComplaints(r, dir);
     process.stderr.write(`node-interop-legacy (reverse): ${Date.now() - started} ms\n`);
   } finally {
     if (s2) await stopNode(s2);
-    if (real) {
-      await stopReal(real, 'term').catch(() => {});
-      await sleep(1_500);
-      await stopReal(real, 'kill').catch(() => {});
-    }
+    await stopRealGently(real);
     await topo.teardown();
   }
 });

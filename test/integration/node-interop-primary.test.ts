@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { sleep } from '../../src/io/netns.js';
-import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, realComplaints, nodeStatus, VIP, type NodeProc, type RealNode } from './node-helpers.js';
+import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopRealGently, nodeStatus, VIP, type NodeProc, type RealNode } from './node-helpers.js';
 
 const onlyHolder = (topo: Parameters<typeof vipHolders>[0], who: string) => async () => {
   const h = await vipHolders(topo);
@@ -70,15 +70,10 @@ test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)'
     assert.match(r.log(), /Received shutdown notice from 'server1'/);
     process.stderr.write(`node-interop-primary: real node took over ${Date.now() - t0} ms after SIGTERM to hadiag (its IPaddr script included)\n`);
 
-    const complaints = realComplaints(r.log());
-    assert.deepEqual(complaints, [], 'the real daemon did not complain about our messages');
+    assertNoComplaints(r, dir);
   } finally {
     if (s1) await stopNode(s1);
-    if (real) {
-      await stopReal(real, 'term').catch(() => {});
-      await sleep(1_500);
-      await stopReal(real, 'kill').catch(() => {});
-    }
+    await stopRealGently(real);
     await topo.teardown();
   }
 });
