@@ -407,7 +407,10 @@ export class NodeDaemon {
         this.ledger.add(plan); // intent first: a crash right after `ip addr add` is cleaned up next start
         const res = await addVip(plan);
         const addedAt = nowMs();
-        if (res.ok) this.announcer?.announce(plan.ip, plan.iface, addedAt);
+        if (res.ok) {
+          this.reannounced.delete(plan.ip);
+          this.announcer?.announce(plan.ip, plan.iface, addedAt);
+        }
         if (!res.ok || res.existed) this.ledger.remove(plan);
         if (!res.ok) {
           details.push(`${r.raw}: ${res.detail}`);
@@ -427,8 +430,12 @@ export class NodeDaemon {
     return true;
   }
 
+  /** VIPs whose current announcement is a re-announcement (its times count from the heal, not the add) */
+  private readonly reannounced = new Set<string>();
+
   private reannounce(gi: number): void {
     for (const p of this.heldVips.get(gi) ?? []) {
+      this.reannounced.add(p.ip);
       this.announcer?.announce(p.ip, p.iface, nowMs());
       this.emit('info', 'reannounce', `announcing ${p.ip} on ${p.iface} again (partition healed)`);
     }
@@ -477,14 +484,16 @@ export class NodeDaemon {
   }
 
   private onGarpReport(r: AnnounceReport, final: boolean): void {
+    const since = this.reannounced.has(r.vip) ? 'the heal asked for it again' : 'the address was added';
     if (!final) {
-      this.emit('info', 'garp-seen', `GARP for ${r.vip} seen on ${r.iface}, first ${r.firstSeenMs?.toFixed(1)} ms after the address was added`, { ...r });
+      this.emit('info', 'garp-seen', `GARP for ${r.vip} seen on ${r.iface}, first ${r.firstSeenMs?.toFixed(1)} ms after ${since}`, { ...r });
       return;
     }
+    this.reannounced.delete(r.vip);
     this.counters.garpsSent += r.sent;
     this.garpReports.push(r);
     if (this.garpReports.length > 20) this.garpReports.shift();
-    const wire = r.seen !== undefined ? `GARP ${r.seen}/${r.planned} on wire, first ${r.firstSeenMs !== undefined ? r.firstSeenMs.toFixed(1) + ' ms' : '(none)'} after the address was added${r.pcap ? ` (pcap ${r.pcap})` : ''}` : `GARP ${r.sent}/${r.planned} sent, first ${r.firstSentMs?.toFixed(1)} ms after the address was added`;
+    const wire = r.seen !== undefined ? `GARP ${r.seen}/${r.planned} on wire, first ${r.firstSeenMs !== undefined ? r.firstSeenMs.toFixed(1) + ' ms' : '(none)'} after ${since}${r.pcap ? ` (pcap ${r.pcap})` : ''}` : `GARP ${r.sent}/${r.planned} sent, first ${r.firstSentMs?.toFixed(1)} ms after ${since}`;
     this.emit(r.seen !== undefined && r.seen < r.planned ? 'warn' : 'info', 'garp', `${r.vip} on ${r.iface}: ${wire}`, { ...r });
   }
 

@@ -83,6 +83,10 @@ test('two hadiag nodes: steady state, link-down takeover with GARP, heal without
     assert.ok(s1.child.exitCode === null && s2.child.exitCode === null, 'nobody restarted (the ifdown did not take the node down)');
     assert.ok(logEvents(s2, 'contest').length >= 1);
     await waitFor('the client back on server1', async () => (await clientVipMac(topo)) === topo.host('server1').mac, 15_000);
+    // server1's capture handles died with its link and were reopened: the heal's re-announcement left on the wire
+    assert.ok(logEvents(s1, 'garp-handle').some((e) => e.up === true), 'the capture handles reopened after the link came back');
+    const again = await waitFor('the report of the heal re-announcement', () => logEvents(s1, 'garp').find((e) => /after the heal asked for it again/.test(String(e.text))), 5_000);
+    assert.ok(Number(again.seen) >= 1, JSON.stringify(again));
 
     // graceful stop of server1: server2 takes over without waiting for deadtime
     const t2 = Date.now();
