@@ -359,10 +359,15 @@ export class NodeDaemon {
         case 'announce':
           this.reannounce(a.group);
           break;
-        case 'peer-clients':
+        case 'peer-clients': {
           this.announcer?.addPeerClients?.(a.clients);
-          this.emit('debug', 'peer-clients', `${a.clients.length} client(s) learned from ${a.node}`, { node: a.node, clients: a.clients.map((c) => c.ip) });
+          // a new list is news (these clients get directed announcements at takeover); its repeats every 5 s are not
+          const text = encodeClientList(a.clients);
+          const changed = this.peerClientLists.get(a.node) !== text;
+          this.peerClientLists.set(a.node, text);
+          this.emit(changed ? 'info' : 'debug', 'peer-clients', `${a.clients.length} client(s) learned from ${a.node}`, { peer: a.node, clients: a.clients.map((c) => c.ip) });
           break;
+        }
         case 'exit':
           void this.stop(a.code);
           break;
@@ -591,6 +596,8 @@ export class NodeDaemon {
   }
 
   private clientsTimer?: NodeJS.Timeout;
+  /** the last hadiag-clients list of each peer (encoded), to log only changes at info level */
+  private readonly peerClientLists = new Map<string, string>();
   /** The clients the announcer learned, compared every second and given to the machine when they change. */
   private watchLearnedClients(): void {
     let told = '';
