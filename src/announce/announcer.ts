@@ -143,9 +143,13 @@ class NodeAnnouncer implements Announcer {
     }
   }
 
-  /** Clients known now (for status). */
+  /** Clients known now (what a per-client strategy addresses). */
   clients(): Client[] {
     return [...this.book.list];
+  }
+
+  knownClients(): (Client & { source: string })[] {
+    return this.book.clients().map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}), source: c.source }));
   }
 
   /** Clients this node learned itself (the peer message; what a peer told us is not echoed back). */

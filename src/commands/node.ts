@@ -29,6 +29,10 @@ export function renderNodeStatus(s: Status): string {
   for (const g of s.groups) groups.push([g.label, g.home, (g.holder ?? 'nobody') + (g.pending ? ' (in transition)' : '')]);
   lines.push(groups.toString());
   if (s.vips?.length) lines.push(`addresses added here: ${s.vips.join(', ')}`);
+  if (s.clients?.length) {
+    const shown = (s.clients as Status[]).slice(0, 8).map((c) => `${c.ip}${c.mac ? ` ${c.mac}` : ''} (${c.source})`);
+    lines.push(`clients known (addressed by per-client announcements): ${shown.join(', ')}${s.clients.length > 8 ? `, … ${s.clients.length} in all` : ''}`);
+  }
   const c = { ...s.counters, ...s.daemon };
   lines.push(
     `counters: auth failures ${c.authFailures}, unknown nodes ${c.unknownNode}, malformed ${c.malformed + c.malformedFields}, replays rejected ${c.replaysRejected}, ` +
@@ -62,7 +66,7 @@ export const nodeCommand: CommandModule<object, Args> = {
           '',
           '--json prints the node status: {node, status, generation, seq, resourceState, holds, standby,',
           'peers: [{name, status, reported, lastHeardMs, generation, ip}], groups: [{index, label, home, holder,',
-          'pending}], counters: {...}, daemon: {authFailures, malformed, ...}, media, vips, garp, rssBytes}.',
+          'pending}], counters: {...}, daemon: {authFailures, malformed, ...}, media, vips, garp, clients: [{ip, mac?, source}], rssBytes}.',
         ].join('\n'),
       ),
   handler: async (argv) => {

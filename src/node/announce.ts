@@ -38,6 +38,8 @@ export interface Announcer {
   learnedClients?(): Client[];
   /** Clients a peer learned (hadiag-clients): addressed by the per-client strategies after takeover. */
   addPeerClients?(list: Client[]): void;
+  /** Every client known now and where it was learned (for `hadiag node status`). */
+  knownClients?(): (Client & { source: string })[];
 }
 
 export function interfaceMac(iface: string): string {

@@ -568,6 +568,7 @@ export class NodeDaemon {
       vips: [...this.heldVips.values()].flat().map((p) => `${p.ip}/${p.prefixLen} ${p.iface}${p.label ? ` (${p.label})` : ''}`),
       daemon: { ...this.counters },
       garp: this.garpReports.slice(-5),
+      clients: this.announcer?.knownClients?.() ?? [],
       rssBytes: process.memoryUsage.rss(),
     };
   }

@@ -14,7 +14,7 @@ import { sleep } from '../../src/io/netns.js';
 import { runOk } from '../../src/io/exec.js';
 import { applyProfile, getProfile, nftTable } from '../../src/lab/profiles.js';
 import {
-  makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, clientVipMac, VIP, type NodeProc,
+  makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, clientVipMac, nodeStatus, VIP, type NodeProc,
 } from './node-helpers.js';
 
 const CLIENT_IP = '198.18.0.5';
@@ -75,6 +75,8 @@ test('a backup announces to a client it only knows from its peer (hadiag-clients
     // server1 learned the client and told server2, whose daemon fed it to its announcer's book
     const told = await waitFor('server2 to receive server1’s client list', () => logEvents(s2, 'peer-clients').find((e) => (e.clients as string[]).includes(CLIENT_IP)), 15_000);
     assert.equal(told.peer, 'server1', 'the list came from server1');
+    const st = await nodeStatus(topo, s2);
+    assert.deepEqual(st.clients.filter((c: { ip: string }) => c.ip === CLIENT_IP).map((c: { source: string }) => c.source), ['peer'], '`node status` shows the client and where it came from');
     assert.ok(logEvents(s1, 'clients-learned').some((e) => Number(e.count) >= 1), 'server1 learned the client itself');
     // control: server2 learned nobody itself (its capture and neighbour table never saw the client) — a
     // client of its own would show as clients-learned (its list for server1) or a neighbour-table 'clients' line

@@ -45,4 +45,7 @@ test('node status renders like cl_status and judges health', () => {
   assert.equal(nodeHealthy(st), true);
   assert.equal(nodeHealthy({ ...st, peers: [{ ...st.peers[0], status: 'dead' }] }), false);
   assert.equal(nodeHealthy({ ...st, groups: [{ ...st.groups[0], holder: null }] }), false);
+  assert.doesNotMatch(text, /clients known/, 'no client line without clients');
+  const withClients = renderNodeStatus({ ...st, clients: [{ ip: '198.18.0.5', mac: '02:48:44:00:00:05', source: 'peer' }, { ip: '198.18.0.6', source: 'neigh' }] });
+  assert.match(withClients, /clients known \(addressed by per-client announcements\): 198\.18\.0\.5 02:48:44:00:00:05 \(peer\), 198\.18\.0\.6 \(neigh\)\n/);
 });
