@@ -194,7 +194,13 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
   };
 
   warmUp(info.mac);
-  const watch = openCapture(iface, filter, onFrame);
+  let lost: string | undefined;
+  const watch = openCapture(iface, filter, onFrame, {
+    onLost: (detail) => {
+      lost = detail;
+      process.stderr.write(`hadiag: warning: ${detail}; nothing more is captured — bring it up (ip link set ${iface} up) and run again\n`);
+    },
+  });
   if (argv.json) printJsonLine({ type: 'listening', iface, filter, tsMs: nowMs() });
   let sender: ReturnType<typeof openCapture> | undefined;
   let spinner: { stop(): void; clear(): void; render(): void; text: string } | undefined;
@@ -216,10 +222,11 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
     const notes: string[] = [];
     if (writer) notes.push(`${writer.count} frame(s) written to ${writer.path}`);
     if (interrupted) notes.push('stopped by Ctrl-C');
+    if (lost) notes.push(`${lost}: the watch ended early`);
     const st = watch.stats();
-    if (argv.json) printJsonLine({ type: 'summary', summary, send, verification, captured: st.received, written: writer ? { path: writer.path, frames: writer.count } : undefined, ...verdict });
-    else process.stdout.write(formatSummary(summary, { send, verification, notes }) + (verdict.healthy ? 'healthy\n' : `problems: ${verdict.problems.length}\n`));
-    process.exitCode = verdict.healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
+    if (argv.json) printJsonLine({ type: 'summary', summary, send, verification, captured: st.received, written: writer ? { path: writer.path, frames: writer.count } : undefined, ...verdict, ...(lost ? { healthy: false, captureLost: lost } : {}) });
+    else process.stdout.write(formatSummary(summary, { send, verification, notes }) + (verdict.healthy && !lost ? 'healthy\n' : `problems: ${verdict.problems.length + (lost ? 1 : 0)}\n`));
+    process.exitCode = verdict.healthy && !lost ? EXIT_HEALTHY : EXIT_PROBLEM;
   };
 
   let stopWait: () => void = () => {};
@@ -301,7 +308,8 @@ export const garpCheckCommand: CommandModule<object, Args> = {
           '',
           'Healthy (exit 0): no announcement this host (or a client in the capture) ignored, no two MACs claiming the VIP,',
           'no malformed announcement, and every frame sent was seen leaving. A stock host that would keep a dead MAC',
-          'for 53 s is a risk shown in the audit, not exit 1. Exit 1: a problem was found. Exit 2: usage / environment.',
+          'for 53 s is a risk shown in the audit, not exit 1. Exit 1: a problem was found (also: the interface went down',
+          'mid-watch). Exit 2: usage / environment.',
           '',
           '--json live: JSON lines {"type":"audit",…}, {"type":"frame", index, tsMs, relMs, ethSrc, ethDst, op, senderMac,',
           '  senderIp, targetMac, targetIp, kind, label, gratuitous, problems, prediction: {outcome, accepted, stateAfter,',

@@ -72,6 +72,21 @@ test('garp-check bad input: one-line errors, exit 2', { timeout: 120_000 }, asyn
     assert.match(lines[1]!, /^hadiag: bad capture filter/);
     assert.match(lines[2]!, /^hadiag: no interface nosuch0/);
     assert.equal(lines.at(-1), 'alive');
+
+    // the watched interface goes down mid-watch: one warning line, a summary, exit 1 — no abort (patched cap)
+    const up = `hd${topo.runId}-dn`;
+    await run(['ip', '-n', a.netns, 'link', 'set', up, 'up']);
+    await run(['ip', '-n', a.netns, 'link', 'set', `hd${topo.runId}-dp`, 'up']);
+    const watching = run(inNs(['garp-check', up, '--duration', '3s', '--json']), { cwd: ROOT, timeoutMs: 90_000, env: { ...process.env, HOME: dir } });
+    await new Promise((res) => setTimeout(res, 1_500));
+    await run(['ip', '-n', a.netns, 'link', 'set', up, 'down']);
+    const w = await watching;
+    assert.equal(w.code, 1, `exit 1 when the capture was lost:\n${w.stderr}`);
+    assert.match(w.stderr, /^hadiag: warning: capture on hd\w+-dn lost: the interface went down .* — bring it up \(ip link set hd\w+-dn up\) and run again$/m);
+    const summary = JSON.parse(w.stdout.trim().split('\n').pop()!);
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.healthy, false);
+    assert.match(summary.captureLost, /went down/);
   } finally {
     await topo.teardown();
   }
