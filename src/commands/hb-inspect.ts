@@ -71,12 +71,18 @@ async function inspectLive(iface: string, argv: Args, opts: InspectOptions, port
   const { openCapture } = await import('../io/capture.js');
   const ins = new HeartbeatInspector(opts);
   let writer: PcapWriter | undefined;
+  let lost: string | undefined;
   const capture = openCapture(iface, `udp dst port ${port}`, (frame, tsMs) => {
     writer?.write(tsMs, frame);
     const d = frameToDatagram(frame, capture.linktype, tsMs, port);
     if (!d) return;
     const rec = ins.add(d);
     if (!argv.json) process.stdout.write(formatMessageLine(rec) + '\n');
+  }, {
+    onLost: (detail) => {
+      lost = detail;
+      process.stderr.write(`hadiag: warning: ${detail}; nothing more is captured — bring it up (ip link set ${iface} up) and run again\n`);
+    },
   });
   try {
     if (argv.write) writer = PcapWriter.create(argv.write, capture.linktype);
@@ -104,6 +110,11 @@ async function inspectLive(iface: string, argv: Args, opts: InspectOptions, port
   if (writer) process.stderr.write(`hb-inspect: wrote ${writer.count} frames to ${writer.path}\n`);
   const report = ins.report();
   if (report.counts.datagrams === 0) report.notes.push(`no Heartbeat datagrams on ${iface} udp/${port} in ${argv.duration}`);
+  if (lost) {
+    report.warnings.push({ kind: 'capture-lost', message: `${lost}: the inspection ended early` });
+    report.problems.push(`${lost}: the inspection ended early`);
+    report.healthy = false;
+  }
   finish(report, argv.json);
 }
 

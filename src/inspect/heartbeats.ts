@@ -81,6 +81,8 @@ export type WarningKind =
   | 'two-generations'
   | 'zero-destination'
   | 'deadtime-mismatch'
+  /** the live capture ended early: its interface went down */
+  | 'capture-lost'
   | 'key-index-mismatch'
   | 'inner-auth-mismatch';
 
