@@ -175,6 +175,28 @@ export async function stopReal(r: RealNode, how: 'term' | 'kill'): Promise<void>
   await signalManager(r.host, how);
 }
 
+/** What an interop test started, for its `finally` (filled in as each piece starts). */
+export interface InteropPair {
+  real?: RealNode;
+  hadiag?: NodeProc;
+}
+
+/**
+ * auto_failback legacy with the real Heartbeat as the home node (server1) and hadiag as server2, both up and
+ * settled: the VIP on server1 only. `pair` gets each process as it starts, so the caller can always stop it.
+ */
+export async function legacyRealHome(topo: Topology, dir: string, pair: InteropPair, settleMs = 1_500): Promise<{ real: RealNode; hadiag: NodeProc }> {
+  const ifname = topo.host('server1').ifname;
+  const real = (pair.real = await startReal(topo, dir, 'server1', { autoFailback: 'legacy' }));
+  await waitFor('the real node to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
+  writeConfig(join(dir, 'server2', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
+  const hadiag = (pair.hadiag = startNode(topo, dir, 'server2'));
+  await waitFor('hadiag to see server1', () => logEvents(hadiag, 'peer-up').length > 0, 20_000);
+  await sleep(settleMs);
+  assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the real home node only');
+  return { real, hadiag };
+}
+
 /** End of an interop test: SIGTERM the real daemon, give it a moment, then SIGKILL whatever is left. */
 export async function stopRealGently(r: RealNode | undefined): Promise<void> {
   if (!r) return;

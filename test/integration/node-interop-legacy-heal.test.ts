@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { sleep, type Topology } from '../../src/io/netns.js';
-import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, setLink, clientVipMac, realSeesDead, startReal, stopRealGently, VIP, type NodeProc, type RealNode } from './node-helpers.js';
+import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, setLink, clientVipMac, realSeesDead, startReal, stopRealGently, VIP, type NodeProc, type RealNode, legacyRealHome, type InteropPair } from './node-helpers.js';
 
 const STEP_MS = 75;
 const KEY_RE = `IPaddr::${VIP.replace(/\./g, '\\.')}/255\\.255\\.255\\.0/`;
@@ -157,19 +157,9 @@ test('interop: auto_failback legacy, partition heal, hadiag home node (server1) 
 test('interop: auto_failback legacy, partition heal, real Heartbeat 3.0.6 home node (server1) + hadiag (server2)', { timeout: 90_000 }, async () => {
   const started = Date.now();
   const { topo, dir } = await makeLab();
-  const ifname = topo.host('server1').ifname;
-  let s2: NodeProc | undefined;
-  let real: RealNode | undefined;
+  const pair: InteropPair = {};
   try {
-    real = await startReal(topo, dir, 'server1', { autoFailback: 'legacy' });
-    const r = real;
-    await waitFor('the real node to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
-    writeConfig(join(dir, 'server2', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
-    s2 = startNode(topo, dir, 'server2');
-    const s = s2;
-    await waitFor('hadiag to see server1', () => logEvents(s, 'peer-up').length > 0, 20_000);
-    await sleep(1_500);
-    assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the real home node only');
+    const { real: r, hadiag: s } = await legacyRealHome(topo, dir, pair);
     const starts = logEvents(s, 'start').length;
 
     // (2) server1's link down until the real daemon declares hadiag dead and hadiag takes the VIP
@@ -211,8 +201,8 @@ test('interop: auto_failback legacy, partition heal, real Heartbeat 3.0.6 home n
     assertNoComplaints(r, dir);
     process.stderr.write(`node-interop-legacy-heal (real home): ${Date.now() - started} ms\n`);
   } finally {
-    if (s2) await stopNode(s2);
-    await stopRealGently(real);
+    if (pair.hadiag) await stopNode(pair.hadiag);
+    await stopRealGently(pair.real);
     await topo.teardown();
   }
 });

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { sleep, alive } from '../../src/io/netns.js';
-import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, stopRealGently, VIP, type NodeProc, type RealNode } from './node-helpers.js';
+import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, stopRealGently, VIP, type NodeProc, type RealNode, legacyRealHome, type InteropPair } from './node-helpers.js';
 
 /** Count the samples that find the VIP on both hosts while `fn` runs. */
 async function countBoth(topo: Parameters<typeof vipHolders>[0], fn: () => Promise<void>): Promise<number> {
@@ -99,16 +99,10 @@ test('interop: auto_failback legacy, real Heartbeat 3.0.6 home node (server1) as
   const started = Date.now();
   const { topo, dir } = await makeLab();
   const ifname = topo.host('server1').ifname;
-  let s2: NodeProc | undefined;
-  let real: RealNode | undefined;
+  const pair: InteropPair = {};
   try {
-    real = await startReal(topo, dir, 'server1', { autoFailback: 'legacy' });
-    await waitFor('the real node to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
-    writeConfig(join(dir, 'server2', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
-    s2 = startNode(topo, dir, 'server2');
-    await waitFor('hadiag to see server1', () => logEvents(s2!, 'peer-up').length > 0, 20_000);
-    await sleep(2_000);
-    assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the real home node only');
+    const { hadiag: s2 } = await legacyRealHome(topo, dir, pair, 2_000);
+    let real = pair.real!;
 
     // graceful stop of the real node: it gives the group up and sends shutdone; hadiag takes the VIP
     await stopReal(real, 'term');
@@ -121,7 +115,7 @@ test('interop: auto_failback legacy, real Heartbeat 3.0.6 home node (server1) as
 
     // the real node again: its req_resource sends t=ip-request ipaddr=<group key>; hadiag releases and answers
     const r = await startReal(topo, dir, 'server1', { autoFailback: 'legacy' });
-    real = r;
+    real = pair.real = r;
     const both = await countBoth(topo, async () => {
       await waitFor('the VIP back on the real server1 only', onlyHolder(topo, 'server1'), 40_000, 100);
       await sleep(2_000);
@@ -135,8 +129,8 @@ test('interop: auto_failback legacy, real Heartbeat 3.0.6 home node (server1) as
     assertNoComplaints(r, dir);
     process.stderr.write(`node-interop-legacy (reverse): ${Date.now() - started} ms\n`);
   } finally {
-    if (s2) await stopNode(s2);
-    await stopRealGently(real);
+    if (pair.hadiag) await stopNode(pair.hadiag);
+    await stopRealGently(pair.real);
     await topo.teardown();
   }
 });
