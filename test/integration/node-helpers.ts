@@ -197,6 +197,24 @@ export async function legacyRealHome(topo: Topology, dir: string, pair: InteropP
   return { real, hadiag };
 }
 
+/**
+ * auto_failback legacy with hadiag as the home node (server1) and the real Heartbeat as server2, both up and
+ * settled: the VIP on server1 only. Both use the same haresources line: Heartbeat names a group by its first
+ * resource as written there, and the real rc.d/ip-request finds the group by that text.
+ */
+export async function legacyHadiagHome(topo: Topology, dir: string, pair: InteropPair, settleMs = 1_500): Promise<{ real: RealNode; hadiag: NodeProc }> {
+  const ifname = topo.host('server1').ifname;
+  writeConfig(join(dir, 'server1', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
+  const hadiag = (pair.hadiag = startNode(topo, dir, 'server1'));
+  await waitFor('hadiag server1 to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
+  const real = (pair.real = await startReal(topo, dir, 'server2', { autoFailback: 'legacy' }));
+  await waitFor('the real daemon to see server1 active', () => /Status update for node server1: status active/.test(real.log()), 20_000);
+  await waitFor('hadiag to see server2', () => logEvents(hadiag, 'peer-up').length > 0, 20_000);
+  await sleep(settleMs);
+  assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the hadiag home node only');
+  return { real, hadiag };
+}
+
 /** End of an interop test: SIGTERM the real daemon, give it a moment, then SIGKILL whatever is left. */
 export async function stopRealGently(r: RealNode | undefined): Promise<void> {
   if (!r) return;

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { sleep, type Topology } from '../../src/io/netns.js';
-import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, setLink, clientVipMac, realSeesDead, startReal, stopRealGently, VIP, type NodeProc, type RealNode, legacyRealHome, type InteropPair } from './node-helpers.js';
+import { assertNoComplaints, makeLab, stopNode, vipHolders, waitFor, logEvents, setLink, clientVipMac, realSeesDead, stopRealGently, VIP, legacyRealHome, type InteropPair, legacyHadiagHome } from './node-helpers.js';
 
 const STEP_MS = 75;
 const KEY_RE = `IPaddr::${VIP.replace(/\./g, '\\.')}/255\\.255\\.255\\.0/`;
@@ -76,23 +76,10 @@ function endsOn(samples: Sample[], who: string, ms: number): boolean {
 test('interop: auto_failback legacy, partition heal, hadiag home node (server1) + real Heartbeat 3.0.6 (server2)', { timeout: 90_000 }, async () => {
   const started = Date.now();
   const { topo, dir } = await makeLab();
-  const ifname = topo.host('server1').ifname;
-  let s1: NodeProc | undefined;
-  let real: RealNode | undefined;
+  const pair: InteropPair = {};
   try {
-    // the real node's haresources line (lab heartbeat manager): Heartbeat names a group by its first resource
-    writeConfig(join(dir, 'server1', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
-    s1 = startNode(topo, dir, 'server1');
-    const s = s1;
-    await waitFor('hadiag server1 to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
-    real = await startReal(topo, dir, 'server2', { autoFailback: 'legacy' });
-    const r = real;
-
     // (1) steady state: the VIP on server1 only
-    await waitFor('the real daemon to see server1 active', () => /Status update for node server1: status active/.test(r.log()), 20_000);
-    await waitFor('hadiag to see server2', () => logEvents(s, 'peer-up').length > 0, 20_000);
-    await sleep(1_500);
-    assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the hadiag home node only');
+    const { real: r, hadiag: s } = await legacyHadiagHome(topo, dir, pair);
     const starts = logEvents(s, 'start').length;
 
     // (2) server1's link down until the real daemon declares it dead and takes the VIP (hadiag keeps its own)
@@ -148,8 +135,8 @@ test('interop: auto_failback legacy, partition heal, hadiag home node (server1) 
     assertNoComplaints(r, dir);
     process.stderr.write(`node-interop-legacy-heal: ${Date.now() - started} ms\n`);
   } finally {
-    if (s1) await stopNode(s1);
-    await stopRealGently(real);
+    if (pair.hadiag) await stopNode(pair.hadiag);
+    await stopRealGently(pair.real);
     await topo.teardown();
   }
 });

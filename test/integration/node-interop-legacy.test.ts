@@ -8,9 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { sleep, alive } from '../../src/io/netns.js';
-import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, stopRealGently, VIP, type NodeProc, type RealNode, legacyRealHome, type InteropPair } from './node-helpers.js';
+import { assertNoComplaints, makeLab, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, stopRealGently, VIP, legacyRealHome, type InteropPair, legacyHadiagHome } from './node-helpers.js';
 
 /** Count the samples that find the VIP on both hosts while `fn` runs. */
 async function countBoth(topo: Parameters<typeof vipHolders>[0], fn: () => Promise<void>): Promise<number> {
@@ -40,22 +39,11 @@ test('interop: auto_failback legacy, hadiag home node (server1) + real Heartbeat
   const started = Date.now();
   const { topo, dir } = await makeLab();
   const ifname = topo.host('server1').ifname;
-  let s1: NodeProc | undefined;
-  let real: RealNode | undefined;
+  const pair: InteropPair = {};
   try {
-    // the same haresources line as the real node's (lab heartbeat manager): Heartbeat names a group by its
-    // first resource as written there, and the real rc.d/ip-request finds the group by that text
-    writeConfig(join(dir, 'server1', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
-    s1 = startNode(topo, dir, 'server1');
-    await waitFor('hadiag server1 to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
-    real = await startReal(topo, dir, 'server2', { autoFailback: 'legacy' });
-    const r = real;
-
     // (1) steady state: the VIP on server1 only, the real daemon sees server1 active
-    await waitFor('the real daemon to see server1 active', () => /Status update for node server1: status active/.test(r.log()), 20_000);
-    await waitFor('hadiag to see server2', () => logEvents(s1!, 'peer-up').length > 0, 20_000);
-    await sleep(2_000);
-    assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the hadiag home node only');
+    const { real: r, hadiag: first } = await legacyHadiagHome(topo, dir, pair, 2_000);
+    let s1 = first;
 
     // (2) graceful stop of hadiag (shutdone): the real node takes the VIP
     await stopNode(s1);
@@ -68,7 +56,7 @@ test('interop: auto_failback legacy, hadiag home node (server1) + real Heartbeat
     // (3) hadiag server1 again: it asks for its group back (ip-request), the real node gives it up and answers
     // (ip-request-resp) and only then does hadiag take the VIP: sampled all along, never on both hosts
     const t0 = Date.now();
-    s1 = startNode(topo, dir, 'server1');
+    s1 = pair.hadiag = startNode(topo, dir, 'server1');
     const s1b = s1;
     const both = await countBoth(topo, async () => {
       await waitFor('the VIP back on server1 only', onlyHolder(topo, 'server1'), 30_000, 100);
@@ -89,8 +77,8 @@ test('interop: auto_failback legacy, hadiag home node (server1) + real Heartbeat
     assertNoComplaints(r, dir);
     process.stderr.write(`node-interop-legacy: ${Date.now() - started} ms\n`);
   } finally {
-    if (s1) await stopNode(s1);
-    await stopRealGently(real);
+    if (pair.hadiag) await stopNode(pair.hadiag);
+    await stopRealGently(pair.real);
     await topo.teardown();
   }
 });
