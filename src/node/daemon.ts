@@ -599,15 +599,10 @@ export class NodeDaemon {
   private clientsTimer?: NodeJS.Timeout;
   /** the last hadiag-clients list of each peer (encoded), to log only changes at info level */
   private readonly peerClientLists = new Map<string, string>();
-  /** The clients the announcer learned, compared every second and given to the machine when they change. */
+  /** The clients the announcer learned, given to the machine every second (it tells its peers when they change). */
   private watchLearnedClients(): void {
-    let told = '';
     this.clientsTimer = setInterval(() => {
-      const clients = this.announcer?.learnedClients?.() ?? [];
-      const text = encodeClientList(clients);
-      if (text === told || !this.machine) return;
-      told = text;
-      this.handle({ type: 'clients', clients });
+      if (this.machine) this.handle({ type: 'clients', clients: this.announcer?.learnedClients?.() ?? [] });
     }, 1000);
     this.clientsTimer.unref();
   }
