@@ -4,7 +4,7 @@
  * soon as it is up again (cap objects are never reopened). A node keeps one per VIP interface for the
  * whole run, so an announcement after the link comes back leaves within milliseconds.
  */
-import { openCapture, interfaceUp, type Capture, type CaptureStats } from './capture.js';
+import { openCapture, interfaceUp, type Capture } from './capture.js';
 import { envError } from '../cli/errors.js';
 import { existsSync } from 'node:fs';
 
@@ -20,7 +20,6 @@ export class SteadyCapture {
   private cap?: Capture;
   private timer?: NodeJS.Timeout;
   private closed = false;
-  private readonly totals: CaptureStats = { received: 0, bytes: 0, truncated: 0, sent: 0, callbackErrors: 0 };
   /** times the handle was opened again after the interface came back */
   reopens = 0;
 
@@ -50,13 +49,6 @@ export class SteadyCapture {
     this.cap.send(frame);
   }
 
-  stats(): CaptureStats {
-    const now = this.cap?.stats();
-    const out = { ...this.totals };
-    if (now) for (const k of Object.keys(out) as (keyof CaptureStats)[]) out[k] += now[k];
-    return out;
-  }
-
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
@@ -77,14 +69,9 @@ export class SteadyCapture {
     return cap;
   }
 
-  /** Keep the totals of a handle that is going away. */
   private retire(): void {
-    const c = this.cap;
+    this.cap?.close();
     this.cap = undefined;
-    if (!c) return;
-    const s = c.stats();
-    for (const k of Object.keys(this.totals) as (keyof CaptureStats)[]) this.totals[k] += s[k];
-    c.close();
   }
 
   private watch(): void {

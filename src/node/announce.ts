@@ -101,10 +101,15 @@ export class GarpAnnouncer implements Announcer {
     if (up) this.flushPending(iface);
   }
 
-  /** Send what waited for the interface, once the sending (and the confirming) handle are open again. */
+  /** Both handles of an interface are open (the sending one, and the confirming one when there is one). */
+  private static ready(h: IfaceHandles): boolean {
+    return h.send.up && (!h.watch || h.watch.up);
+  }
+
+  /** Send what waited for the interface, once its handles are open again. */
   private flushPending(iface: string): void {
     const h = this.ifaces.get(iface);
-    if (!h?.send.up || (h.watch && !h.watch.up)) return;
+    if (!h || !GarpAnnouncer.ready(h)) return;
     for (const [vip, p] of [...this.pending]) {
       if (p.iface !== iface) continue;
       this.pending.delete(vip);
@@ -117,7 +122,7 @@ export class GarpAnnouncer implements Announcer {
     const h = this.ifaces.get(iface);
     if (!h) return;
     this.cancel(vip);
-    if (!h.send.up || (h.watch && !h.watch.up)) {
+    if (!GarpAnnouncer.ready(h)) {
       // sent as soon as the interface is back, with the plan's offsets still counted from addedAtMs
       this.pending.set(vip, { iface, addedAtMs, strategy });
       return;

@@ -1122,10 +1122,11 @@ export class NodeMachine {
       const words = [groupKey(grp), ...grp.label.split(/\s+/), ...(grp.ips ?? [])];
       return words.includes(ipaddr) || (ipOf(ipaddr) !== undefined && words.some((w) => ipOf(w) === ipOf(ipaddr)));
     };
-    const groups = this.groupsOf(RSC_FOREIGN).filter((g) => (this.holding.has(g) || this.pendingGroups.has(g)) && this.cfg.groups[g]!.node === peer.name && named(g));
+    const heldForeign = this.groupsOf(RSC_FOREIGN).filter((g) => this.holding.has(g) || this.pendingGroups.has(g));
+    const groups = heldForeign.filter((g) => this.cfg.groups[g]!.node === peer.name && named(g));
     // answered after the release, as the real rc.d/ip-request does (weown: we held the group when asked)
     const reply = (t: number) => [this.sendMsg(t, [['t', 'ip-request-resp'], ['dest', peer.name], ...(ipaddr ? [['ipaddr', ipaddr] as [string, string]] : []), ['weown', groups.length ? 'yes' : 'no'], ['ok', 'OK']])];
-    if (groups.length === this.groupsOf(RSC_FOREIGN).filter((g) => this.holding.has(g) || this.pendingGroups.has(g)).length) this.held &= ~RSC_FOREIGN;
+    if (groups.length === heldForeign.length) this.held &= ~RSC_FOREIGN;
     if (!groups.length) return reply(now);
     return [this.log('info', 'failback', `${peer.name} asks for its groups back`), ...this.job('release', groups, 'ip-request', reply, now)];
   }
