@@ -1,5 +1,5 @@
 /**
- * Bench (4): capture-and-decode rate of the packet layer (cap + decodeFrame, src/io/capture.ts) against
+ * Bench (4): capture-and-decode rate of the packet layer (cap + decodeFrame, src/effects/io/capture.ts) against
  * `tcpdump -w /dev/null` on the same UDP flood, in two namespaces on a bridge. For each rate, one flood
  * with both capturers running side by side on the receiver (the same frames, the same machine). Counted:
  * frames the receiver's interface got (ip -s link; it includes a few non-flood frames such as ARP), flood frames
@@ -9,8 +9,8 @@
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Topology, labMac, nsSpawn, sleep, killPid } from '../src/io/netns.js';
-import { runOk } from '../src/io/exec.js';
+import { Topology, labMac, nsSpawn, sleep, killPid } from '../src/effects/io/netns.js';
+import { runOk } from '../src/effects/io/exec.js';
 import { REPO, flag, fmtRatio, log, progress, writeResult } from './lib.js';
 import { cpuMs } from './proc.js';
 
@@ -26,7 +26,7 @@ async function rxPackets(topo: Topology): Promise<number> {
 
 async function runFlood(topo: Topology, rate: number, durationMs: number): Promise<{ sent: number; rate: number; errors: number }> {
   const out = await runOk([
-    'ip', 'netns', 'exec', topo.host('snd').netns, process.execPath, '--import', TSX, join(REPO, 'src/forge/main.ts'),
+    'ip', 'netns', 'exec', topo.host('snd').netns, process.execPath, '--import', TSX, join(REPO, 'src/effects/forge/main.ts'),
     '--to', '198.18.0.2', '--port', String(PORT), '--udp-size', '64', '--rate', String(rate), '--duration', `${durationMs}ms`,
   ], { timeoutMs: durationMs + 30_000 });
   return JSON.parse(out.trim().split('\n').pop()!);

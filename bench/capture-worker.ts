@@ -1,10 +1,10 @@
 /**
  * Runs inside the receiving namespace of the capture-rate bench: opens the packet layer's capture
- * (src/io/capture.ts) with a BPF filter, decodes every frame with decodeFrame, and on SIGUSR2 prints
+ * (src/effects/io/capture.ts) with a BPF filter, decodes every frame with decodeFrame, and on SIGUSR2 prints
  * one JSON line {received, decoded, udp, errors, cpuMs} and exits. Prints "ready" once the capture is open.
  */
-import { openCapture } from '../src/io/capture.js';
-import { decodeFrame } from '../src/packet/decode.js';
+import { openCapture } from '../src/effects/io/capture.js';
+import { decodeFrame } from '../src/codecs/decode.js';
 
 const [iface, filter] = process.argv.slice(2);
 let decoded = 0;

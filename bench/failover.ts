@@ -12,12 +12,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { upLab, destroyLab } from '../src/lab/lab.js';
-import { applyFault, parseFault } from '../src/lab/faults.js';
-import { PingProbe } from '../src/lab/probe.js';
-import { vipView, waitForVipHolder } from '../src/lab/vip.js';
-import { clients, type LabState } from '../src/lab/types.js';
-import { sleep } from '../src/io/netns.js';
+import { upLab, destroyLab } from '../src/effects/lab/lab.js';
+import { applyFault, parseFault } from '../src/effects/lab/faults.js';
+import { PingProbe } from '../src/effects/lab/ping-probe.js';
+import { vipView, waitForVipHolder } from '../src/effects/lab/vip.js';
+import { clients, type LabState } from '../src/effects/lab/types.js';
+import { sleep } from '../src/effects/io/netns.js';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULTS_DIR, flag, fmtMs, fmtRatio, log, progress, ratio, summarize, writeResult, type Summary } from './lib.js';

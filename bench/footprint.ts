@@ -9,8 +9,8 @@
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../src/io/exec.js';
-import { netnsPids, sleep } from '../src/io/netns.js';
+import { run } from '../src/effects/io/exec.js';
+import { netnsPids, sleep } from '../src/effects/io/netns.js';
 import { REPO, flag, fmtRatio, log, progress, writeResult } from './lib.js';
 import { comm, cpuMs, memory } from './proc.js';
 
@@ -34,13 +34,13 @@ interface Row {
   error?: string;
 }
 
-type LabModule = typeof import('../src/lab/lab.js');
+type LabModule = typeof import('../src/effects/lab/lab.js');
 
-/** The lab from dist/ when built (its hadiag manager then starts dist/node/main.js), else from src/. */
+/** The lab from dist/ when built (its hadiag manager then starts dist/effects/node/main.js), else from src/. */
 async function labModule(): Promise<{ lab: LabModule; from: string }> {
-  const built = join(REPO, 'dist/lab/lab.js');
+  const built = join(REPO, 'dist/effects/lab/lab.js');
   if (existsSync(built)) return { lab: (await import(pathToFileURL(built).href)) as LabModule, from: 'dist' };
-  return { lab: await import('../src/lab/lab.js'), from: 'src (tsx: the loader inflates the figures)' };
+  return { lab: await import('../src/effects/lab/lab.js'), from: 'src (tsx: the loader inflates the figures)' };
 }
 
 async function measureLab(lab: LabModule, manager: string, timers: string, windowS: number): Promise<Row> {

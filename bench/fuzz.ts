@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { run } from '../src/io/exec.js';
+import { run } from '../src/effects/io/exec.js';
 import { REPO, flag, log, progress, writeResult } from './lib.js';
 
 const SUITES = [

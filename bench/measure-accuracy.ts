@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { upLab, destroyLab } from '../src/lab/lab.js';
-import { applyFault, parseFault } from '../src/lab/faults.js';
-import { waitForVipHolder, vipView } from '../src/lab/vip.js';
-import { clients, type LabState } from '../src/lab/types.js';
-import { killPid, sleep } from '../src/io/netns.js';
+import { upLab, destroyLab } from '../src/effects/lab/lab.js';
+import { applyFault, parseFault } from '../src/effects/lab/faults.js';
+import { waitForVipHolder, vipView } from '../src/effects/lab/vip.js';
+import { clients, type LabState } from '../src/effects/lab/types.js';
+import { killPid, sleep } from '../src/effects/io/netns.js';
 import { hadiag, outagesFromPortCapture, startPortCapture } from '../test/integration/measure-helpers.js';
 import { flag, fmtMs, log, progress, summarize, writeResult } from './lib.js';
 

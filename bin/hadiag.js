@@ -3,7 +3,7 @@
 // (no yargs, ora or cli-table3 in a long-running node's memory); its --help still comes from the CLI.
 const args = process.argv.slice(2);
 const daemon = args[0] === 'run-node' && !args.some((a) => a === '--help' || a === '-h' || a === '--version');
-const entry = daemon ? import('../dist/node/main.js').then((m) => m.main(args.slice(1))) : import('../dist/cli/main.js').then((m) => m.main(args));
+const entry = daemon ? import('../dist/effects/node/main.js').then((m) => m.main(args.slice(1))) : import('../dist/cli/main.js').then((m) => m.main(args));
 entry.catch((err) => {
   if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(cli|node)\/main\.js/.test(String(err.message))) {
     console.error('hadiag: not built: dist/ is missing — run `npm run setup` (or `npm run build`)');

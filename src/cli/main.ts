@@ -1,8 +1,8 @@
 import yargs from 'yargs';
 import { createRequire } from 'node:module';
 import { commands } from './commands.js';
-import { EXIT_USAGE, HadiagError, renderError, usageError } from './errors.js';
-import { runCleanups } from '../io/cleanup.js';
+import { EXIT_USAGE, HadiagError, renderError, usageError } from '../core/errors.js';
+import { runCleanups } from '../effects/io/cleanup.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };

@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { EXIT_HEALTHY, EXIT_PROBLEM } from '../cli/errors.js';
-import { printJson } from '../cli/output.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
-import type { CheckConfigReport } from '../config/check.js';
-import { lintConfigDir, type LintOptions } from '../config/lint.js';
+import { EXIT_HEALTHY, EXIT_PROBLEM } from '../core/errors.js';
+import { printJson } from './output.js';
+import { formatDiagnostic } from '../models/config/diagnostics.js';
+import type { CheckConfigReport } from '../models/config/check.js';
+import { lintConfigDir, type LintOptions } from '../effects/config/lint.js';
 
 interface Args {
   dir: string;

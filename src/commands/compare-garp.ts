@@ -1,12 +1,12 @@
 import type { CommandModule } from 'yargs';
 import { writeFileSync } from 'node:fs';
-import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../cli/errors.js';
-import { interactive, printJson } from '../cli/output.js';
-import { parseNeighOverride, type NeighOverrides } from '../lab/profiles.js';
-import { runCompare, type Progress } from '../compare/run.js';
-import { renderMatrix, renderRecommendations, renderTable, secs } from '../compare/render.js';
-import { renderCompareSvg } from '../compare/svg.js';
-import { QUICK_STRATEGIES, ANCHORS } from '../compare/matrix.js';
+import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../core/errors.js';
+import { interactive, printJson } from './output.js';
+import { parseNeighOverride, type NeighOverrides } from '../effects/lab/profiles.js';
+import { runCompare, type Progress } from '../effects/compare/run.js';
+import { renderMatrix, renderRecommendations, renderTable, secs } from './render/compare.js';
+import { renderCompareSvg } from './render/compare-svg.js';
+import { QUICK_STRATEGIES, ANCHORS } from '../models/compare/matrix.js';
 
 interface Args {
   strategy?: string[];
@@ -72,7 +72,7 @@ export const compareGarpCommand: CommandModule<object, Args> = {
     const neigh: NeighOverrides = {};
     for (const n of list(argv['client-neigh']) ?? []) Object.assign(neigh, parseNeighOverride(n));
     let maxWaitMs: number | undefined;
-    if (argv['max-wait']) maxWaitMs = (await import('../util/duration.js')).parseDuration(argv['max-wait'], '--max-wait');
+    if (argv['max-wait']) maxWaitMs = (await import('../core/duration.js')).parseDuration(argv['max-wait'], '--max-wait');
     if (argv.reps !== undefined && !(Number.isInteger(argv.reps) && argv.reps >= 1)) throw usageError(`--reps ${argv.reps} is not a whole number ≥ 1`, '--reps', 'e.g. --reps 3');
     if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 8)) throw usageError(`--concurrency ${argv.concurrency} is not 1–8`, '--concurrency', 'e.g. --concurrency 3');
     const spinner = interactive() && !argv.json ? (await import('ora')).default({ text: 'planning trials', stream: process.stderr }).start() : undefined;

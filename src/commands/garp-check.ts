@@ -1,20 +1,20 @@
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../cli/errors.js';
-import { interactive, printJson, printJsonLine } from '../cli/output.js';
-import { parseDuration } from '../util/duration.js';
-import { readPcap, PcapWriter } from '../pcap/file.js';
-import { decodeFrame } from '../packet/decode.js';
-import { normMac } from '../packet/addr.js';
-import { buildGarp } from '../packet/arp.js';
-import { GarpAnalyzer, type FrameReport, type GarpSummary } from '../packet/garp-watch.js';
-import { HostModel, stockClientVerdicts } from '../packet/host-model.js';
-import { buildAudit, type HostAudit } from '../packet/audit.js';
-import { formatAudit, formatFrameLine, formatSummary, type Verification } from '../packet/garp-render.js';
-import { parseStrategy, planAnnouncements, type Strategy } from '../packet/strategy.js';
-import { SendTracker, type SendSummaryRow } from '../packet/sender.js';
-import type { Prediction } from '../packet/accept-model.js';
+import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
+import { interactive, printJson, printJsonLine } from './output.js';
+import { parseDuration } from '../core/duration.js';
+import { readPcap, PcapWriter } from '../codecs/pcap.js';
+import { decodeFrame } from '../codecs/decode.js';
+import { normMac } from '../codecs/addr.js';
+import { buildGarp } from '../codecs/arp.js';
+import { GarpAnalyzer, type FrameReport, type GarpSummary } from '../models/resolution/garp-watch.js';
+import { HostModel, stockClientVerdicts } from '../models/resolution/host-model.js';
+import { buildAudit, type HostAudit } from '../models/resolution/audit.js';
+import { formatAudit, formatFrameLine, formatSummary, type Verification } from './render/garp.js';
+import { parseStrategy, planAnnouncements, type Strategy } from '../models/strategy/language.js';
+import { SendTracker, type SendSummaryRow } from '../effects/announce/sender.js';
+import type { Prediction } from '../models/resolution/accept-model.js';
 
 interface Args {
   iface?: string;
@@ -100,8 +100,8 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
   const iface = argv.iface!;
   requireRoot('garp-check on an interface');
   const durationMs = argv.duration !== undefined ? parseDuration(argv.duration, 'duration') : undefined;
-  const { openCapture, validateCapture, nowMs } = await import('../io/capture.js');
-  const neigh = await import('../io/neigh.js');
+  const { openCapture, validateCapture, nowMs } = await import('../effects/io/capture.js');
+  const neigh = await import('../effects/io/host-neigh.js');
   const filter = argv.vip ? `arp or host ${argv.vip}` : 'arp or (icmp6 and ip6[40] == 136)';
   validateCapture(iface, filter);
 

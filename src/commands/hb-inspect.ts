@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../cli/errors.js';
-import { interactive, printJson } from '../cli/output.js';
-import { readAuthkeys, unreadable } from '../config/authkeys.js';
-import { parseHaCf } from '../config/hacf.js';
-import { onCleanup } from '../io/cleanup.js';
-import { PcapWriter } from '../pcap/file.js';
-import { parseDuration } from '../util/duration.js';
-import { frameToDatagram, readHeartbeatCapture } from '../inspect/datagrams.js';
-import { HeartbeatInspector, type InspectOptions, type InspectReport } from '../inspect/heartbeats.js';
-import { formatMessageLine, formatSummary } from '../inspect/render.js';
+import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../core/errors.js';
+import { interactive, printJson } from './output.js';
+import { readAuthkeys, unreadable } from '../models/config/authkeys.js';
+import { parseHaCf } from '../models/config/hacf.js';
+import { onCleanup } from '../effects/io/cleanup.js';
+import { PcapWriter } from '../codecs/pcap.js';
+import { parseDuration } from '../core/duration.js';
+import { frameToDatagram, readHeartbeatCapture } from '../models/inspect/datagrams.js';
+import { HeartbeatInspector, type InspectOptions, type InspectReport } from '../models/inspect/heartbeats.js';
+import { formatMessageLine, formatSummary } from './render/inspect.js';
 
 interface Args {
   iface?: string;
@@ -68,7 +68,7 @@ async function inspectFile(path: string, argv: Args, opts: InspectOptions, port:
 
 async function inspectLive(iface: string, argv: Args, opts: InspectOptions, port: number): Promise<void> {
   const durationMs = parseDuration(argv.duration, 'duration');
-  const { openCapture } = await import('../io/capture.js');
+  const { openCapture } = await import('../effects/io/capture.js');
   const ins = new HeartbeatInspector(opts);
   let writer: PcapWriter | undefined;
   let lost: string | undefined;

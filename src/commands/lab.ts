@@ -1,19 +1,19 @@
 import type { Argv, CommandModule } from 'yargs';
 import Table from 'cli-table3';
 import ora, { type Ora } from 'ora';
-import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../cli/errors.js';
-import { interactive, printJson } from '../cli/output.js';
-import { formatDuration } from '../util/duration.js';
-import { upLab, destroyLab, destroyAllLabs } from '../lab/lab.js';
-import { resolveLab, listLabIds, readState } from '../lab/state.js';
-import { labStatus, hostCommand, type LabStatus } from '../lab/status.js';
-import { applyFault, parseFault, FAULTS } from '../lab/faults.js';
-import { PROFILES, parseNeighOverride, type NeighOverrides } from '../lab/profiles.js';
-import { MANAGERS } from '../lab/managers/index.js';
-import { runDemo, type DemoResult } from '../lab/demo.js';
-import { MAX_CLIENTS } from '../lab/addressing.js';
-import type { LabState } from '../lab/types.js';
-import { DEFAULT_GARP } from '../node/daemon.js';
+import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
+import { interactive, printJson } from './output.js';
+import { formatDuration } from '../core/duration.js';
+import { upLab, destroyLab, destroyAllLabs } from '../effects/lab/lab.js';
+import { resolveLab, listLabIds, readState } from '../effects/lab/state.js';
+import { labStatus, hostCommand, type LabStatus } from '../effects/lab/status.js';
+import { applyFault, parseFault, FAULTS } from '../effects/lab/faults.js';
+import { PROFILES, parseNeighOverride, type NeighOverrides } from '../effects/lab/profiles.js';
+import { MANAGERS } from '../effects/lab/managers/index.js';
+import { runDemo, type DemoResult } from '../effects/lab/demo.js';
+import { MAX_CLIENTS } from '../effects/lab/addressing.js';
+import type { LabState } from '../effects/lab/types.js';
+import { DEFAULT_GARP } from '../effects/node/daemon.js';
 
 const epochS = (ms: number): string => (ms / 1000).toFixed(6);
 

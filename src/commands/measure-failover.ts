@@ -1,14 +1,14 @@
 import type { CommandModule } from 'yargs';
 import { writeFileSync } from 'node:fs';
-import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../cli/errors.js';
-import { interactive, printJson } from '../cli/output.js';
-import { parseDuration, formatDuration } from '../util/duration.js';
-import { readPcap } from '../pcap/file.js';
-import { analyze, type Analysis, type AnalysisInput } from '../measure/analyze.js';
-import { probesFromCapture, wireEventsOf } from '../measure/frames.js';
-import { measureLive, type LiveResult, type LiveState } from '../measure/live.js';
-import { renderReport, TIMESTAMP_SOURCES } from '../measure/render.js';
-import { renderSvg } from '../measure/svg.js';
+import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
+import { interactive, printJson } from './output.js';
+import { parseDuration, formatDuration } from '../core/duration.js';
+import { readPcap } from '../codecs/pcap.js';
+import { analyze, type Analysis, type AnalysisInput } from '../models/measure/analyze.js';
+import { probesFromCapture, wireEventsOf } from '../models/measure/frames.js';
+import { measureLive, type LiveResult, type LiveState } from '../effects/measure/live.js';
+import { renderReport, TIMESTAMP_SOURCES } from './render/measure.js';
+import { renderSvg } from './render/measure-svg.js';
 
 interface Args {
   vip: string;

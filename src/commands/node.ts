@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
 import Table from 'cli-table3';
-import { EXIT_HEALTHY, EXIT_PROBLEM } from '../cli/errors.js';
-import { printJson } from '../cli/output.js';
-import { controlRequest, DEFAULT_STATE_DIR } from '../node/daemon.js';
+import { EXIT_HEALTHY, EXIT_PROBLEM } from '../core/errors.js';
+import { printJson } from './output.js';
+import { controlRequest, DEFAULT_STATE_DIR } from '../effects/node/daemon.js';
 
 interface Args {
   action: 'status' | 'standby' | 'takeover';

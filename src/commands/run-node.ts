@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../node/daemon.js';
-import { runNode } from '../node/main.js';
+import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../effects/node/daemon.js';
+import { runNode } from '../effects/node/main.js';
 
 interface Args {
   'config-dir': string;
@@ -32,7 +32,7 @@ export const runNodeCommand: CommandModule<object, Args> = {
         [
           'Runs until SIGTERM/SIGINT, then gives up its resources, sends shutdone (the peer takes over at',
           'once) and exits 0. `hadiag node status|standby|takeover` talk to it (control socket in the state dir).',
-          'The daemon itself is `node dist/node/main.js` with the same options (no CLI libraries loaded).',
+          'The daemon itself is `node dist/effects/node/main.js` with the same options (no CLI libraries loaded).',
           '',
           'Healthy: it runs and exits 0 on SIGTERM. Exit 2: bad configuration (file:line), missing interface,',
           'an interface without a broadcast address for bcast, port in use, not root, authkeys mode.',

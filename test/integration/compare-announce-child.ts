@@ -5,9 +5,9 @@
  * and announces it, prints {"announced":..,"clients":[..]}, keeps holding it HOLD_MS (0: until the stdin line `close`; answer-probes), exits.
  */
 import { createInterface } from 'node:readline';
-import { runOk } from '../../src/io/exec.js';
-import { createAnnouncer } from '../../src/announce/announcer.js';
-import { parseStrategy } from '../../src/packet/strategy.js';
+import { runOk } from '../../src/effects/io/exec.js';
+import { createAnnouncer } from '../../src/effects/announce/node-announcer.js';
+import { parseStrategy } from '../../src/models/strategy/language.js';
 
 const [spec, iface, vipCidr, holdText] = process.argv.slice(2) as [string, string, string, string];
 const vip = vipCidr.split('/')[0]!;

@@ -12,14 +12,14 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
-import { Topology, labMac, nsSpawn, sleep, killPid } from '../../src/io/netns.js';
-import { parsePcap } from '../../src/pcap/file.js';
-import '../../src/announce/forms.js';
-import { parseStrategy, planAnnouncements } from '../../src/packet/strategy.js';
-import { vmacOf } from '../../src/announce/forms.js';
-import { externalArgv, externalProgram } from '../../src/announce/external.js';
-import { vmacCommands } from '../../src/lab/managers/hadiag.js';
-import { moduleArgv } from '../../src/util/module-argv.js';
+import { Topology, labMac, nsSpawn, sleep, killPid } from '../../src/effects/io/netns.js';
+import { parsePcap } from '../../src/codecs/pcap.js';
+import '../../src/models/strategy/forms.js';
+import { parseStrategy, planAnnouncements } from '../../src/models/strategy/language.js';
+import { vmacOf } from '../../src/models/strategy/forms.js';
+import { externalArgv, externalProgram } from '../../src/effects/announce/external.js';
+import { vmacCommands } from '../../src/effects/lab/managers/hadiag.js';
+import { moduleArgv } from '../../src/core/module-argv.js';
 
 const root = process.getuid?.() === 0;
 const NET = '198.19.7';
@@ -69,7 +69,7 @@ async function capture(name: string, filter: string): Promise<{ stop: () => Prom
 
 function startChild(spec: string, iface: string, holdMs: number): { child: ChildProcess; next: () => Promise<Record<string, unknown>> } {
   const n = topo.host('node');
-  const argv = [...moduleArgv('compare/probe-main').slice(0, -1), new URL('./compare-announce-child.ts', import.meta.url).pathname, spec, iface, `${VIP}/24`, String(holdMs)];
+  const argv = [...moduleArgv('effects/compare/probe-main').slice(0, -1), new URL('./compare-announce-child.ts', import.meta.url).pathname, spec, iface, `${VIP}/24`, String(holdMs)];
   const child = nsSpawn(n.netns, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Record<string, unknown>[] = [];
   const waiters: ((x: Record<string, unknown>) => void)[] = [];

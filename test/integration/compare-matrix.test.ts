@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCompare } from '../../src/compare/run.js';
-import { PLAIN_GARP } from '../../src/compare/matrix.js';
-import { renderTable } from '../../src/compare/render.js';
+import { runCompare } from '../../src/effects/compare/run.js';
+import { PLAIN_GARP } from '../../src/models/compare/matrix.js';
+import { renderTable } from '../../src/commands/render/compare.js';
 
 const root = process.getuid?.() === 0;
 

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Topology, labMac, listNetns, nsRun, nsRunOk, nsSpawn, killPid } from '../../src/io/netns.js';
+import { Topology, labMac, listNetns, nsRun, nsRunOk, nsSpawn, killPid } from '../../src/effects/io/netns.js';
 
 const mainTs = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const tsxDir = fileURLToPath(new URL('../..', import.meta.url));

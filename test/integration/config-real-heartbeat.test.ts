@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Topology, killPid, labMac, netnsPids } from '../../src/io/netns.js';
-import { analyzeConfigDir } from '../../src/config/load.js';
+import { Topology, killPid, labMac, netnsPids } from '../../src/effects/io/netns.js';
+import { analyzeConfigDir } from '../../src/effects/config/load.js';
 
 /**
  * The real Heartbeat 3.0.6 as the anchor for hadiag's config rules: the daemon reads the same directory inside

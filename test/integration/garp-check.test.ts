@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { readPcap } from '../../src/pcap/file.js';
-import { Topology, killPid, labMac, nsRun, nsSpawn, sleep, type Host } from '../../src/io/netns.js';
-import { run } from '../../src/io/exec.js';
-import { buildGarp, type ArpTargetForm, type GarpForm } from '../../src/packet/arp.js';
+import { readPcap } from '../../src/codecs/pcap.js';
+import { Topology, killPid, labMac, nsRun, nsSpawn, sleep, type Host } from '../../src/effects/io/netns.js';
+import { run } from '../../src/effects/io/exec.js';
+import { buildGarp, type ArpTargetForm, type GarpForm } from '../../src/codecs/arp.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const VIP = '198.18.0.20';
@@ -76,7 +76,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 /** A long-running sender in the sender's namespace: one hex frame per stdin line, sent through the packet layer. */
 function startSender(h: Host): { send(frame: Buffer): Promise<void>; stop(): Promise<void> } {
   const code = `
-    const { openCapture } = await import(${JSON.stringify(ROOT + 'src/io/capture.ts')});
+    const { openCapture } = await import(${JSON.stringify(ROOT + 'src/effects/io/capture.ts')});
     const c = openCapture(${JSON.stringify(h.ifname)}, 'less 1', () => {});
     console.log('ready');
     let buf = '';

@@ -8,8 +8,8 @@ import { existsSync, readdirSync, statSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Topology, labMac } from '../../src/io/netns.js';
-import { run } from '../../src/io/exec.js';
+import { Topology, labMac } from '../../src/effects/io/netns.js';
+import { run } from '../../src/effects/io/exec.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -49,7 +49,7 @@ test('garp-check bad input: one-line errors, exit 2', { timeout: 120_000 }, asyn
     // a second interface that is down
     await run(['ip', '-n', a.netns, 'link', 'add', `hd${topo.runId}-dn`, 'type', 'veth', 'peer', 'name', `hd${topo.runId}-dp`]);
     const probe = `
-      const { openCapture } = await import(${JSON.stringify(ROOT + 'src/io/capture.ts')});
+      const { openCapture } = await import(${JSON.stringify(ROOT + 'src/effects/io/capture.ts')});
       for (const [i, f] of [[${JSON.stringify(a.ifname)}, 'arp and ('], [${JSON.stringify(a.ifname)}, 'ether proto \\\\arpp'], ['nosuch0', 'arp']]) {
         try { openCapture(i, f, () => {}); console.log('OPENED'); } catch (e) { console.log(e.render()); }
       }

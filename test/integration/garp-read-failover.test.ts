@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Topology, killPid, labMac, nsRun, nsSpawn, sleep } from '../../src/io/netns.js';
-import { run } from '../../src/io/exec.js';
+import { Topology, killPid, labMac, nsRun, nsSpawn, sleep } from '../../src/effects/io/netns.js';
+import { run } from '../../src/effects/io/exec.js';
 import { garpCheckCommand } from '../../src/commands/garp-check.js';
 
 const VIP = '198.18.0.20';

@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { makeLab, writeConfig, startNode, stopNode, waitFor, vipHolders, logEvents, setLink, REPO, type NodeProc } from './node-helpers.js';
 import { counters, delta, LAB_BROADCAST } from './harden-helpers.js';
-import { controlRequest } from '../../src/node/daemon.js';
-import { nsSpawn, sleep, killPid } from '../../src/io/netns.js';
+import { controlRequest } from '../../src/effects/node/daemon.js';
+import { nsSpawn, sleep, killPid } from '../../src/effects/io/netns.js';
 
 const KEEPALIVE_MS = 250;
 const DEADTIME_MS = 2000;
@@ -40,7 +40,7 @@ test('junk flood to port 694: no false failover; a real death is still declared 
 
     const flood = nsSpawn(
       topo.host('client').netns,
-      [process.execPath, '--import', TSX, join(REPO, 'src/forge/main.ts'), '--to', LAB_BROADCAST, '--broadcast', '--port', '694', '--kind', 'junk', '--rate', '10000', '--duration', '12s'],
+      [process.execPath, '--import', TSX, join(REPO, 'src/effects/forge/main.ts'), '--to', LAB_BROADCAST, '--broadcast', '--port', '694', '--kind', 'junk', '--rate', '10000', '--duration', '12s'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     floodPid = flood.pid;

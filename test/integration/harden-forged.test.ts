@@ -11,11 +11,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { makeLab, writeConfig, startNode, stopNode, waitFor, vipHolders, logEvents, REPO, type NodeProc } from './node-helpers.js';
-import { controlRequest } from '../../src/node/daemon.js';
+import { controlRequest } from '../../src/effects/node/daemon.js';
 import { captureGenuine, counters, delta, forge } from './harden-helpers.js';
-import { sleep, nsRun } from '../../src/io/netns.js';
+import { sleep, nsRun } from '../../src/effects/io/netns.js';
 import { rm } from 'node:fs/promises';
-import { run } from '../../src/io/exec.js';
+import { run } from '../../src/effects/io/exec.js';
 
 const RATE = 100;
 const COUNT = 150; // 1.5 s of each kind, all kinds at once

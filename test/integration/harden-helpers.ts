@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runOk } from '../../src/io/exec.js';
-import { nsSpawn, sleep, killPid, type Topology } from '../../src/io/netns.js';
+import { runOk } from '../../src/effects/io/exec.js';
+import { nsSpawn, sleep, killPid, type Topology } from '../../src/effects/io/netns.js';
 import { REPO } from './node-helpers.js';
 
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -22,7 +22,7 @@ export interface ForgeResult {
 /** Send forged traffic from `host` (default: the client, an attacker on the LAN) to the heartbeat port. */
 export async function forge(topo: Topology, args: string[], host = 'client'): Promise<ForgeResult> {
   const out = await runOk(
-    ['ip', 'netns', 'exec', topo.host(host).netns, process.execPath, '--import', TSX, join(REPO, 'src/forge/main.ts'), '--to', LAB_BROADCAST, '--broadcast', '--port', '694', ...args],
+    ['ip', 'netns', 'exec', topo.host(host).netns, process.execPath, '--import', TSX, join(REPO, 'src/effects/forge/main.ts'), '--to', LAB_BROADCAST, '--broadcast', '--port', '694', ...args],
     { timeoutMs: 60_000 },
   );
   return JSON.parse(out.trim().split('\n').pop()!) as ForgeResult;

@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { upLab, destroyLab } from '../../src/lab/lab.js';
-import { applyFault, parseFault } from '../../src/lab/faults.js';
-import { vipView } from '../../src/lab/vip.js';
-import { getManager } from '../../src/lab/managers/index.js';
-import { labHost, type LabState } from '../../src/lab/types.js';
-import { writeState } from '../../src/lab/state.js';
-import { alive, listNetns, sleep, NETNS_PREFIX } from '../../src/io/netns.js';
+import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
+import { applyFault, parseFault } from '../../src/effects/lab/faults.js';
+import { vipView } from '../../src/effects/lab/vip.js';
+import { getManager } from '../../src/effects/lab/managers/index.js';
+import { labHost, type LabState } from '../../src/effects/lab/types.js';
+import { writeState } from '../../src/effects/lab/state.js';
+import { alive, listNetns, sleep, NETNS_PREFIX } from '../../src/effects/io/netns.js';
 
 const DEADTIME_MS = 2000;
 

@@ -10,11 +10,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Topology, labMac, netnsPids, nsRun } from '../../src/io/netns.js';
-import { runOk } from '../../src/io/exec.js';
-import { readHeartbeatCapture } from '../../src/inspect/datagrams.js';
-import { inspectHeartbeats } from '../../src/inspect/heartbeats.js';
-import type { AuthKeyLike } from '../../src/wire/auth.js';
+import { Topology, labMac, netnsPids, nsRun } from '../../src/effects/io/netns.js';
+import { runOk } from '../../src/effects/io/exec.js';
+import { readHeartbeatCapture } from '../../src/models/inspect/datagrams.js';
+import { inspectHeartbeats } from '../../src/models/inspect/heartbeats.js';
+import type { AuthKeyLike } from '../../src/codecs/heartbeat/auth.js';
 
 const keyMap = (...keys: AuthKeyLike[]) => new Map(keys.map((k) => [k.index, k]));
 

@@ -1,12 +1,12 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { upLab, destroyLab } from '../../src/lab/lab.js';
-import { applyFault, parseFault } from '../../src/lab/faults.js';
-import { vipView, waitForVipHolder } from '../../src/lab/vip.js';
-import { labHost, type LabState } from '../../src/lab/types.js';
-import { mainPid } from '../../src/lab/managers/common.js';
-import { run } from '../../src/io/exec.js';
-import { listNetns, netnsPids, sleep } from '../../src/io/netns.js';
+import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
+import { applyFault, parseFault } from '../../src/effects/lab/faults.js';
+import { vipView, waitForVipHolder } from '../../src/effects/lab/vip.js';
+import { labHost, type LabState } from '../../src/effects/lab/types.js';
+import { mainPid } from '../../src/effects/lab/managers/common.js';
+import { run } from '../../src/effects/io/exec.js';
+import { listNetns, netnsPids, sleep } from '../../src/effects/io/netns.js';
 import { neighMac, waitFor } from './lab-helpers.js';
 
 // keepalived with fast timers (master down 0.72 s), one default client with shrunk neighbour timers.

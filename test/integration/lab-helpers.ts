@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { run } from '../../src/io/exec.js';
-import { sleep } from '../../src/io/netns.js';
+import { run } from '../../src/effects/io/exec.js';
+import { sleep } from '../../src/effects/io/netns.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -2,9 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, readFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../../src/io/exec.js';
-import { alive, listNetns, newRunId } from '../../src/io/netns.js';
-import { upLab, destroyLab } from '../../src/lab/lab.js';
+import { run } from '../../src/effects/io/exec.js';
+import { alive, listNetns, newRunId } from '../../src/effects/io/netns.js';
+import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
 import { cli, cliChild, running, waitFor } from './lab-helpers.js';
 
 // The CLI end to end, with a private state root so `--name` can be omitted safely while other tests run.

@@ -1,10 +1,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { upLab, destroyLab } from '../../src/lab/lab.js';
-import { PROFILES, readSysctl } from '../../src/lab/profiles.js';
-import { labHost, clients, type LabState } from '../../src/lab/types.js';
-import { run } from '../../src/io/exec.js';
-import { listNetns } from '../../src/io/netns.js';
+import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
+import { PROFILES, readSysctl } from '../../src/effects/lab/profiles.js';
+import { labHost, clients, type LabState } from '../../src/effects/lab/types.js';
+import { run } from '../../src/effects/io/exec.js';
+import { listNetns } from '../../src/effects/io/netns.js';
 import { neighMac, garp, waitFor } from './lab-helpers.js';
 
 // One lab (keepalived, fast timers: up in ~2 s) with one client per profile. The VIP holder sends the

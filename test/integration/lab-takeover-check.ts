@@ -1,7 +1,7 @@
 /** The body of the takeover tests (not a test file itself). */
 import assert from 'node:assert/strict';
-import { runDemo } from '../../src/lab/demo.js';
-import { listNetns } from '../../src/io/netns.js';
+import { runDemo } from '../../src/effects/lab/demo.js';
+import { listNetns } from '../../src/effects/io/netns.js';
 
 /**
  * `fixed`: the manager's default announcements reach a GARP-filtering client too (hadiag's `directed`), so both

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Topology, labMac } from '../../src/io/netns.js';
-import { run } from '../../src/io/exec.js';
+import { Topology, labMac } from '../../src/effects/io/netns.js';
+import { run } from '../../src/effects/io/exec.js';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const entry = ['--import', 'tsx', '--input-type=module', '-e', `const m = await import(${JSON.stringify(MAIN)}); await m.main(process.argv.slice(1));`, '--'];

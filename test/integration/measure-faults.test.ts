@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { upLab, destroyLab } from '../../src/lab/lab.js';
-import { applyFault, parseFault } from '../../src/lab/faults.js';
-import { vipView, waitForVipHolder } from '../../src/lab/vip.js';
-import { clients, labHost, type LabState } from '../../src/lab/types.js';
-import { killPid, sleep } from '../../src/io/netns.js';
-import { run } from '../../src/io/exec.js';
+import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
+import { applyFault, parseFault } from '../../src/effects/lab/faults.js';
+import { vipView, waitForVipHolder } from '../../src/effects/lab/vip.js';
+import { clients, labHost, type LabState } from '../../src/effects/lab/types.js';
+import { killPid, sleep } from '../../src/effects/io/netns.js';
+import { run } from '../../src/effects/io/exec.js';
 import { hadiag, outagesFromPortCapture, startPortCapture, type PortTruth } from './measure-helpers.js';
 import { waitFor } from './lab-helpers.js';
 

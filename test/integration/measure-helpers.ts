@@ -1,6 +1,6 @@
 /** Shared by the measure-*.test.ts files: run the CLI in a namespace, and the independent truth from a port capture. */
 import { spawn } from 'node:child_process';
-import { run, type ExecResult } from '../../src/io/exec.js';
+import { run, type ExecResult } from '../../src/effects/io/exec.js';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const ROOT = new URL('../..', import.meta.url).pathname;

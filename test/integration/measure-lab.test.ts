@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { upLab, destroyLab } from '../../src/lab/lab.js';
-import { waitForVipHolder } from '../../src/lab/vip.js';
-import { clients, type LabState } from '../../src/lab/types.js';
-import { killPid } from '../../src/io/netns.js';
-import { run } from '../../src/io/exec.js';
+import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
+import { waitForVipHolder } from '../../src/effects/lab/vip.js';
+import { clients, type LabState } from '../../src/effects/lab/types.js';
+import { killPid } from '../../src/effects/io/netns.js';
+import { run } from '../../src/effects/io/exec.js';
 import { arpOrderFromPortCapture, hadiag, outagesFromPortCapture, startPortCapture } from './measure-helpers.js';
 
 const INTERVAL_MS = 5;

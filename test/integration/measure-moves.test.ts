@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Topology, labMac, killPid } from '../../src/io/netns.js';
+import { Topology, labMac, killPid } from '../../src/effects/io/netns.js';
 import { hadiag, outagesFromPortCapture, startPortCapture } from './measure-helpers.js';
 
 const VIP = '198.18.0.20';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Topology, labMac, listNetns, nsRun } from '../../src/io/netns.js';
+import { Topology, labMac, listNetns, nsRun } from '../../src/effects/io/netns.js';
 
 test('a two-host topology pings across its bridge and leaves nothing behind', async () => {
   const topo = await Topology.create({

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Topology, labMac, nsSpawn, sleep, killPid } from '../../src/io/netns.js';
+import { Topology, labMac, nsSpawn, sleep, killPid } from '../../src/effects/io/netns.js';
 import { writeConfig, REPO } from './node-helpers.js';
 
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -15,7 +15,7 @@ test('run-node refuses bad set-ups with one clear line and exit 2', { timeout: 9
   const dir = mkdtempSync(join(tmpdir(), `hadiag-node-err-${topo.runId}-`));
   const h = topo.host('server1');
   const runNode = async (cfg: string, extra: string[] = []) => {
-    const r = await topo.exec('server1', [process.execPath, '--import', TSX, join(REPO, 'src/node/main.ts'), '--config-dir', cfg, '--node', 'server1', '--state-dir', join(dir, 'state'), ...extra], { timeoutMs: 60_000 });
+    const r = await topo.exec('server1', [process.execPath, '--import', TSX, join(REPO, 'src/effects/node/main.ts'), '--config-dir', cfg, '--node', 'server1', '--state-dir', join(dir, 'state'), ...extra], { timeoutMs: 60_000 });
     return { code: r.code, err: r.stderr.trim() };
   };
   try {
@@ -41,9 +41,9 @@ test('run-node refuses bad set-ups with one clear line and exit 2', { timeout: 9
     assert.equal(r.err.split('\n').length, 1);
 
     // a node name that is not in ha.cf
-    r = await topo.exec('server1', [process.execPath, '--import', TSX, join(REPO, 'src/node/main.ts'), '--config-dir', ok, '--node', 'server9', '--state-dir', join(dir, 'state')]);
-    assert.equal(r.code, 2, r.stderr);
-    assert.ok(r.stderr.trim().startsWith('hadiag: this node "server9" is not a node of ha.cf: ') && r.stderr.includes(' — '), JSON.stringify(r.stderr));
+    const unknown = await topo.exec('server1', [process.execPath, '--import', TSX, join(REPO, 'src/effects/node/main.ts'), '--config-dir', ok, '--node', 'server9', '--state-dir', join(dir, 'state')]);
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.ok(unknown.stderr.trim().startsWith('hadiag: this node "server9" is not a node of ha.cf: ') && unknown.stderr.includes(' — '), JSON.stringify(unknown.stderr));
 
     // a missing interface in ha.cf
     const noif = join(dir, 'noif');

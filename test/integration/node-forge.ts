@@ -3,8 +3,8 @@
  * KIND: wrong-key | unknown-node | higher-gen | junk | flood (COUNT = datagrams per second, for 4th arg ms)
  */
 import dgram from 'node:dgram';
-import { buildMessage } from '../../src/wire/message.js';
-import { encodeMessage } from '../../src/wire/codec.js';
+import { buildMessage } from '../../src/codecs/heartbeat/message.js';
+import { encodeMessage } from '../../src/codecs/heartbeat/codec.js';
 
 const [kind = 'junk', countText = '5', dest = '198.18.0.255'] = process.argv.slice(2);
 const count = Number(countText);

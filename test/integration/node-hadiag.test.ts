@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sleep, nsSpawn } from '../../src/io/netns.js';
+import { sleep, nsSpawn } from '../../src/effects/io/netns.js';
 import {
   makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, nodeStatus, logEvents, clientVipMac, REPO, VIP, type NodeProc,
 } from './node-helpers.js';

@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
-import { heartbeat } from '../../src/lab/managers/heartbeat.js';
-import { signalManager } from '../../src/lab/managers/common.js';
-import type { LabHost, LabState } from '../../src/lab/types.js';
+import { heartbeat } from '../../src/effects/lab/managers/heartbeat.js';
+import { signalManager } from '../../src/effects/lab/managers/common.js';
+import type { LabHost, LabState } from '../../src/effects/lab/types.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Topology, labMac, sleep, killPid, alive } from '../../src/io/netns.js';
-import { runOk, run } from '../../src/io/exec.js';
+import { Topology, labMac, sleep, killPid, alive } from '../../src/effects/io/netns.js';
+import { runOk, run } from '../../src/effects/io/exec.js';
 
 export const VIP = '198.18.0.20';
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -74,7 +74,7 @@ export function startNode(topo: Topology, dir: string, name: string, extra: stri
   mkdirSync(stateDir, { recursive: true });
   const child = spawn(
     'ip',
-    ['netns', 'exec', host.netns, process.execPath, '--import', TSX, join(REPO, 'src/node/main.ts'), '--config-dir', cfg, '--node', name, '--state-dir', stateDir, '--json', ...extra],
+    ['netns', 'exec', host.netns, process.execPath, '--import', TSX, join(REPO, 'src/effects/node/main.ts'), '--config-dir', cfg, '--node', name, '--state-dir', stateDir, '--json', ...extra],
     { cwd: join(dir, name), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const p: NodeProc = { name, child, stateDir, logs: [], stderr: [], exited: new Promise((r) => child.on('exit', (code) => r(code))) };
@@ -141,7 +141,7 @@ export function logEvents(p: NodeProc, event: string): Record<string, unknown>[]
 }
 
 export async function nodeStatus(topo: Topology, p: NodeProc, cmd: 'status' | 'standby' | 'takeover' = 'status'): Promise<Record<string, any>> {
-  const r = await run([process.execPath, '--import', TSX, '-e', `import('${join(REPO, 'src/node/daemon.ts')}').then(m=>m.controlRequest(${JSON.stringify(p.stateDir)},'${cmd}')).then(r=>console.log(JSON.stringify(r)))`], { cwd: REPO });
+  const r = await run([process.execPath, '--import', TSX, '-e', `import('${join(REPO, 'src/effects/node/daemon.ts')}').then(m=>m.controlRequest(${JSON.stringify(p.stateDir)},'${cmd}')).then(r=>console.log(JSON.stringify(r)))`], { cwd: REPO });
   void topo;
   if (r.code !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout).status;

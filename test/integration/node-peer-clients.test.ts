@@ -10,9 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { sleep } from '../../src/io/netns.js';
-import { runOk } from '../../src/io/exec.js';
-import { applyProfile, getProfile, nftTable } from '../../src/lab/profiles.js';
+import { sleep } from '../../src/effects/io/netns.js';
+import { runOk } from '../../src/effects/io/exec.js';
+import { applyProfile, getProfile, nftTable } from '../../src/effects/lab/profiles.js';
 import {
   makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, clientVipMac, nodeStatus, VIP, type NodeProc,
 } from './node-helpers.js';

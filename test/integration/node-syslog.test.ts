@@ -12,8 +12,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { NodeLog } from '../../src/node/log.js';
-import { Topology, labMac, nsSpawn, sleep, killPid, alive, netnsPids } from '../../src/io/netns.js';
+import { NodeLog } from '../../src/effects/node/log.js';
+import { Topology, labMac, nsSpawn, sleep, killPid, alive, netnsPids } from '../../src/effects/io/netns.js';
 import { writeConfig, REPO } from './node-helpers.js';
 
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -134,7 +134,7 @@ test('logger missing or syslog socket absent: one warning each, the process keep
     const script = join(dir, 'child.mts');
     writeFileSync(
       script,
-      `import { NodeLog } from ${JSON.stringify(join(REPO, 'src/node/log.ts'))};
+      `import { NodeLog } from ${JSON.stringify(join(REPO, 'src/effects/node/log.ts'))};
 const log = new NodeLog({ node: 'server1', json: false, debug: false, quiet: true, logfacility: 'local0' });
 for (let i = 0; i < 20; i++) { log.write({ tsMs: Date.now(), level: 'info', event: 'e', text: 'line ' + i }); await new Promise((r) => setTimeout(r, 25)); }
 await log.close();
@@ -201,7 +201,7 @@ while True: print(json.dumps(s.recv(65536).decode("utf-8","replace")), flush=Tru
     assert.ok(await until(() => ready, 10_000), 'receiver ready');
     const cfg = join(dir, 'ha.d');
     writeConfig(cfg, h.ifname, { initdead: '2', media: ['logfacility local5'] });
-    const node = nsSpawn(h.netns, [process.execPath, '--import', TSX, join(REPO, 'src/node/main.ts'), '--config-dir', cfg, '--node', 'server1', '--state-dir', join(dir, 'state'), '--json'], {
+    const node = nsSpawn(h.netns, [process.execPath, '--import', TSX, join(REPO, 'src/effects/node/main.ts'), '--config-dir', cfg, '--node', 'server1', '--state-dir', join(dir, 'state'), '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HADIAG_SYSLOG_TARGET: `unix:${sock}` },
     });

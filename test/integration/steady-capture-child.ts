@@ -1,5 +1,5 @@
 /** Child of steady-capture.test.ts, run inside a lab namespace: one SteadyCapture, events as JSON lines. */
-import { SteadyCapture } from '../../src/io/steady-capture.js';
+import { SteadyCapture } from '../../src/effects/io/steady-capture.js';
 
 const iface = process.argv[2]!;
 const say = (m: Record<string, unknown>) => process.stdout.write(JSON.stringify(m) + '\n');

@@ -1,14 +1,14 @@
 /** compare-garp's pure parts: matrix planning, statistics, recommendations, the chart and the table. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HadiagError } from '../../src/cli/errors.js';
-import { planMatrix, etaMs, QUICK_STRATEGIES, PLAIN_GARP, type Row } from '../../src/compare/matrix.js';
-import { cellStats, defaultStrategy, median, percentile, recommend } from '../../src/compare/stats.js';
-import { summarizeClient } from '../../src/compare/client-result.js';
-import { logTicks, renderCompareSvg } from '../../src/compare/svg.js';
-import { renderMatrix, renderRecommendations, renderTable } from '../../src/compare/render.js';
-import { selfContained, type CompareResult } from '../../src/compare/run.js';
-import type { Analysis } from '../../src/measure/analyze.js';
+import { HadiagError } from '../../src/core/errors.js';
+import { planMatrix, etaMs, QUICK_STRATEGIES, PLAIN_GARP, type Row } from '../../src/models/compare/matrix.js';
+import { cellStats, defaultStrategy, median, percentile, recommend } from '../../src/models/compare/stats.js';
+import { summarizeClient } from '../../src/models/compare/client-result.js';
+import { logTicks, renderCompareSvg } from '../../src/commands/render/compare-svg.js';
+import { renderMatrix, renderRecommendations, renderTable } from '../../src/commands/render/compare.js';
+import { selfContained, type CompareResult } from '../../src/effects/compare/run.js';
+import type { Analysis } from '../../src/models/measure/analyze.js';
 
 test('matrix: quick = main strategies + the three anchors once, every profile; rep-major order', () => {
   const m = planMatrix({ quick: true });
@@ -131,7 +131,7 @@ test('summarizeClient: the outage the fault caused, fault → first reply', () =
 });
 
 test('client isolation on the bridge: each client port only gets ARP for itself or the VIP', async () => {
-  const { isolationRuleset } = await import('../../src/compare/trial.js');
+  const { isolationRuleset } = await import('../../src/effects/compare/trial.js');
   const lab = {
     vip: '198.18.0.20',
     bridgeNetns: 'hadiag-x-br',

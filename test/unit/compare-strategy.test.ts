@@ -2,17 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import '../../src/announce/forms.js';
-import { parseStrategy, planAnnouncements } from '../../src/packet/strategy.js';
-import { HadiagError } from '../../src/cli/errors.js';
-import { parsePcap } from '../../src/pcap/file.js';
-import { buildArpFrame } from '../../src/packet/arp.js';
-import { encodeEthernet } from '../../src/packet/ethernet.js';
-import { arpingMode, isExternal, needsClients, vmacOf, DEFAULT_VMAC } from '../../src/announce/forms.js';
-import { externalArgv } from '../../src/announce/external.js';
-import { checkNodeStrategy } from '../../src/announce/announcer.js';
-import { ClientBook, decodeClientList, encodeClientList, parseProcNetArp } from '../../src/announce/clients.js';
-import { answerFor } from '../../src/announce/probe-answer.js';
+import '../../src/models/strategy/forms.js';
+import { parseStrategy, planAnnouncements } from '../../src/models/strategy/language.js';
+import { HadiagError } from '../../src/core/errors.js';
+import { parsePcap } from '../../src/codecs/pcap.js';
+import { buildArpFrame } from '../../src/codecs/arp.js';
+import { encodeEthernet } from '../../src/codecs/ethernet.js';
+import { arpingMode, isExternal, needsClients, vmacOf, DEFAULT_VMAC } from '../../src/models/strategy/forms.js';
+import { externalArgv } from '../../src/effects/announce/external.js';
+import { checkNodeStrategy } from '../../src/effects/announce/node-announcer.js';
+import { ClientBook, decodeClientList, encodeClientList, parseProcNetArp } from '../../src/models/strategy/client-book.js';
+import { answerFor } from '../../src/models/strategy/probe-answer.js';
 
 const VIP = '198.18.0.20';
 const MAC = '02:00:00:00:00:12';

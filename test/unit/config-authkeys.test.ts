@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeAuthkeys, authkeysModeDiagnostic, parseAuthkeys, readAuthkeys } from '../../src/config/authkeys.js';
-import { formatDiagnostic } from '../../src/config/diagnostics.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { analyzeAuthkeys, authkeysModeDiagnostic, parseAuthkeys, readAuthkeys } from '../../src/models/config/authkeys.js';
+import { formatDiagnostic } from '../../src/models/config/diagnostics.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 const fixturePath = (p: string) => new URL(`../fixtures/config/${p}`, import.meta.url).pathname;
 

@@ -4,11 +4,11 @@ import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseHaCf } from '../../src/config/hacf.js';
-import { parseAuthkeys } from '../../src/config/authkeys.js';
-import { parseHaresources } from '../../src/config/haresources.js';
-import { loadConfigDir } from '../../src/config/load.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { parseHaCf } from '../../src/models/config/hacf.js';
+import { parseAuthkeys } from '../../src/models/config/authkeys.js';
+import { parseHaresources } from '../../src/models/config/haresources.js';
+import { loadConfigDir } from '../../src/effects/config/load.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 /**
  * The catalogue of broken files: each one produces exactly this one-line error naming file:line (the file is

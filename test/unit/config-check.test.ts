@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkConfigAgainstHost } from '../../src/config/check.js';
-import { interfacesFromIpJson, type HostFacts } from '../../src/config/host.js';
-import { analyzeConfigTexts, configPaths } from '../../src/config/load.js';
-import { formatDiagnostic } from '../../src/config/diagnostics.js';
+import { checkConfigAgainstHost } from '../../src/models/config/check.js';
+import { interfacesFromIpJson, type HostFacts } from '../../src/effects/config/host-facts.js';
+import { analyzeConfigTexts, configPaths } from '../../src/effects/config/load.js';
+import { formatDiagnostic } from '../../src/models/config/diagnostics.js';
 import { renderCheckConfig } from '../../src/commands/check-config.js';
 
 const paths = configPaths('/etc/ha.d');

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { analyzeHaCf, parseHaCf } from '../../src/config/hacf.js';
-import { analyzeAuthkeys, parseAuthkeys } from '../../src/config/authkeys.js';
-import { analyzeHaresources, parseHaresources } from '../../src/config/haresources.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { analyzeHaCf, parseHaCf } from '../../src/models/config/hacf.js';
+import { analyzeAuthkeys, parseAuthkeys } from '../../src/models/config/authkeys.js';
+import { analyzeHaresources, parseHaresources } from '../../src/models/config/haresources.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 const fixture = (p: string) => readFileSync(new URL(`../fixtures/config/${p}`, import.meta.url), 'utf8');
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { analyzeHaCf, defaultInitdeadMs, parseHaCf } from '../../src/config/hacf.js';
-import { formatDiagnostic } from '../../src/config/diagnostics.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { analyzeHaCf, defaultInitdeadMs, parseHaCf } from '../../src/models/config/hacf.js';
+import { formatDiagnostic } from '../../src/models/config/diagnostics.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 const fixture = (p: string) => readFileSync(new URL(`../fixtures/config/${p}`, import.meta.url), 'utf8');
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { analyzeHaresources, parseHaresources } from '../../src/config/haresources.js';
-import { formatDiagnostic } from '../../src/config/diagnostics.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { analyzeHaresources, parseHaresources } from '../../src/models/config/haresources.js';
+import { formatDiagnostic } from '../../src/models/config/diagnostics.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 const fixture = (p: string) => readFileSync(new URL(`../fixtures/config/${p}`, import.meta.url), 'utf8');
 

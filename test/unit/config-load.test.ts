@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeConfigDir, analyzeConfigTexts, configPaths, loadConfigDir } from '../../src/config/load.js';
-import { formatDiagnostic, locationOf } from '../../src/config/diagnostics.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { analyzeConfigDir, analyzeConfigTexts, configPaths, loadConfigDir } from '../../src/effects/config/load.js';
+import { formatDiagnostic, locationOf } from '../../src/models/config/diagnostics.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 const fixtureDir = (p: string) => new URL(`../fixtures/config/${p}`, import.meta.url).pathname;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDuration, parseHaCfDuration, formatDuration } from '../../src/util/duration.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { parseDuration, parseHaCfDuration, formatDuration } from '../../src/core/duration.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 test('CLI durations need units', () => {
   assert.equal(parseDuration('5ms'), 5);

@@ -1,9 +1,9 @@
 /** The acceptance model against every row of notes/arp-facts.md ("What a default Linux client does with it"). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildGarp } from '../../src/packet/arp.js';
-import { decodeFrame } from '../../src/packet/decode.js';
-import { predictArp, type HostArpState, type NeighState } from '../../src/packet/accept-model.js';
+import { buildGarp } from '../../src/codecs/arp.js';
+import { decodeFrame } from '../../src/codecs/decode.js';
+import { predictArp, type HostArpState, type NeighState } from '../../src/models/resolution/accept-model.js';
 
 const VIP = '198.18.0.20';
 const NEW = '02:00:00:00:00:12';

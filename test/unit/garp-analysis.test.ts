@@ -1,12 +1,12 @@
 /** The field report's failure, built frame by frame: the client ignores the GARPs and recovers by its own probes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildArpFrame, buildGarp } from '../../src/packet/arp.js';
-import { decodeFrame } from '../../src/packet/decode.js';
-import { encodeEthernet, ETHERTYPE_IPV4 } from '../../src/packet/ethernet.js';
-import { encodeIpv4, IPPROTO_ICMP } from '../../src/packet/ipv4.js';
-import { encodeIcmpEcho } from '../../src/packet/icmp.js';
-import { GarpAnalyzer } from '../../src/packet/garp-watch.js';
+import { buildArpFrame, buildGarp } from '../../src/codecs/arp.js';
+import { decodeFrame } from '../../src/codecs/decode.js';
+import { encodeEthernet, ETHERTYPE_IPV4 } from '../../src/codecs/ethernet.js';
+import { encodeIpv4, IPPROTO_ICMP } from '../../src/codecs/ipv4.js';
+import { encodeIcmpEcho } from '../../src/codecs/icmp.js';
+import { GarpAnalyzer } from '../../src/models/resolution/garp-watch.js';
 
 const VIP = '10.0.0.20';
 const OLD = '02:00:00:00:00:11';

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { garpCheckCommand } from '../../src/commands/garp-check.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hadiag-garp-cli-'));
 writeFileSync(join(dir, 'notes.pcap'), 'these are my notes\n');

@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parsePcap } from '../../src/pcap/file.js';
-import { decodeFrame } from '../../src/packet/decode.js';
-import { classifyArp, classifyNd } from '../../src/packet/classify.js';
-import { GarpAnalyzer } from '../../src/packet/garp-watch.js';
+import { parsePcap } from '../../src/codecs/pcap.js';
+import { decodeFrame } from '../../src/codecs/decode.js';
+import { classifyArp, classifyNd } from '../../src/models/resolution/classify.js';
+import { GarpAnalyzer } from '../../src/models/resolution/garp-watch.js';
 
 const FIX = new URL('../fixtures/garp-emitters/', import.meta.url).pathname;
 const VIP = '198.18.0.20';

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HostModel, stockClientVerdicts } from '../../src/packet/host-model.js';
-import { SendTracker } from '../../src/packet/sender.js';
-import { buildAudit } from '../../src/packet/audit.js';
-import { formatAudit } from '../../src/packet/garp-render.js';
-import { buildGarp } from '../../src/packet/arp.js';
-import { decodeFrame } from '../../src/packet/decode.js';
-import { parseStrategy, planAnnouncements } from '../../src/packet/strategy.js';
-import { parseNftJson } from '../../src/packet/arp-filter.js';
-import type { NeighSysctls } from '../../src/io/neigh.js';
+import { HostModel, stockClientVerdicts } from '../../src/models/resolution/host-model.js';
+import { SendTracker } from '../../src/effects/announce/sender.js';
+import { buildAudit } from '../../src/models/resolution/audit.js';
+import { formatAudit } from '../../src/commands/render/garp.js';
+import { buildGarp } from '../../src/codecs/arp.js';
+import { decodeFrame } from '../../src/codecs/decode.js';
+import { parseStrategy, planAnnouncements } from '../../src/models/strategy/language.js';
+import { parseNftJson } from '../../src/models/resolution/nft-arp-filter.js';
+import type { NeighSysctls } from '../../src/effects/io/host-neigh.js';
 
 const VIP = '198.18.0.20';
 const NEW = '02:00:00:00:00:12';

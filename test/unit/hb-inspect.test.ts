@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inspectHeartbeats, type Datagram, type InspectOptions } from '../../src/inspect/heartbeats.js';
-import { readHeartbeatCapture } from '../../src/inspect/datagrams.js';
-import { formatMessageLine, formatSummary } from '../../src/inspect/render.js';
-import { encodeMessage } from '../../src/wire/codec.js';
-import { buildMessage } from '../../src/wire/message.js';
-import { authDigest, type AuthKeyLike } from '../../src/wire/auth.js';
+import { inspectHeartbeats, type Datagram, type InspectOptions } from '../../src/models/inspect/heartbeats.js';
+import { readHeartbeatCapture } from '../../src/models/inspect/datagrams.js';
+import { formatMessageLine, formatSummary } from '../../src/commands/render/inspect.js';
+import { encodeMessage } from '../../src/codecs/heartbeat/codec.js';
+import { buildMessage } from '../../src/codecs/heartbeat/message.js';
+import { authDigest, type AuthKeyLike } from '../../src/codecs/heartbeat/auth.js';
 import { FIXTURES, keyMap, SHA1_KEY } from './wire-fixtures.js';
 
 const cycle = (await readHeartbeatCapture(FIXTURES + 'heartbeat-3.0.6/hb-cycle.pcap', 694)).datagrams;
@@ -173,7 +173,7 @@ test('the summary text has the table, events and verdict', () => {
 
 test('the command refuses bad usage before touching any interface', async () => {
   const { hbInspectCommand } = await import('../../src/commands/hb-inspect.js');
-  const { HadiagError } = await import('../../src/cli/errors.js');
+  const { HadiagError } = await import('../../src/core/errors.js');
   const handler = hbInspectCommand.handler as (a: Record<string, unknown>) => Promise<void>;
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ duration: '10s', json: false }, /nothing to inspect/],

@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSubnet, planHosts, hostAddress, broadcastAddress } from '../../src/lab/addressing.js';
-import { parseTimers } from '../../src/lab/timers.js';
-import { longestOutage } from '../../src/lab/ping.js';
-import { parseFault, bridgeRuleset } from '../../src/lab/faults.js';
-import { getProfile, profileSysctls, profileNftScript, parseNeighOverride, PROFILES } from '../../src/lab/profiles.js';
-import { getManager } from '../../src/lab/managers/index.js';
-import { heartbeatSettings } from '../../src/lab/managers/heartbeat.js';
-import { keepalivedSettings } from '../../src/lab/managers/keepalived.js';
-import { ucarpSettings } from '../../src/lab/managers/ucarp.js';
-import { profilesFor } from '../../src/lab/lab.js';
-import { HadiagError } from '../../src/cli/errors.js';
-import type { LabState } from '../../src/lab/types.js';
+import { parseSubnet, planHosts, hostAddress, broadcastAddress } from '../../src/effects/lab/addressing.js';
+import { parseTimers } from '../../src/effects/lab/timers.js';
+import { longestOutage } from '../../src/models/measure/reply-gaps.js';
+import { parseFault, bridgeRuleset } from '../../src/effects/lab/faults.js';
+import { getProfile, profileSysctls, profileNftScript, parseNeighOverride, PROFILES } from '../../src/effects/lab/profiles.js';
+import { getManager } from '../../src/effects/lab/managers/index.js';
+import { heartbeatSettings } from '../../src/effects/lab/managers/heartbeat.js';
+import { keepalivedSettings } from '../../src/effects/lab/managers/keepalived.js';
+import { ucarpSettings } from '../../src/effects/lab/managers/ucarp.js';
+import { profilesFor } from '../../src/effects/lab/lab.js';
+import { HadiagError } from '../../src/core/errors.js';
+import type { LabState } from '../../src/effects/lab/types.js';
 
 const usage = (fn: () => unknown, re: RegExp) =>
   assert.throws(fn, (e: unknown) => e instanceof HadiagError && e.kind === 'usage' && re.test(e.render()));

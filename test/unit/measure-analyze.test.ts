@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, type AnalysisInput } from '../../src/measure/analyze.js';
-import type { NeighEvent, Probe, WireEvent } from '../../src/measure/events.js';
-import { findOutages, defaultRules } from '../../src/measure/outages.js';
+import { analyze, type AnalysisInput } from '../../src/models/measure/analyze.js';
+import type { NeighEvent, Probe, WireEvent } from '../../src/models/measure/events.js';
+import { findOutages, defaultRules } from '../../src/models/measure/outages.js';
 
 const VIP = '198.18.0.20';
 const CLIENT = { ip: '198.18.0.5', mac: '02:00:00:00:00:05' };
@@ -159,7 +159,7 @@ test('synthetic: client asked by broadcast before any node held the VIP → take
 });
 
 test('svg timeline: four lanes, the outage shaded, ARP marks with titles, well-formed', async () => {
-  const { renderSvg } = await import('../../src/measure/svg.js');
+  const { renderSvg } = await import('../../src/commands/render/measure-svg.js');
   const extra = [garp(5000), ask(12000, OLD), ask(15000, BC), answer(15000.3), ...hb(0, 2001, '198.18.0.11', OLD)];
   const r = run({ durationMs: 17000, downAt: 2000, switchAt: 15000.3, extra });
   const a = analyze(input(r, { neigh: [neigh(11000, 'DELAY', OLD), neigh(12000, 'PROBE', OLD), neigh(15000.35, 'REACHABLE', NEW)] }));
@@ -175,7 +175,7 @@ test('svg timeline: four lanes, the outage shaded, ARP marks with titles, well-f
 });
 
 test('split brain: one broadcast request answered by two MACs, or two VRRP masters → problem; a handover is not', async () => {
-  const { findVipConflicts } = await import('../../src/measure/conflicts.js');
+  const { findVipConflicts } = await import('../../src/models/measure/conflicts.js');
   const r = run({ durationMs: 3000, downAt: 10_000, extra: [ask(1000, BC), answer(1000.2, OLD), answer(1000.3, NEW)] });
   const a = analyze(input(r));
   assert.equal(a.outages.length, 0);

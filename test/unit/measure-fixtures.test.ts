@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { readPcap } from '../../src/pcap/file.js';
-import { wireEventsOf, probesFromCapture } from '../../src/measure/frames.js';
-import { analyze } from '../../src/measure/analyze.js';
-import type { Probe } from '../../src/measure/events.js';
+import { readPcap } from '../../src/codecs/pcap.js';
+import { wireEventsOf, probesFromCapture } from '../../src/models/measure/frames.js';
+import { analyze } from '../../src/models/measure/analyze.js';
+import type { Probe } from '../../src/models/measure/events.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/measure/${name}`, import.meta.url));
 const VIP = '198.18.0.20';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePingLine, PingProbes } from '../../src/measure/ping.js';
-import { parseNeighLine, neighStateOf } from '../../src/measure/neigh.js';
+import { parsePingLine, PingProbes } from '../../src/models/measure/ping-lines.js';
+import { parseNeighLine, neighStateOf } from '../../src/models/measure/neigh-events.js';
 
 test('ping -D -O lines: reply, no answer yet, error, header', () => {
   const r = parsePingLine('[1795607597.526969] 64 bytes from 198.18.0.20: icmp_seq=12 ttl=64 time=0.062 ms');
@@ -56,7 +56,7 @@ test('ip -ts monitor neigh lines', () => {
 });
 
 test('pcap stream reader: records come out as chunks complete them', async () => {
-  const { PcapStreamReader } = await import('../../src/measure/pcap-stream.js');
+  const { PcapStreamReader } = await import('../../src/codecs/pcap-stream.js');
   const hdr = Buffer.alloc(24);
   hdr.writeUInt32LE(0xa1b2c3d4, 0);
   hdr.writeUInt16LE(2, 4);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNodeArgs } from '../../src/node/main.js';
-import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../../src/node/daemon.js';
-import { FALLBACK_GARP } from '../../src/announce/announcer.js';
-import { HadiagError } from '../../src/cli/errors.js';
-import { parseStrategy } from '../../src/packet/strategy.js';
+import { parseNodeArgs } from '../../src/effects/node/main.js';
+import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../../src/effects/node/daemon.js';
+import { FALLBACK_GARP } from '../../src/effects/announce/node-announcer.js';
+import { HadiagError } from '../../src/core/errors.js';
+import { parseStrategy } from '../../src/models/strategy/language.js';
 import { renderNodeStatus, nodeHealthy } from '../../src/commands/node.js';
 
 test('node daemon options: defaults as Heartbeat, flags parsed, unknown flags are usage errors', () => {

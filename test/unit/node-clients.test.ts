@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sim, baseConfig } from './node-sim.js';
-import { buildMessage, getField } from '../../src/wire/message.js';
-import { CLIENTS_TYPE } from '../../src/node/machine.js';
-import { ClientBook, parseClientList } from '../../src/announce/clients.js';
+import { buildMessage, getField } from '../../src/codecs/heartbeat/message.js';
+import { CLIENTS_TYPE } from '../../src/models/node/machine.js';
+import { ClientBook, parseClientList } from '../../src/models/strategy/client-book.js';
 
 function pair(): Sim {
   const sim = new Sim(baseConfig());

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeLog } from '../../src/node/log.js';
+import { NodeLog } from '../../src/effects/node/log.js';
 
 test('--json log lines: an event about a peer keeps the line\'s own node, the peer goes in its own field', async () => {
   const lines: string[] = [];

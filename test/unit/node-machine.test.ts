@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sim, baseConfig } from './node-sim.js';
-import { buildMessage, getField } from '../../src/wire/message.js';
+import { buildMessage, getField } from '../../src/codecs/heartbeat/message.js';
 
 /** server1 starts alone, takes the VIP after initdead; server2 joins. */
 function steadyPair(over = {}): Sim {

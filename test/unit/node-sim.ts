@@ -3,10 +3,10 @@
  * be cut, and resource actions that complete after a fixed delay. Messages pass through the real wire
  * codec (encode with a key, decode) so the machine sees exactly what a socket would deliver.
  */
-import { NodeMachine, type Action, type MachineConfig, type MachineEvent } from '../../src/node/machine.js';
-import { encodeMessage, decodeMessage } from '../../src/wire/codec.js';
-import type { HbMessage } from '../../src/wire/message.js';
-import type { Client } from '../../src/packet/strategy.js';
+import { NodeMachine, type Action, type MachineConfig, type MachineEvent } from '../../src/models/node/machine.js';
+import { encodeMessage, decodeMessage } from '../../src/codecs/heartbeat/codec.js';
+import type { HbMessage } from '../../src/codecs/heartbeat/message.js';
+import type { Client } from '../../src/models/strategy/language.js';
 
 export const KEY = { index: 1, method: 'sha1' as const, key: 'secret', line: 1 };
 

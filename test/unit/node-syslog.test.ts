@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { facilityCode, severityOf, priority, formatSyslogLine, parseSyslogTarget, loggerArgs, SYSLOG_TAG } from '../../src/node/syslog.js';
-import { HadiagError } from '../../src/cli/errors.js';
+import { facilityCode, severityOf, priority, formatSyslogLine, parseSyslogTarget, loggerArgs, SYSLOG_TAG } from '../../src/effects/node/syslog.js';
+import { HadiagError } from '../../src/core/errors.js';
 
 test('facility names map to the <syslog.h> numbers; none/absent/unknown give no syslog', () => {
   assert.equal(facilityCode('kern'), 0);

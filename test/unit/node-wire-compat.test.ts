@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readHeartbeatCapture } from '../../src/inspect/datagrams.js';
-import { decodeMessage } from '../../src/wire/codec.js';
-import { getField, type HbMessage } from '../../src/wire/message.js';
-import { NodeMachine } from '../../src/node/machine.js';
+import { readHeartbeatCapture } from '../../src/models/inspect/datagrams.js';
+import { decodeMessage } from '../../src/codecs/heartbeat/codec.js';
+import { getField, type HbMessage } from '../../src/codecs/heartbeat/message.js';
+import { NodeMachine } from '../../src/models/node/machine.js';
 import { Sim, baseConfig } from './node-sim.js';
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/heartbeat-3.0.6/hb-cycle.pcap');

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseStrategy, planAnnouncements, planSpanMs, registerForm } from '../../src/packet/strategy.js';
-import { HadiagError } from '../../src/cli/errors.js';
-import { parsePcap } from '../../src/pcap/file.js';
+import { parseStrategy, planAnnouncements, planSpanMs, registerForm } from '../../src/models/strategy/language.js';
+import { HadiagError } from '../../src/core/errors.js';
+import { parsePcap } from '../../src/codecs/pcap.js';
 
 const ctx = { vip: '198.18.0.20', mac: '02:00:c6:12:00:0c' };
 

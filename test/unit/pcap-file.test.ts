@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { PcapWriter, parsePcap, readPcap, pcapHeader, pcapRecord } from '../../src/pcap/file.js';
-import { HadiagError } from '../../src/cli/errors.js';
-import { buildGarp } from '../../src/packet/arp.js';
-import { decodeFrame } from '../../src/packet/decode.js';
+import { PcapWriter, parsePcap, readPcap, pcapHeader, pcapRecord } from '../../src/codecs/pcap.js';
+import { HadiagError } from '../../src/core/errors.js';
+import { buildGarp } from '../../src/codecs/arp.js';
+import { decodeFrame } from '../../src/codecs/decode.js';
 
 const FIX = new URL('../fixtures/garp-emitters/', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'hadiag-pcap-'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { authDigest, heartbeatCrc } from '../../src/wire/auth.js';
+import { authDigest, heartbeatCrc } from '../../src/codecs/heartbeat/auth.js';
 
 test('HMAC-SHA1 and HMAC-MD5 match the RFC 2202 vectors', () => {
   const data = Buffer.from('what do ya want for nothing?');

@@ -8,9 +8,9 @@ import {
   verifyMessage,
   type DecodeOk,
   type DecodeErrorCode,
-} from '../../src/wire/codec.js';
-import { buildMessage, FT_BINARY, FT_STRING, getField, type HbMessage } from '../../src/wire/message.js';
-import { messageSummary } from '../../src/wire/summary.js';
+} from '../../src/codecs/heartbeat/codec.js';
+import { buildMessage, FT_BINARY, FT_STRING, getField, type HbMessage } from '../../src/codecs/heartbeat/message.js';
+import { messageSummary } from '../../src/codecs/heartbeat/summary.js';
 import { datagrams, keyMap, SHA1_KEY, type Datagram } from './wire-fixtures.js';
 
 const KEYS = keyMap(SHA1_KEY);

@@ -1,9 +1,9 @@
 /** md5 and crc traffic captured from the real Heartbeat 3.0.6 daemon (see test/fixtures/heartbeat-{md5,crc}/README.md). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeMessage, encodeMessage, verifyMessage } from '../../src/wire/codec.js';
-import { messageSummary } from '../../src/wire/summary.js';
-import type { AuthKeyLike } from '../../src/wire/auth.js';
+import { decodeMessage, encodeMessage, verifyMessage } from '../../src/codecs/heartbeat/codec.js';
+import { messageSummary } from '../../src/codecs/heartbeat/summary.js';
+import type { AuthKeyLike } from '../../src/codecs/heartbeat/auth.js';
 import { datagrams, keyMap } from './wire-fixtures.js';
 
 const cases: Array<{ dir: string; key: AuthKeyLike; count: number; digestLengths: number[] }> = [

@@ -1,8 +1,8 @@
 /** Shared by the wire tests: the UDP payloads of the Heartbeat captures under test/fixtures/. */
 import { fileURLToPath } from 'node:url';
-import { readPcap } from '../../src/pcap/file.js';
-import { decodeFrame } from '../../src/packet/decode.js';
-import type { AuthKeyLike } from '../../src/wire/auth.js';
+import { readPcap } from '../../src/codecs/pcap.js';
+import { decodeFrame } from '../../src/codecs/decode.js';
+import type { AuthKeyLike } from '../../src/codecs/heartbeat/auth.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 

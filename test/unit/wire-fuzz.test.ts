@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeMessage, encodeFields, encodeMessage, verifyMessage, type DecodeErrorCode } from '../../src/wire/codec.js';
-import { FT_BINARY, FT_STRING, type HbField } from '../../src/wire/message.js';
+import { decodeMessage, encodeFields, encodeMessage, verifyMessage, type DecodeErrorCode } from '../../src/codecs/heartbeat/codec.js';
+import { FT_BINARY, FT_STRING, type HbField } from '../../src/codecs/heartbeat/message.js';
 import { datagrams, keyMap, SHA1_KEY } from './wire-fixtures.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);

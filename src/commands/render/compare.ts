@@ -1,0 +1,55 @@
+/** compare-garp's human output: the results table (cli-table3) and the recommendations. Pure. */
+import Table from 'cli-table3';
+import type { CompareResult } from '../../effects/compare/run.js';
+import type { CellStats } from '../../models/compare/stats.js';
+
+export const secs = (ms: number | undefined): string => (ms === undefined ? '–' : ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
+const pct = (x: number | undefined): string => (x === undefined ? '–' : `${Math.round(x * 100)} %`);
+
+function cellText(c: CellStats): string {
+  if (!c.n) return c.errors ? `error ×${c.errors}` : '–';
+  const lower = c.unrecovered ? ` (${c.unrecovered} ≥)` : '';
+  return `${secs(c.medianMs)}${lower}`;
+}
+
+/** One line per (row, profile): median, p95, max, share within deadline, how the client learned. */
+export function renderTable(r: CompareResult): string {
+  const t = new Table({
+    head: ['row', 'profile', 'n', 'median', 'p95', 'max', `≤ ${secs(r.deadlineMs)}`, 'client learned by'],
+    style: { head: [], border: [] },
+  });
+  for (const row of r.rows) {
+    for (const profile of r.profiles) {
+      const c = r.cells.find((x) => x.row === row.label && x.profile === profile)!;
+      const label = row.kind === 'anchor' ? `${row.label} (anchor)` : row.label;
+      t.push([label, profile, String(c.n) + (c.errors ? ` (+${c.errors} err)` : ''), cellText(c), secs(c.p95Ms), secs(c.maxMs), pct(c.withinShare), c.learnedBy ?? '–']);
+    }
+  }
+  return t.toString();
+}
+
+/** Rows × profiles, medians only: the compact view. */
+export function renderMatrix(r: CompareResult): string {
+  const t = new Table({ head: ['median outage', ...r.profiles], style: { head: [], border: [] } });
+  for (const row of r.rows) {
+    t.push([row.kind === 'anchor' ? `${row.label} (anchor)` : row.label, ...r.profiles.map((p) => cellText(r.cells.find((x) => x.row === row.label && x.profile === p)!))]);
+  }
+  return t.toString();
+}
+
+export function renderRecommendations(r: CompareResult): string {
+  const lines = [`Recommendation per client profile (bar: deadtime ${secs(r.deadtimeMs)} + 100 ms = ${secs(r.deadlineMs)}):`];
+  for (const rec of r.recommendations) {
+    if (!rec.strategy) {
+      lines.push(`  ${rec.profile}: no strategy row measured`);
+      continue;
+    }
+    const anchor = rec.bestAnchor ? `; best anchor ${rec.bestAnchor} ${secs(rec.bestAnchorMedianMs)}` : '';
+    lines.push(`  ${rec.profile}: ${rec.strategy} — median ${secs(rec.medianMs)}, ${Math.round((rec.withinShare ?? 0) * 100)} % within the bar${rec.meetsDeadline ? '' : ' (MISSES the bar)'}${anchor}`);
+  }
+  if (r.defaultStrategy) {
+    lines.push(`Default for run-node (needs nothing but the node): ${r.defaultStrategy.strategy} — worst profile median ${secs(r.defaultStrategy.worstMedianMs)}, ${Math.round(r.defaultStrategy.worstWithin * 100)} % within the bar on every profile`);
+  }
+  for (const f of r.failedTrials) lines.push(`  trial failed: ${f.row} (rep ${f.rep}): ${f.error}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,193 @@
+/**
+ * Announcing a VIP after it was added: a pluggable Announcer. The GARP announcer sends the frames of a
+ * strategy (packet/strategy.ts spec language) through a capture handle opened at start-up, and with
+ * `confirm` watches its own interface through a second handle (Linux never loops a frame back to the
+ * socket that sent it) to prove each announcement left, keeping a pcap.
+ *
+ * The handles live in the node process for its whole run and survive the interface going down
+ * (io/steady-capture.ts): an announcement made while it is down is sent as soon as it is up again.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nowMs } from '../io/capture.js';
+import { SteadyCapture } from '../io/steady-capture.js';
+import { planAnnouncements, planSpanMs, type Strategy, type Client } from '../../models/strategy/language.js';
+import { decodeFrame } from '../../codecs/decode.js';
+import { PcapWriter } from '../../codecs/pcap.js';
+
+export interface AnnounceReport {
+  vip: string;
+  iface: string;
+  planned: number;
+  sent: number;
+  /** frames seen on the wire by the confirming capture (undefined without confirm) */
+  seen?: number;
+  /** first frame seen, ms after the address was added */
+  firstSeenMs?: number;
+  firstSentMs?: number;
+  pcap?: string;
+}
+
+export interface Announcer {
+  /** Announce `vip` on `iface`; `addedAtMs` is when `ip addr add` returned (epoch ms). */
+  announce(vip: string, iface: string, addedAtMs: number): void;
+  /** Stop announcing a VIP (released). */
+  cancel(vip: string): void;
+  close(): void;
+  /** Clients this node learned itself (sent to peers in hadiag-clients), if the announcer learns any. */
+  learnedClients?(): Client[];
+  /** Clients a peer learned (hadiag-clients): addressed by the per-client strategies after takeover. */
+  addPeerClients?(list: Client[]): void;
+  /** Every client known now and where it was learned (for `hadiag node status`). */
+  knownClients?(): (Client & { source: string })[];
+}
+
+export function interfaceMac(iface: string): string {
+  return readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim().toLowerCase();
+}
+
+interface IfaceHandles {
+  mac: string;
+  send: SteadyCapture;
+  watch?: SteadyCapture;
+  pcap?: PcapWriter;
+}
+
+export type AnnounceLog = (level: 'info' | 'warn' | 'error', event: string, text: string, data?: Record<string, unknown>) => void;
+
+interface Running {
+  vip: string;
+  iface: string;
+  addedAtMs: number;
+  timers: NodeJS.Timeout[];
+  report: AnnounceReport;
+  frames: Set<string>;
+}
+
+export class GarpAnnouncer implements Announcer {
+  private readonly ifaces = new Map<string, IfaceHandles>();
+  private readonly running = new Map<string, Running>();
+  /** announcements waiting for their interface to come back up */
+  private readonly pending = new Map<string, { iface: string; addedAtMs: number; strategy: Strategy }>();
+
+  /**
+   * Opens the handles now (start-up), one per interface that can carry a VIP. `confirm` adds a watching
+   * handle per interface and a pcap under `captureDir`.
+   */
+  constructor(
+    private readonly strategy: Strategy,
+    ifaces: string[],
+    private readonly opts: { confirm: boolean; captureDir: string; node: string; clients?: Client[]; onReport: (r: AnnounceReport, final: boolean) => void; log?: AnnounceLog },
+  ) {
+    for (const iface of new Set(ifaces)) {
+      const mac = interfaceMac(iface);
+      // the sending handle needs no frames: a filter that matches nothing
+      const send = new SteadyCapture(iface, 'less 1', () => {}, { bufferSize: 64 * 1024, onState: (up, detail) => this.onSendState(iface, up, detail) });
+      const h: IfaceHandles = { mac, send };
+      if (opts.confirm) {
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        h.pcap = PcapWriter.create(join(opts.captureDir, `run-node-${opts.node}-${iface}-${stamp}.pcap`));
+        h.watch = new SteadyCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), {
+          bufferSize: 256 * 1024,
+          onState: (up) => up && this.flushPending(iface),
+        });
+      }
+      this.ifaces.set(iface, h);
+    }
+  }
+
+  private onSendState(iface: string, up: boolean, detail: string): void {
+    this.opts.log?.(up ? 'info' : 'warn', 'garp-handle', up ? `${detail}: announcements possible again` : `${detail}: announcements wait until it is up`, { iface, up });
+    if (up) this.flushPending(iface);
+  }
+
+  /** Both handles of an interface are open (the sending one, and the confirming one when there is one). */
+  private static ready(h: IfaceHandles): boolean {
+    return h.send.up && (!h.watch || h.watch.up);
+  }
+
+  /** Send what waited for the interface, once its handles are open again. */
+  private flushPending(iface: string): void {
+    const h = this.ifaces.get(iface);
+    if (!h || !GarpAnnouncer.ready(h)) return;
+    for (const [vip, p] of [...this.pending]) {
+      if (p.iface !== iface) continue;
+      this.pending.delete(vip);
+      this.announce(vip, iface, p.addedAtMs, p.strategy);
+    }
+  }
+
+  /** Announce with this announcer's strategy, or another one (a fallback) over the same handles. */
+  announce(vip: string, iface: string, addedAtMs: number, strategy: Strategy = this.strategy): void {
+    const h = this.ifaces.get(iface);
+    if (!h) return;
+    this.cancel(vip);
+    if (!GarpAnnouncer.ready(h)) {
+      // sent as soon as the interface is back, with the plan's offsets still counted from addedAtMs
+      this.pending.set(vip, { iface, addedAtMs, strategy });
+      return;
+    }
+    const plan = planAnnouncements(strategy, { vip, mac: h.mac, clients: this.opts.clients });
+    const report: AnnounceReport = { vip, iface, planned: plan.length, sent: 0 };
+    if (h.pcap) report.pcap = h.pcap.path;
+    const r: Running = { vip, iface, addedAtMs, timers: [], report, frames: new Set(plan.map((p) => p.frame.toString('hex'))) };
+    if (this.opts.confirm) report.seen = 0;
+    this.running.set(vip, r);
+    const sendOne = (frame: Buffer) => {
+      try {
+        h.send.send(frame);
+        report.sent++;
+        if (report.firstSentMs === undefined) report.firstSentMs = nowMs() - addedAtMs;
+      } catch {
+        /* counted as not sent */
+      }
+    };
+    for (const p of plan) {
+      const delay = p.offsetMs - (nowMs() - addedAtMs);
+      if (delay <= 0) sendOne(p.frame);
+      else r.timers.push(setTimeout(() => sendOne(p.frame), delay));
+    }
+    // report once the plan is over (plus a little for the watching capture)
+    r.timers.push(
+      setTimeout(() => {
+        this.opts.onReport(report, true);
+        if (this.running.get(vip) === r) this.running.delete(vip);
+      }, planSpanMs(plan) + 300),
+    );
+  }
+
+  private onOwnFrame(iface: string, frame: Buffer, ts: number): void {
+    const h = this.ifaces.get(iface);
+    h?.pcap?.write(ts, frame);
+    const f = decodeFrame(frame);
+    const ip = f.arp?.senderIp;
+    if (!ip) return;
+    const r = this.running.get(ip);
+    if (!r || r.iface !== iface || r.report.seen === undefined) return;
+    if (!r.frames.has(frame.toString('hex'))) return;
+    r.report.seen++;
+    if (r.report.firstSeenMs === undefined) {
+      r.report.firstSeenMs = ts - r.addedAtMs;
+      this.opts.onReport(r.report, false);
+    }
+  }
+
+  cancel(vip: string): void {
+    this.pending.delete(vip);
+    const r = this.running.get(vip);
+    if (!r) return;
+    for (const t of r.timers) clearTimeout(t);
+    this.running.delete(vip);
+  }
+
+  close(): void {
+    for (const vip of [...this.running.keys()]) this.cancel(vip);
+    this.pending.clear();
+    for (const h of this.ifaces.values()) {
+      h.send.close();
+      h.watch?.close();
+      h.pcap?.close();
+    }
+    this.ifaces.clear();
+  }
+}

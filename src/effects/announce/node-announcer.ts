@@ -1,0 +1,256 @@
+/**
+ * The node's announcer for every strategy form (node/announce.ts `Announcer`):
+ *  - frame forms (request, reply, both, directed, unicast-reply, answer-probes, vmac) go through the node's
+ *    GarpAnnouncer (capture handles opened at start-up that survive the link going down, optional
+ *    confirmation capture);
+ *  - directed / unicast-reply address the clients the node has learned (ClientBook: a watching capture on each
+ *    VIP interface, the neighbour table polled every few seconds, and peers' lists);
+ *  - answer-probes also answers, while the VIP is held, the ARP probes clients still send to the dead MAC;
+ *  - arping / send_arp run the external program at takeover.
+ * With no client known at takeover, a per-client strategy falls back to `both` GARP rounds (logged).
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { nowMs } from '../io/capture.js';
+import { SteadyCapture } from '../io/steady-capture.js';
+import { GarpAnnouncer, interfaceMac, type AnnounceLog, type AnnounceReport, type Announcer } from './garp-announcer.js';
+import { parseStrategy, planAnnouncements, type Client, type Strategy } from '../../models/strategy/language.js';
+import { usageError } from '../../core/errors.js';
+import { ClientBook, parseProcNetArp } from '../../models/strategy/client-book.js';
+import { answerFor } from '../../models/strategy/probe-answer.js';
+import { answersProbes, isExternal, needsClients, usesVmac, vmacOf, CLIENT_FORMS } from '../../models/strategy/forms.js';
+
+/** What a per-client strategy sends when no client is known at takeover: Heartbeat IPaddr's send_arp pattern. */
+export const FALLBACK_GARP = 'both:count=10,interval=250ms';
+import { externalArgv, externalProgram } from './external.js';
+
+export interface AnnouncerOptions {
+  confirm: boolean;
+  captureDir: string;
+  node: string;
+  /** clients given on the command line (always addressed) */
+  clients?: Client[];
+  onReport: (r: AnnounceReport, final: boolean) => void;
+  /** the VIPs this node may hold (clients are hosts that use them) */
+  vips?: string[];
+  log?: AnnounceLog;
+  /** how often the neighbour table is read (ms; default 5000) */
+  neighPollMs?: number;
+}
+
+/** Reject combinations a node cannot run, with the fix. */
+export function checkNodeStrategy(s: Strategy, flag = '--garp'): void {
+  if (isExternal(s)) {
+    if (s.vlan !== undefined) throw usageError(`strategy "${s.spec}": ${s.form} cannot tag frames (vlan=)`, flag, 'run it on the VLAN interface instead');
+    if (s.bursts.length > 1) throw usageError(`strategy "${s.spec}": ${s.form} sends one burst`, flag, `use count=N, or a frame form such as request:count=${s.options.count ?? s.options.burst}`);
+    if (s.form === 'arping' && (s.intervalMs < 1000 || s.intervalMs % 1000 !== 0)) {
+      throw usageError(`strategy "${s.spec}": iputils arping takes whole seconds between frames`, flag, 'write interval=1s (or 2s, …), or use request / reply for shorter intervals');
+    }
+  }
+}
+
+export function createAnnouncer(strategy: Strategy, ifaces: string[], opts: AnnouncerOptions): Announcer {
+  checkNodeStrategy(strategy);
+  return new NodeAnnouncer(strategy, ifaces, opts);
+}
+
+interface Watch {
+  iface: string;
+  mac: string;
+  cap: SteadyCapture;
+}
+
+class NodeAnnouncer implements Announcer {
+  readonly book: ClientBook;
+  private garp?: GarpAnnouncer;
+  /** what a per-client strategy sends when it knows no client (over the same handles) */
+  private fallback?: Strategy;
+  private readonly watches: Watch[] = [];
+  /** VIP → our MAC, while held (answer-probes) */
+  private readonly held = new Map<string, string>();
+  private readonly heldIface = new Map<string, string>();
+  private readonly lastAnswer = new Map<string, number>();
+  private readonly children = new Map<string, number[]>();
+  private poll?: NodeJS.Timeout;
+  private readonly log: AnnounceLog;
+  answered = 0;
+
+  constructor(
+    private readonly strategy: Strategy,
+    private readonly ifaces: string[],
+    private readonly opts: AnnouncerOptions,
+  ) {
+    this.log = opts.log ?? (() => {});
+    const macs = [...new Set(ifaces)].map((i) => interfaceMac(i));
+    this.book = new ClientBook({ vips: opts.vips ?? [], ownMacs: macs });
+    for (const c of opts.clients ?? []) this.book.add(c.ip, c.mac, 'spec', nowMs());
+    const perClient = (CLIENT_FORMS as readonly string[]).includes(strategy.form);
+    if (isExternal(strategy)) externalProgram(strategy); // fail at start-up, not at takeover
+    else this.garp = new GarpAnnouncer(strategy, ifaces, { ...opts, clients: strategy.clients?.length ? undefined : this.book.list, log: this.log });
+    if (perClient && needsClients(strategy)) this.fallback = parseStrategy(FALLBACK_GARP, '--garp');
+    if (usesVmac(strategy)) this.checkVmac();
+    if ((perClient && needsClients(strategy)) || answersProbes(strategy)) this.startWatching(answersProbes(strategy));
+  }
+
+  private checkVmac(): void {
+    const want = vmacOf(this.strategy);
+    for (const iface of new Set(this.ifaces)) {
+      const mac = interfaceMac(iface);
+      if (mac !== want) {
+        this.log('warn', 'vmac', `the VIP interface ${iface} has MAC ${mac}, not the virtual MAC ${want}: clients will have to re-learn the MAC at takeover`, {
+          fix: `ip link add link BASE name vmac0 address ${want} type macvlan mode bridge; sysctl -w net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.BASE.arp_ignore=1; put the VIP on vmac0 in haresources (IPaddr::VIP/24/vmac0)`,
+        });
+      }
+    }
+  }
+
+  private startWatching(answer: boolean): void {
+    const vips = this.opts.vips ?? [];
+    const ipPart = vips.length ? ` or (ip and (${vips.map((v) => `dst host ${v}`).join(' or ')}))` : '';
+    for (const iface of new Set(this.ifaces)) {
+      const mac = interfaceMac(iface);
+      const cap = new SteadyCapture(iface, `arp${ipPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer), { bufferSize: 256 * 1024 });
+      this.watches.push({ iface, mac, cap });
+    }
+    const readNeigh = async () => {
+      try {
+        const n = this.book.learnNeigh(parseProcNetArp(await readFile('/proc/net/arp', 'utf8')), nowMs(), this.ifaces);
+        if (n) this.log('info', 'clients', `${n} client(s) learned from the neighbour table (${this.book.size} known)`);
+      } catch {
+        /* unreadable: next poll */
+      }
+    };
+    void readNeigh();
+    this.poll = setInterval(() => void readNeigh(), this.opts.neighPollMs ?? 5000);
+    this.poll.unref();
+  }
+
+  private onFrame(iface: string, frame: Buffer, ts: number, answer: boolean): void {
+    this.book.learnFrame(frame, ts);
+    if (!answer || this.held.size === 0) return;
+    const a = answerFor(frame, this.held);
+    if (!a || this.heldIface.get(a.seen.vip) !== iface) return;
+    const key = `${a.seen.vip} ${a.seen.clientIp}`;
+    if (ts - (this.lastAnswer.get(key) ?? -Infinity) < 50) return;
+    this.lastAnswer.set(key, ts);
+    const w = this.watches.find((x) => x.iface === iface);
+    try {
+      w?.cap.send(a.reply);
+      this.answered++;
+      this.log('info', 'probe-answered', `${a.seen.clientIp} (${a.seen.clientMac}) asked the dead MAC ${a.seen.deadMac} for ${a.seen.vip}: answered with our MAC`, { ...a.seen });
+    } catch {
+      /* counted as not sent */
+    }
+  }
+
+  /** Clients known now (what a per-client strategy addresses). */
+  clients(): Client[] {
+    return [...this.book.list];
+  }
+
+  knownClients(): (Client & { source: string })[] {
+    return this.book.clients().map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}), source: c.source }));
+  }
+
+  /** Clients this node learned itself (the peer message; what a peer told us is not echoed back). */
+  learnedClients(): Client[] {
+    return this.book.clients().filter((c) => c.source !== 'peer').map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) }));
+  }
+
+  /** Clients a peer told us about. */
+  addPeerClients(list: Client[]): void {
+    for (const c of list) this.book.add(c.ip, c.mac, 'peer', nowMs());
+  }
+
+  announce(vip: string, iface: string, addedAtMs: number): void {
+    this.book.addVip(vip);
+    let mac: string | undefined;
+    try {
+      mac = interfaceMac(iface);
+    } catch {
+      /* gone */
+    }
+    if (mac && answersProbes(this.strategy)) {
+      this.held.set(vip, mac);
+      this.heldIface.set(vip, iface);
+    }
+    if (isExternal(this.strategy)) return this.runExternal(vip, iface, addedAtMs);
+    if (this.fallback && this.book.size === 0) {
+      this.log('warn', 'clients', `no client of ${vip} known at takeover: ${this.strategy.form} falls back to request+reply GARP rounds`);
+      this.garp?.announce(vip, iface, addedAtMs, this.fallback);
+      return;
+    }
+    if (this.fallback && this.strategy.form === 'unicast-reply' && !this.book.list.some((c) => c.mac)) {
+      this.log('warn', 'clients', `no client MAC known at takeover: unicast-reply falls back to request+reply GARP rounds`);
+      this.garp?.announce(vip, iface, addedAtMs, this.fallback);
+      return;
+    }
+    if ((CLIENT_FORMS as readonly string[]).includes(this.strategy.form)) {
+      this.log('info', 'clients', `announcing ${vip} to ${this.book.size} known client(s): ${this.book.list.map((c) => c.ip).join(' ')}`);
+    }
+    this.garp?.announce(vip, iface, addedAtMs);
+  }
+
+  private runExternal(vip: string, iface: string, addedAtMs: number): void {
+    const s = this.strategy;
+    let program: string;
+    try {
+      program = externalProgram(s);
+    } catch (err) {
+      this.log('error', 'garp', (err as Error).message);
+      return;
+    }
+    const count = s.bursts[0]!;
+    const frames = planAnnouncements(s, { vip, mac: interfaceMac(iface) }).length;
+    const report: AnnounceReport = { vip, iface, planned: frames, sent: 0 };
+    const pids: number[] = [];
+    this.children.set(vip, pids);
+    const once = (final: boolean) => {
+      const argv = externalArgv(s, program, iface, vip, count);
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (child.pid) pids.push(child.pid);
+      let err = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+      if (report.firstSentMs === undefined) report.firstSentMs = nowMs() - addedAtMs;
+      child.on('close', (code) => {
+        if (code === 0) report.sent += frames;
+        else this.log('warn', 'garp', `${argv.join(' ')} exited ${code}: ${err.trim().split('\n')[0] ?? ''}`);
+        if (final) this.opts.onReport(report, true);
+      });
+      child.on('error', (e) => this.log('error', 'garp', `${argv[0]}: ${e.message}`));
+    };
+    once(!s.refreshMs);
+    if (s.refreshMs) {
+      const t = setInterval(() => (this.children.has(vip) ? once(false) : clearInterval(t)), s.refreshMs);
+      t.unref();
+      this.refreshTimers.set(vip, t);
+    }
+  }
+
+  private readonly refreshTimers = new Map<string, NodeJS.Timeout>();
+
+  cancel(vip: string): void {
+    this.held.delete(vip);
+    this.heldIface.delete(vip);
+    const t = this.refreshTimers.get(vip);
+    if (t) clearInterval(t);
+    this.refreshTimers.delete(vip);
+    for (const pid of this.children.get(vip) ?? []) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* exited */
+      }
+    }
+    this.children.delete(vip);
+    this.garp?.cancel(vip);
+  }
+
+  close(): void {
+    for (const vip of [...this.children.keys(), ...this.held.keys()]) this.cancel(vip);
+    if (this.poll) clearInterval(this.poll);
+    for (const w of this.watches) w.cap.close();
+    this.watches.length = 0;
+    this.garp?.close();
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * What decides ARP acceptance and recovery on one interface of this host (current network namespace):
+ * sysctls, the neighbour entry for an IP, the ARP-family nftables rules, the interface's own addresses.
+ * Reads /proc/sys, `ip -json` and `nft -j`. The arithmetic (worst-case dead-MAC time) is pure.
+ */
+import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { parseNeighLine } from '../../models/measure/neigh-events.js';
+import { ipJson, run } from './exec.js';
+import { envError } from '../../core/errors.js';
+import type { NeighState } from '../../models/resolution/accept-model.js';
+import { parseNftJson, type ArpRuleset } from '../../models/resolution/nft-arp-filter.js';
+
+export interface NeighSysctls {
+  iface: string;
+  /** effective values (the kernel combines conf/all and conf/IF: max for arp_accept/ignore/announce, or for drop_gratuitous_arp) */
+  arpAccept: number;
+  arpIgnore: number;
+  arpAnnounce: number;
+  dropGratuitousArp: boolean;
+  baseReachableTimeMs: number;
+  delayFirstProbeTimeMs: number;
+  retransTimeMs: number;
+  ucastSolicit: number;
+  mcastSolicit: number;
+  mcastResolicit: number;
+  locktimeMs: number;
+  gcStaleTimeMs: number;
+}
+
+async function readNum(path: string): Promise<number | undefined> {
+  try {
+    const n = Number((await readFile(path, 'utf8')).trim());
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read the sysctls of `iface`. Throws an environment error if the interface has no IPv4 config here. */
+export async function readNeighSysctls(iface: string): Promise<NeighSysctls> {
+  const conf = (f: string) => readNum(`/proc/sys/net/ipv4/conf/${iface}/${f}`);
+  const all = (f: string) => readNum(`/proc/sys/net/ipv4/conf/all/${f}`);
+  const neigh = (f: string) => readNum(`/proc/sys/net/ipv4/neigh/${iface}/${f}`);
+  const accept = await conf('arp_accept');
+  if (accept === undefined) throw envError(`no interface ${iface}`, `/proc/sys/net/ipv4/conf/${iface}`, 'give an interface from `ip link` (in this network namespace)');
+  const max = async (f: string) => Math.max((await conf(f)) ?? 0, (await all(f)) ?? 0);
+  return {
+    iface,
+    arpAccept: await max('arp_accept'),
+    arpIgnore: await max('arp_ignore'),
+    arpAnnounce: await max('arp_announce'),
+    dropGratuitousArp: ((await conf('drop_gratuitous_arp')) ?? 0) > 0 || ((await all('drop_gratuitous_arp')) ?? 0) > 0,
+    baseReachableTimeMs: (await neigh('base_reachable_time_ms')) ?? 30_000,
+    delayFirstProbeTimeMs: ((await neigh('delay_first_probe_time')) ?? 5) * 1000,
+    retransTimeMs: (await neigh('retrans_time_ms')) ?? 1000,
+    ucastSolicit: (await neigh('ucast_solicit')) ?? 3,
+    mcastSolicit: (await neigh('mcast_solicit')) ?? 3,
+    mcastResolicit: (await neigh('mcast_resolicit')) ?? 0,
+    // locktime is in USER_HZ (1/100 s)
+    locktimeMs: ((await neigh('locktime')) ?? 100) * 10,
+    gcStaleTimeMs: ((await neigh('gc_stale_time')) ?? 60) * 1000,
+  };
+}
+
+export interface RecoveryBound {
+  /** reachable time is base × random[0.5, 1.5) */
+  reachableMinMs: number;
+  reachableMaxMs: number;
+  /** the range of time a client keeps a dead MAC when no ARP is accepted */
+  minMs: number;
+  maxMs: number;
+  explain: string;
+}
+
+/**
+ * How long this host keeps using a dead MAC if no announcement is accepted: the entry stays REACHABLE for
+ * up to 1.5 × base_reachable_time, then DELAY (delay_first_probe_time), then ucast_solicit unicast probes
+ * retrans_time apart, then a broadcast the new owner answers at once. Pure.
+ */
+export function deadMacBound(s: Pick<NeighSysctls, 'baseReachableTimeMs' | 'delayFirstProbeTimeMs' | 'ucastSolicit' | 'retransTimeMs'>): RecoveryBound {
+  const reachableMinMs = s.baseReachableTimeMs * 0.5;
+  const reachableMaxMs = s.baseReachableTimeMs * 1.5;
+  const tail = s.delayFirstProbeTimeMs + s.ucastSolicit * s.retransTimeMs;
+  const sec = (ms: number) => `${+(ms / 1000).toFixed(1)} s`;
+  return {
+    reachableMinMs,
+    reachableMaxMs,
+    minMs: tail,
+    maxMs: reachableMaxMs + tail,
+    explain: `reachable up to ${sec(reachableMaxMs)} (1.5 × base_reachable_time ${sec(s.baseReachableTimeMs)}) + delay_first_probe ${sec(s.delayFirstProbeTimeMs)} + ucast_solicit ${s.ucastSolicit} × retrans ${sec(s.retransTimeMs)}`,
+  };
+}
+
+export interface NeighEntry {
+  ip: string;
+  state: NeighState;
+  mac?: string;
+  /** seconds since the entry last changed, as the kernel reports it (whole seconds) */
+  updatedS?: number;
+  confirmedS?: number;
+  usedS?: number;
+  probes?: number;
+  router?: boolean;
+}
+
+interface IpNeighJson {
+  dst: string;
+  lladdr?: string;
+  state?: string[];
+  used?: number;
+  confirmed?: number;
+  updated?: number;
+  probes?: number;
+  router?: unknown;
+}
+
+/** The neighbour entry for `ip` on `iface`, or state NONE. */
+export async function readNeighEntry(iface: string, ip: string): Promise<NeighEntry> {
+  const list = await ipJson<IpNeighJson[]>(['-s', 'neigh', 'show', 'dev', iface, 'to', ip]);
+  const e = list.find((x) => x.dst === ip);
+  if (!e) return { ip, state: 'NONE' };
+  return toEntry(e);
+}
+
+/** Every IPv4 neighbour entry on `iface`. */
+export async function readNeighTable(iface: string): Promise<NeighEntry[]> {
+  const list = await ipJson<IpNeighJson[]>(['-4', '-s', 'neigh', 'show', 'dev', iface]);
+  return list.map(toEntry);
+}
+
+function toEntry(e: IpNeighJson): NeighEntry {
+  const states = e.state ?? [];
+  const state = (['PERMANENT', 'NOARP', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'INCOMPLETE'] as NeighState[]).find((s) => states.includes(s)) ?? 'NONE';
+  return { ip: e.dst, state, mac: e.lladdr?.toLowerCase(), updatedS: e.updated, confirmedS: e.confirmed, usedS: e.used, probes: e.probes, router: e.router !== undefined };
+}
+
+/**
+ * ms since the entry last changed, from the kernel's whole-second counter: exact enough outside locktime;
+ * `undefined` when it cannot tell (1 s reported: between 1000 and 2000 ms).
+ */
+export function msSinceUpdateEstimate(e: NeighEntry, locktimeMs = 1000): number | undefined {
+  if (e.updatedS === undefined) return undefined;
+  const lo = e.updatedS * 1000;
+  const hi = lo + 1000;
+  if (hi <= locktimeMs) return lo + 500; // surely inside
+  if (lo > locktimeMs) return lo + 500; // surely outside
+  return undefined;
+}
+
+export interface IfaceInfo {
+  iface: string;
+  mac: string;
+  up: boolean;
+  ipv4: { ip: string; prefixLen: number }[];
+}
+
+export async function readIfaceInfo(iface: string): Promise<IfaceInfo> {
+  const list = await ipJson<{ ifname: string; address?: string; flags?: string[]; addr_info?: { family: string; local: string; prefixlen: number }[] }[]>(['addr', 'show', 'dev', iface]).catch(() => {
+    throw envError(`no interface ${iface}`, '`ip addr show`', 'give an interface from `ip link` (in this network namespace)');
+  });
+  const l = list[0];
+  if (!l) throw envError(`no interface ${iface}`, '`ip addr show`', 'give an interface from `ip link`');
+  return {
+    iface,
+    mac: (l.address ?? '').toLowerCase(),
+    up: (l.flags ?? []).includes('UP'),
+    ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => ({ ip: a.local, prefixLen: a.prefixlen })),
+  };
+}
+
+export interface ArpFirewall {
+  /** nft is installed and could be read */
+  available: boolean;
+  ruleset: ArpRuleset;
+  /** why it could not be read */
+  note?: string;
+}
+
+/** The ARP-family nftables ruleset (arptables-nft rules appear here too). */
+export async function readArpFirewall(): Promise<ArpFirewall> {
+  let r;
+  try {
+    r = await run(['nft', '-j', 'list', 'ruleset', 'arp'], { timeoutMs: 10_000 });
+  } catch {
+    return { available: false, ruleset: { chains: [], rules: [] }, note: 'nft is not installed: ARP firewall rules not checked' };
+  }
+  if (r.code !== 0) return { available: false, ruleset: { chains: [], rules: [] }, note: `nft failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}` };
+  try {
+    return { available: true, ruleset: parseNftJson(JSON.parse(r.stdout || '{}')) };
+  } catch {
+    return { available: false, ruleset: { chains: [], rules: [] }, note: 'nft printed something that is not JSON' };
+  }
+}
+
+/** Is `ip` inside one of the interface's IPv4 subnets? (arp_accept=2 only accepts those) */
+export function onLink(ip: string, info: IfaceInfo): boolean {
+  const n = (a: string) => a.split('.').reduce((acc, x) => ((acc << 8) | Number(x)) >>> 0, 0);
+  return info.ipv4.some((a) => {
+    const mask = a.prefixLen === 0 ? 0 : (0xffffffff << (32 - a.prefixLen)) >>> 0;
+    return ((n(ip) & mask) >>> 0) === ((n(a.ip) & mask) >>> 0);
+  });
+}
+
+export interface NeighWatch {
+  stop(): void;
+}
+
+/**
+ * Follow neighbour-table changes on `iface` as they happen (`ip -ts monitor neigh`), so locktime decisions use
+ * the real time of the last change instead of the kernel's whole-second counter. The child is ours: stop()
+ * kills it by PID.
+ */
+export function watchNeigh(iface: string, onChange: (ip: string, e: { state: NeighState; mac?: string }, tsMs: number) => void): NeighWatch {
+  const child = spawn('ip', ['-ts', 'monitor', 'neigh', 'dev', iface], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } });
+  child.on('error', () => undefined);
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const ev = parseNeighLine(line, performance.timeOrigin + performance.now());
+      if (!ev) continue;
+      const state = ev.deleted ? 'NONE' : ((ev.states[0] as NeighState | undefined) ?? 'NONE');
+      onChange(ev.ip, { state, mac: ev.deleted ? undefined : ev.lladdr }, ev.tsMs);
+    }
+  });
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (child.pid !== undefined && child.exitCode === null) child.kill('SIGTERM');
+    },
+  };
+}

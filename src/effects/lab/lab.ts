@@ -1,0 +1,185 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { usageError, requireRoot } from '../../core/errors.js';
+import { run } from '../io/exec.js';
+import { onCleanup } from '../io/cleanup.js';
+import { Topology, NETNS_PREFIX, LINK_PREFIX, assertRunId, deleteNetns, labMac, listNetns, netnsPids, newRunId, sleep } from '../io/netns.js';
+import { DEFAULT_SUBNET, broadcastAddress, hostAddress, parseSubnet, planHosts, VIP_HOST } from './addressing.js';
+import { parseTimers } from './timers.js';
+import { getManager } from './managers/index.js';
+import { applyProfile, getProfile, type NeighOverrides } from './profiles.js';
+import { labDir, listLabIds, readState, removeLabDir, writeState } from './state.js';
+import { clients, servers, type LabState } from './types.js';
+import { waitForVipHolder } from './vip.js';
+import { parseStrategy } from '../../models/strategy/language.js';
+
+export interface UpOptions {
+  manager?: string;
+  /** announcement strategy for the `hadiag` manager (run-node --garp SPEC) */
+  garp?: string;
+  /** one profile per client; the last one repeats for extra clients */
+  profiles?: string[];
+  clients?: number;
+  timers?: string;
+  subnet?: string;
+  name?: string;
+  /** neighbour-timer overrides applied to every client (tests shrink them) */
+  neigh?: NeighOverrides;
+  onProgress?: (text: string) => void;
+}
+
+/** Profiles per client: given ones in order, the last repeated; linux-default when none. */
+export function profilesFor(count: number, given: string[] = []): string[] {
+  const list = given.length ? given : ['linux-default'];
+  return Array.from({ length: count }, (_, i) => list[Math.min(i, list.length - 1)]!);
+}
+
+/** Build a lab, start its managers, wait for the VIP. On any error or Ctrl-C everything built is removed. */
+export async function upLab(o: UpOptions = {}): Promise<LabState> {
+  requireRoot('hadiag lab up');
+  const progress = o.onProgress ?? (() => {});
+  const mgr = getManager(o.manager ?? 'heartbeat');
+  const timers = parseTimers(o.timers ?? 'classic');
+  const mt = mgr.describeTimers(timers);
+  const subnet = parseSubnet(o.subnet ?? DEFAULT_SUBNET);
+  const nClients = o.clients ?? Math.max(1, o.profiles?.length ?? 1);
+  const plan = planHosts(subnet, nClients);
+  const profiles = profilesFor(nClients, o.profiles);
+  profiles.forEach(getProfile);
+  if (o.profiles && o.profiles.length > nClients) throw usageError(`${o.profiles.length} client profiles for ${nClients} clients`, '--client-profile', 'give at most one profile per client');
+  if (o.garp !== undefined) {
+    if (mgr.name !== 'hadiag') throw usageError(`--garp applies to hadiag run-node only, not ${mgr.name}`, '--garp', 'add --manager hadiag, or drop --garp (the other managers announce their own way)');
+    parseStrategy(o.garp, '--garp');
+  }
+  const id = o.name ?? newRunId();
+  assertRunId(id);
+  if ((await readState(id)) || (await listNetns()).some((n) => n.startsWith(`${NETNS_PREFIX}${id}-`))) {
+    throw usageError(`a lab named "${id}" exists`, labDir(id), `pick another --name or remove it: hadiag lab down --name ${id}`);
+  }
+
+  const state: LabState = {
+    version: 1,
+    id,
+    dir: labDir(id),
+    createdAtMs: Date.now(),
+    builderPid: process.pid,
+    ready: false,
+    subnet: `${subnet.network}/${subnet.prefixLen}`,
+    prefixLen: subnet.prefixLen,
+    broadcast: broadcastAddress(subnet),
+    vip: hostAddress(subnet, VIP_HOST),
+    manager: mgr.name,
+    ...(o.garp !== undefined ? { garp: o.garp } : {}),
+    timers: { ...timers, summary: mt.summary, settings: mt.settings },
+    bridgeNetns: `${NETNS_PREFIX}${id}-br`,
+    bridge: `${LINK_PREFIX}${id}-br`,
+    hosts: [],
+    net: { partition: false, loss: {} },
+    faults: [],
+  };
+  let aborted = false;
+  const check = () => {
+    if (aborted) throw usageError(`lab ${id} build interrupted`, labDir(id), 'nothing was left behind');
+  };
+  // Ctrl-C runs this while the build may still be between two steps: remove, let the step in flight land, remove again.
+  const undo = onCleanup(`lab ${id}`, async () => {
+    aborted = true;
+    await destroyLab(id);
+    await sleep(300);
+    await destroyLab(id);
+  });
+  try {
+    await writeState(state); // from here on `lab down --all` finds even a half-built lab
+    progress(`building namespaces of lab ${id}`);
+    const topo = await Topology.create({
+      runId: id,
+      hosts: plan.map((h) => ({ name: h.name, addresses: [`${h.address}/${subnet.prefixLen}`], mac: labMac(h.hostNumber) })),
+    });
+    topo.persist();
+    check();
+    for (const [i, p] of plan.entries()) {
+      const h = topo.host(p.name);
+      const dir = join(state.dir, p.name);
+      await mkdir(dir, { recursive: true });
+      state.hosts.push({
+        name: p.name, role: p.role, netns: h.netns, ifname: h.ifname, bridgePort: h.bridgePort, mac: h.mac, address: p.address, dir,
+        ...(p.role === 'client' ? { profile: profiles[i - 2] } : {}),
+      });
+    }
+    await writeState(state);
+    for (const c of clients(state)) {
+      check();
+      progress(`applying client profile ${c.profile} to ${c.name}`);
+      await applyProfile(c.netns, c.ifname, state.vip, getProfile(c.profile!), o.neigh);
+    }
+    for (const s of servers(state)) {
+      check();
+      progress(`starting ${mgr.name} on ${s.name}`);
+      s.manager = await mgr.start(state, s);
+      await writeState(state);
+    }
+    progress(`waiting for the VIP ${state.vip} (${mt.summary})`);
+    check();
+    await waitForVipHolder(state, mt.startupTimeoutMs);
+    check();
+    state.ready = true;
+    delete state.builderPid;
+    await writeState(state);
+    undo();
+    return state;
+  } catch (err) {
+    undo();
+    await destroyLab(id);
+    throw err;
+  }
+}
+
+/** Remove one lab: its processes (SIGKILL, by PID, only inside its namespaces), namespaces, stray links, state dir. */
+export async function destroyLab(id: string): Promise<{ namespaces: string[] }> {
+  assertRunId(id);
+  const prefix = `${NETNS_PREFIX}${id}-`;
+  const namespaces = (await listNetns()).filter((n) => n.startsWith(prefix));
+  // Kill everything first (fast and in parallel), so graceful-stop logic of daemons cannot slow us down.
+  for (const ns of namespaces) {
+    for (const pid of await netnsPids(ns)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  for (const ns of namespaces) await deleteNetns(ns);
+  await removeStrayLinks(new RegExp(`^${LINK_PREFIX}${id}t\\d+[ab]$`));
+  await removeLabDir(id);
+  return { namespaces };
+}
+
+/** veth halves left in the root namespace by a build killed between `link add` and `link set netns`. */
+async function removeStrayLinks(re: RegExp): Promise<string[]> {
+  const r = await run(['ip', '-json', 'link', 'show', 'type', 'veth']);
+  if (r.code !== 0 || !r.stdout.trim()) return [];
+  const names = (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => re.test(n));
+  for (const n of names) await run(['ip', 'link', 'del', n]);
+  return names;
+}
+
+/**
+ * `lab down --all`: every lab state directory, every namespace whose name starts with `hadiag-` (with the
+ * processes inside it) and stray `hd<id>t<n>a|b` veths in the root namespace. Nothing else.
+ */
+export async function destroyAllLabs(): Promise<{ labs: string[]; namespaces: string[]; links: string[] }> {
+  const ids = new Set(await listLabIds());
+  for (const ns of await listNetns()) {
+    const m = /^hadiag-([a-z0-9]{1,6})-/.exec(ns);
+    if (m) ids.add(m[1]!);
+  }
+  const namespaces: string[] = [];
+  for (const id of [...ids].filter((x) => /^[a-z0-9]{1,6}$/.test(x))) namespaces.push(...(await destroyLab(id)).namespaces);
+  for (const ns of (await listNetns()).filter((n) => n.startsWith(NETNS_PREFIX))) {
+    await deleteNetns(ns);
+    namespaces.push(ns);
+  }
+  const links = await removeStrayLinks(/^hd[a-z0-9]{1,6}t\d+[ab]$/);
+  return { labs: [...ids], namespaces, links };
+}

@@ -1,0 +1,73 @@
+import { usageError } from '../../core/errors.js';
+import type { TimerSpec } from './timers.js';
+
+/** What a lab looks like on disk (state.json in its state directory). Later commands read only this. */
+export interface LabHost {
+  name: string; // server1, server2, client, client2, …
+  role: 'server' | 'client';
+  netns: string;
+  ifname: string; // the interface inside the host's namespace
+  bridgePort: string; // its peer in the bridge namespace
+  mac: string;
+  address: string; // dotted, no prefix
+  /** clients: the profile applied */
+  profile?: string;
+  /** servers: the running manager */
+  manager?: ManagerRun;
+  /** a directory of the host's own (configs, logs) inside the lab directory */
+  dir: string;
+}
+
+/** What a manager's start() returns: how to find, signal and read the daemon later. */
+export interface ManagerRun {
+  /** main daemon PID (for heartbeat: the master control process) */
+  pid: number;
+  /** re-read the main PID from here if present (daemons that fork) */
+  pidFile?: string;
+  logs: string[];
+  configDir: string;
+  /** e.g. `nsenter` arguments to enter the daemon's own UTS/mount namespaces */
+  enter?: 'uts+mount';
+}
+
+export interface FaultRecord {
+  kind: string;
+  host?: string;
+  atMs: number;
+}
+
+export interface LabState {
+  version: 1;
+  id: string;
+  dir: string;
+  createdAtMs: number;
+  /** PID of the `lab up` process while it builds (a crashed build leaves this behind) */
+  builderPid?: number;
+  ready: boolean;
+  subnet: string;
+  prefixLen: number;
+  broadcast: string;
+  vip: string;
+  manager: string;
+  /** the announcement strategy of the `hadiag` manager (run-node --garp); its default when unset */
+  garp?: string;
+  timers: TimerSpec & { summary: string; settings: Record<string, string | number> };
+  bridgeNetns: string;
+  bridge: string;
+  hosts: LabHost[];
+  lastLinkDown?: string;
+  /** faults that live in the bridge namespace's nftables table (rebuilt as a whole on every change) */
+  net: { partition: boolean; loss: Record<string, number> };
+  faults: FaultRecord[];
+  /** ha.cf auto_failback of the real Heartbeat nodes ('on' when unset; the node interop tests ask for others) */
+  autoFailback?: 'on' | 'off' | 'legacy';
+}
+
+export function labHost(state: LabState, name: string): LabHost {
+  const h = state.hosts.find((x) => x.name === name);
+  if (!h) throw usageError(`no host "${name}" in lab ${state.id}`, 'HOST', `use one of: ${state.hosts.map((x) => x.name).join(', ')}`);
+  return h;
+}
+
+export const servers = (state: LabState): LabHost[] => state.hosts.filter((h) => h.role === 'server');
+export const clients = (state: LabState): LabHost[] => state.hosts.filter((h) => h.role === 'client');

@@ -1,0 +1,147 @@
+/**
+ * Running haresources resources for a node: IPaddr / IPaddr2 with `ip addr`, other resources as Heartbeat
+ * runs them (`<config dir>/resource.d/NAME [args] start|stop`, else `/etc/init.d/NAME start|stop`).
+ * Every address we add is recorded in the state directory so a crashed run's leftovers are removed at
+ * the next start, and exactly what was added is removed.
+ */
+import { access, readFile } from 'node:fs/promises';
+import { constants, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../io/exec.js';
+import { configError, envError } from '../../core/errors.js';
+import type { Resource, ResourceGroup } from '../../models/config/haresources.js';
+import { inSubnet } from '../../models/config/ipv4.js';
+
+export interface Ipv4Addr {
+  iface: string;
+  local: string;
+  prefixlen: number;
+  broadcast?: string;
+  label?: string;
+}
+
+/** IPv4 addresses of every interface (ip -json addr). */
+export async function listIpv4(): Promise<Ipv4Addr[]> {
+  const r = await run(['ip', '-json', 'addr', 'show']);
+  if (r.code !== 0) throw envError('cannot list addresses', r.stderr.trim(), 'is iproute2 installed?');
+  const links = JSON.parse(r.stdout || '[]') as { ifname: string; addr_info?: { family: string; local: string; prefixlen: number; broadcast?: string; label?: string }[] }[];
+  const out: Ipv4Addr[] = [];
+  for (const l of links) for (const a of l.addr_info ?? []) if (a.family === 'inet') out.push({ iface: l.ifname, local: a.local, prefixlen: a.prefixlen, broadcast: a.broadcast, label: a.label });
+  return out;
+}
+
+/** What `ip addr add` gets for an IP resource. */
+export interface VipPlan {
+  ip: string;
+  prefixLen: number;
+  iface: string;
+  label?: string;
+  broadcast?: string;
+}
+
+/**
+ * Resolve an IP resource against this host: the interface (given, or the one with an address in the VIP's
+ * subnet, as Heartbeat's findif does), the prefix (given, else that address's) and the broadcast.
+ */
+export function planVip(res: Extract<Resource, { kind: 'ip' }>, addrs: Ipv4Addr[]): VipPlan {
+  let iface = res.nic;
+  let prefixLen = res.prefixLen;
+  if (!iface) {
+    const match = addrs.filter((a) => a.local !== res.ip && inSubnet(res.ip, a.local, prefixLen ?? a.prefixlen));
+    if (!match.length) throw configError(`no interface has an address in the subnet of ${res.ip}`, `haresources: ${res.raw}`, `name the interface (${res.agent}::${res.ip}/24/eth0) or add an address in that subnet`);
+    iface = match[0]!.iface;
+    prefixLen ??= match[0]!.prefixlen;
+  } else if (prefixLen === undefined) {
+    const m = addrs.find((a) => a.iface === iface && inSubnet(res.ip, a.local, a.prefixlen));
+    prefixLen = m?.prefixlen ?? 32;
+  }
+  const plan: VipPlan = { ip: res.ip, prefixLen: prefixLen!, iface: iface! };
+  if (res.label) plan.label = `${iface}:${res.label}`.slice(0, 15);
+  else if (res.agent === 'IPaddr') {
+    // Heartbeat's IPaddr puts the address on an alias label (eth0:0); keep that visible in `ip addr`
+    plan.label = `${iface}:0`.length <= 15 ? `${iface}:0` : undefined;
+  }
+  if (res.broadcast) plan.broadcast = res.broadcast;
+  return plan;
+}
+
+const vipKey = (p: VipPlan) => `${p.ip}/${p.prefixLen} ${p.iface}`;
+
+/** Addresses we added, persisted (state dir) so that a crashed run's leftovers are removed next time. */
+export class VipLedger {
+  private readonly file: string;
+  private entries = new Map<string, VipPlan>();
+  constructor(stateDir: string) {
+    this.file = join(stateDir, 'vips.json');
+  }
+  async load(): Promise<VipPlan[]> {
+    try {
+      const list = JSON.parse(await readFile(this.file, 'utf8')) as VipPlan[];
+      for (const p of list) this.entries.set(vipKey(p), p);
+    } catch {
+      /* none */
+    }
+    return [...this.entries.values()];
+  }
+  /** Synchronous on purpose: a tiny file, written before the address is added (a crash right after is covered). */
+  private save(): void {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify([...this.entries.values()]));
+    renameSync(tmp, this.file);
+  }
+  add(p: VipPlan): void {
+    this.entries.set(vipKey(p), p);
+    this.save();
+  }
+  remove(p: VipPlan): void {
+    this.entries.delete(vipKey(p));
+    this.save();
+  }
+  list(): VipPlan[] {
+    return [...this.entries.values()];
+  }
+}
+
+export async function addVip(p: VipPlan): Promise<{ ok: boolean; detail: string; existed: boolean }> {
+  const argv = ['ip', 'addr', 'add', `${p.ip}/${p.prefixLen}`, 'brd', p.broadcast ?? '+', 'dev', p.iface];
+  if (p.label) argv.push('label', p.label);
+  const r = await run(argv);
+  if (r.code === 0) return { ok: true, detail: argv.slice(1).join(' '), existed: false };
+  if (/File exists/.test(r.stderr)) return { ok: true, detail: `${p.ip} was already on ${p.iface}`, existed: true };
+  return { ok: false, detail: r.stderr.trim() || `exit ${r.code}`, existed: false };
+}
+
+export async function delVip(p: VipPlan): Promise<{ ok: boolean; detail: string }> {
+  const r = await run(['ip', 'addr', 'del', `${p.ip}/${p.prefixLen}`, 'dev', p.iface]);
+  if (r.code === 0) return { ok: true, detail: `ip addr del ${p.ip}/${p.prefixLen} dev ${p.iface}` };
+  if (/Cannot assign|not found|No such/i.test(r.stderr)) return { ok: true, detail: `${p.ip} was not on ${p.iface}` };
+  return { ok: false, detail: r.stderr.trim() || `exit ${r.code}` };
+}
+
+/** The program Heartbeat would run for a script resource. */
+export async function scriptPath(configDir: string, name: string): Promise<string> {
+  for (const p of [join(configDir, 'resource.d', name), join('/etc/init.d', name)]) {
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  throw configError(`resource script ${name} not found`, `${join(configDir, 'resource.d', name)} or /etc/init.d/${name}`, 'install the script (executable) or fix haresources');
+}
+
+export interface StepResult {
+  resource: string;
+  ok: boolean;
+  code?: number;
+  durationMs: number;
+  detail: string;
+}
+
+export async function runScript(path: string, args: string[], op: 'start' | 'stop' | 'status', timeoutMs = 60_000): Promise<{ code: number; out: string }> {
+  const r = await run([path, ...args, op], { timeoutMs });
+  return { code: r.code, out: (r.stdout + r.stderr).trim().split('\n').slice(-1)[0] ?? '' };
+}
+
+export const groupLabel = (g: ResourceGroup): string => `${g.node} ${g.resources.map((r) => r.raw).join(' ')}`;

@@ -1,0 +1,75 @@
+/** What compare-garp runs: rows (strategies for hadiag run-node, anchor managers), profiles, repetitions. Pure. */
+import { usageError } from '../../core/errors.js';
+import { parseStrategy } from '../strategy/language.js';
+import { PROFILES, getProfile } from '../../effects/lab/profiles.js';
+import { checkNodeStrategy } from '../../effects/announce/node-announcer.js';
+
+export const ANCHORS = ['heartbeat', 'keepalived', 'ucarp'] as const;
+export type Anchor = (typeof ANCHORS)[number];
+
+export interface Row {
+  kind: 'strategy' | 'anchor';
+  /** table label: the spec, or the anchor's name */
+  label: string;
+  /** strategy rows */
+  spec?: string;
+  /** anchor rows: heartbeat | keepalived | ucarp */
+  manager?: string;
+}
+
+/** Plain GARP as Heartbeat's IPaddr sends it: run-node's former default, the baseline row. */
+export const PLAIN_GARP = 'both:count=10,interval=250ms';
+export const QUICK_STRATEGIES = [PLAIN_GARP, 'directed', 'unicast-reply', 'answer-probes', 'vmac'];
+export const FULL_STRATEGIES = [
+  ...QUICK_STRATEGIES,
+  'request:count=5+5@5s,target=bcast',
+  'reply',
+  'arping:U',
+  'arping:A',
+  'send_arp:count=5,interval=200ms',
+  'directed:refresh=2s',
+];
+
+export interface MatrixOptions {
+  strategies?: string[];
+  profiles?: string[];
+  managers?: string[];
+  reps?: number;
+  quick?: boolean;
+}
+
+export interface Matrix {
+  rows: Row[];
+  profiles: string[];
+  reps: number;
+  /** trials in run order: every row once per repetition (rep-major, so an interrupted run has every row) */
+  trials: { row: Row; rep: number }[];
+}
+
+export function planMatrix(o: MatrixOptions): Matrix {
+  const strategies = o.strategies?.length ? o.strategies : o.quick ? QUICK_STRATEGIES : FULL_STRATEGIES;
+  for (const s of strategies) checkNodeStrategy(parseStrategy(s, '--strategy'), '--strategy');
+  const profiles = o.profiles?.length ? o.profiles : PROFILES.map((p) => p.name);
+  profiles.forEach(getProfile);
+  if (new Set(profiles).size !== profiles.length) throw usageError('a profile is given twice', '--profile', 'name each profile once');
+  const managers = o.managers ?? [...ANCHORS];
+  for (const m of managers) {
+    if (!(ANCHORS as readonly string[]).includes(m)) throw usageError(`unknown anchor manager "${m}"`, '--manager', `use one of: ${ANCHORS.join(', ')}`);
+  }
+  const reps = o.reps ?? (o.quick ? 1 : 3);
+  if (!Number.isInteger(reps) || reps < 1 || reps > 100) throw usageError(`--reps ${reps} is not 1–100`, '--reps', 'e.g. --reps 3');
+  const rows: Row[] = [
+    ...[...new Set(strategies)].map((s): Row => ({ kind: 'strategy', label: s, spec: s })),
+    ...[...new Set(managers)].map((m): Row => ({ kind: 'anchor', label: m, manager: m })),
+  ];
+  const trials: Matrix['trials'] = [];
+  for (let rep = 1; rep <= reps; rep++) for (const row of rows) trials.push({ row, rep });
+  return { rows, profiles, reps, trials };
+}
+
+/** Remaining time from the trials done so far (ms), for the progress line. */
+export function etaMs(doneDurationsMs: number[], remaining: number, concurrency: number): number | undefined {
+  if (!doneDurationsMs.length) return undefined;
+  const avg = doneDurationsMs.reduce((a, b) => a + b, 0) / doneDurationsMs.length;
+  return (avg * remaining) / Math.max(1, concurrency);
+}

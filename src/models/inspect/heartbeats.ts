@@ -1,0 +1,522 @@
+/**
+ * Pure analysis of a cluster's Heartbeat traffic (hadiag hb-inspect): one record per datagram with both auth
+ * verdicts, per-node statistics, warnings a user needs and the cluster events (stop, start, takeover,
+ * failback, partition). Fed datagrams in capture order; no I/O.
+ */
+import { decodeMessage, verifyDecoded, type DecodeErrorCode, type Encoding, type Verdict } from '../../codecs/heartbeat/codec.js';
+import type { AuthKeyLike } from '../../codecs/heartbeat/auth.js';
+import { messageSummary, type MessageSummary } from '../../codecs/heartbeat/summary.js';
+
+/** One UDP datagram as captured. */
+export interface Datagram {
+  tsMs: number;
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+  payload: Buffer;
+}
+
+export interface InspectOptions {
+  /** authkeys keys by index; without them every verdict is 'no-key'. */
+  keys?: ReadonlyMap<number, AuthKeyLike>;
+  /** ha.cf `node` names (compared case-insensitively); without them node names are not checked. */
+  nodes?: readonly string[];
+  /** ha.cf keepalive and deadtime. Without deadtime the deadtime the nodes announce (`dt`) is used. */
+  keepaliveMs?: number;
+  deadtimeMs?: number;
+}
+
+export interface MessageRecord {
+  /** 1-based position among the datagrams inspected. */
+  n: number;
+  tsMs: number;
+  src: string;
+  srcPort: number;
+  dst: string;
+  /** Lower-cased `src` field. */
+  node?: string;
+  encoding?: Encoding;
+  summary: MessageSummary;
+  trailing: Verdict;
+  inner: Verdict;
+  trailingIndex?: number;
+  innerIndex?: number;
+  /** Both layers OK (classic messages: the inner one). */
+  authOk: boolean;
+  /** A second copy of a message already seen (same node, generation, seq and type). */
+  duplicate: boolean;
+  /** Set when the datagram is not a Heartbeat message. */
+  error?: { code: DecodeErrorCode; reason: string };
+}
+
+export interface NodeStats {
+  node: string;
+  addresses: string[];
+  messages: number;
+  statusMessages: number;
+  /** Median time between consecutive status messages of one generation. */
+  statusIntervalMs?: number;
+  keepaliveMs?: number;
+  /** seq numbers never seen between the lowest and highest of each generation. */
+  seqGaps: number;
+  /** NS_rexmit messages this node sent (it asked for retransmissions). */
+  rexmitRequests: number;
+  generations: number[];
+  /** Messages whose auth was not OK on some layer (only counted when keys were given). */
+  authFailures: number;
+  /** Deadtimes (ms) the node announced, in order of first appearance. */
+  deadtimesMs: number[];
+  /** The `dt` of its last status message. */
+  lastDeadtimeMs?: number;
+  /** Auth key indexes it signs with (trailing token). */
+  keyIndexes: number[];
+  inHaCf?: boolean;
+}
+
+export type WarningKind =
+  | 'auth-failure'
+  | 'undecodable'
+  | 'unknown-node'
+  | 'two-generations'
+  | 'zero-destination'
+  | 'deadtime-mismatch'
+  /** the live capture ended early: its interface went down */
+  | 'capture-lost'
+  | 'key-index-mismatch'
+  | 'inner-auth-mismatch';
+
+export interface InspectWarning {
+  kind: WarningKind;
+  node?: string;
+  tsMs?: number;
+  message: string;
+}
+
+export type EventKind = 'start' | 'stop' | 'release' | 'dead' | 'silent' | 'takeover' | 'acquire' | 'failback' | 'partition' | 'standby';
+
+export interface ClusterEvent {
+  tsMs: number;
+  kind: EventKind;
+  node: string;
+  /** The other node concerned (whose resources were taken over, who was declared dead, …). */
+  peer?: string;
+  detail: string;
+}
+
+export interface InspectReport {
+  healthy: boolean;
+  /** One line per reason the capture is not healthy. */
+  problems: string[];
+  /** What could not be checked (no keys, no ha.cf). */
+  notes: string[];
+  firstTsMs?: number;
+  lastTsMs?: number;
+  counts: { datagrams: number; decoded: number; undecodable: number; authOk: number; authFailed: number; duplicates: number };
+  messages: MessageRecord[];
+  nodes: NodeStats[];
+  warnings: InspectWarning[];
+  events: ClusterEvent[];
+}
+
+interface NodeState {
+  stats: NodeStats;
+  lastTsMs: number;
+  lastHg?: number;
+  maxHg?: number;
+  stopped: boolean;
+  declaredDeadBy?: string;
+  silentSince?: number;
+  lastStatusTs?: number;
+  intervals: number[];
+  seqs: Map<number, Set<number>>; // hg -> seqs
+  seen: Set<string>;
+  /** generations whose start was reported */
+  started: Set<number>;
+  twoGenerationsWarned: boolean;
+  zeroWarned: boolean;
+}
+
+const DEFAULT_DEADTIME_MS = 30_000;
+
+function median(xs: number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const hex = (n: number | undefined) => (n === undefined ? '?' : n.toString(16));
+
+/**
+ * Inspects datagrams one at a time (live) or all at once (`inspectHeartbeats`). `add` returns the record of
+ * that datagram; `report` summarises everything so far (it can be called more than once).
+ */
+export class HeartbeatInspector {
+  private readonly opts: InspectOptions;
+  private readonly haNodes: Set<string> | undefined;
+  private readonly records: MessageRecord[] = [];
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly warnings: InspectWarning[] = [];
+  private readonly events: ClusterEvent[] = [];
+  /** node whose resources were taken over -> the node that took them */
+  private readonly heldBy = new Map<string, string>();
+  private readonly unknownWarned = new Set<string>();
+  private innerMismatches = 0;
+
+  constructor(opts: InspectOptions = {}) {
+    this.opts = opts;
+    this.haNodes = opts.nodes ? new Set(opts.nodes.map((n) => n.toLowerCase())) : undefined;
+  }
+
+  add(d: Datagram): MessageRecord {
+    const n = this.records.length + 1;
+    const base = { n, tsMs: d.tsMs, src: d.src, srcPort: d.srcPort, dst: d.dst };
+    const decoded = decodeMessage(d.payload);
+    if (!decoded.ok) {
+      const rec: MessageRecord = {
+        ...base,
+        summary: {},
+        trailing: 'bad',
+        inner: 'bad',
+        authOk: false,
+        duplicate: false,
+        error: { code: decoded.code, reason: decoded.reason },
+      };
+      this.records.push(rec);
+      return rec;
+    }
+    const v = verifyDecoded(d.payload, decoded, this.opts.keys);
+    const summary = messageSummary(decoded.msg);
+    const node = summary.src?.toLowerCase();
+    const rec: MessageRecord = {
+      ...base,
+      encoding: decoded.encoding,
+      summary,
+      trailing: v.trailing,
+      inner: v.inner,
+      authOk: decoded.encoding === 'netstring' ? v.trailing === 'ok' && v.inner === 'ok' : v.inner === 'ok',
+      duplicate: false,
+    };
+    if (node !== undefined) rec.node = node;
+    if (v.trailingIndex !== undefined) rec.trailingIndex = v.trailingIndex;
+    if (v.innerIndex !== undefined) rec.innerIndex = v.innerIndex;
+    if (v.trailing === 'ok' && v.inner !== 'ok' && v.inner !== 'no-key') this.innerMismatches++;
+    this.records.push(rec);
+    if (node !== undefined) this.track(rec, node, d);
+    return rec;
+  }
+
+  private state(node: string, tsMs: number): NodeState {
+    let s = this.nodes.get(node);
+    if (!s) {
+      s = {
+        stats: { node, addresses: [], messages: 0, statusMessages: 0, seqGaps: 0, rexmitRequests: 0, generations: [], authFailures: 0, deadtimesMs: [], keyIndexes: [] },
+        lastTsMs: tsMs,
+        stopped: false,
+        intervals: [],
+        seqs: new Map(),
+        seen: new Set(),
+        started: new Set(),
+        twoGenerationsWarned: false,
+        zeroWarned: false,
+      };
+      if (this.opts.keepaliveMs !== undefined) s.stats.keepaliveMs = this.opts.keepaliveMs;
+      if (this.haNodes) s.stats.inHaCf = this.haNodes.has(node);
+      this.nodes.set(node, s);
+    }
+    return s;
+  }
+
+  private deadtimeFor(s: NodeState): number {
+    return this.opts.deadtimeMs ?? s.stats.lastDeadtimeMs ?? DEFAULT_DEADTIME_MS;
+  }
+
+  private event(tsMs: number, kind: EventKind, node: string, detail: string, peer?: string): void {
+    const e: ClusterEvent = { tsMs, kind, node, detail };
+    if (peer !== undefined) e.peer = peer;
+    this.events.push(e);
+  }
+
+  /** The node that most plausibly went down, seen from `node`: declared dead, stopped or silent; else the only other node. */
+  private downPeer(node: string, tsMs: number): string | undefined {
+    let best: { name: string; score: number } | undefined;
+    for (const [name, s] of this.nodes) {
+      if (name === node) continue;
+      const quiet = tsMs - s.lastTsMs;
+      const score = s.declaredDeadBy === node ? 3 : s.stopped ? 2 : quiet > 1.5 * (this.opts.keepaliveMs ?? 1000) ? 1 : 0;
+      if (!best || score > best.score) best = { name, score };
+    }
+    if (!best) return undefined;
+    return best.score > 0 || this.nodes.size === 2 ? best.name : undefined;
+  }
+
+  private track(rec: MessageRecord, node: string, d: Datagram): void {
+    const s = this.state(node, d.tsMs);
+    const st = s.stats;
+    const m = rec.summary;
+    const { hg, seq, type } = m;
+
+    // Duplicates (several media, or a capture on `any`) are listed but not analysed twice.
+    if (seq !== undefined && hg !== undefined) {
+      const key = `${hg}/${seq}/${type ?? ''}`;
+      if (s.seen.has(key)) {
+        rec.duplicate = true;
+        return;
+      }
+      s.seen.add(key);
+    }
+
+    st.messages++;
+    if (!st.addresses.includes(d.src)) st.addresses.push(d.src);
+    if (this.opts.keys && this.opts.keys.size > 0 && !rec.authOk) st.authFailures++;
+    if (rec.trailingIndex !== undefined && !st.keyIndexes.includes(rec.trailingIndex)) st.keyIndexes.push(rec.trailingIndex);
+
+    if (this.haNodes && !this.haNodes.has(node) && !this.unknownWarned.has(node)) {
+      this.unknownWarned.add(node);
+      this.warn('unknown-node', `node "${node}" (${d.src}) is not a node of ha.cf: real Heartbeat drops its messages ("bad node")`, node, d.tsMs);
+    }
+    if (d.dst === '0.0.0.0' && !s.zeroWarned) {
+      s.zeroWarned = true;
+      this.warn(
+        'zero-destination',
+        `${node} sends heartbeats to 0.0.0.0: its bcast interface has no broadcast address, peers never hear it and both nodes take the VIP — add one (ip addr add … brd + dev IFACE)`,
+        node,
+        d.tsMs,
+      );
+    }
+
+    const dt = this.deadtimeFor(s);
+    const quietMs = d.tsMs - s.lastTsMs;
+    const firstMessage = st.messages === 1;
+
+    // Generations: a new one is a (re)start; an older one after a newer one means two at once.
+    if (hg !== undefined) {
+      if (!st.generations.includes(hg)) st.generations.push(hg);
+      if (s.maxHg !== undefined && hg < s.maxHg) {
+        if (!s.twoGenerationsWarned) {
+          s.twoGenerationsWarned = true;
+          this.warn(
+            'two-generations',
+            `${node} sends with generation ${hex(hg)} after ${hex(s.maxHg)}: two generations at once (a second process with the same node name, or a forged packet — real 3.0.6 wedges on this)`,
+            node,
+            d.tsMs,
+          );
+        }
+      } else if (s.maxHg !== undefined && hg > s.maxHg) {
+        const after = s.stopped ? ' after its graceful stop' : quietMs > dt ? ` after ${(quietMs / 1000).toFixed(1)} s of silence` : '';
+        this.event(d.tsMs, 'start', node, `${node} started, generation ${hex(hg)}${after}`);
+        this.restart(s);
+      } else if (type === 'status' && m.status === 'init' && !s.started.has(hg)) {
+        // Not necessarily its first message: a starting 3.0.6 node may send an NS_ackmsg just before.
+        this.event(d.tsMs, 'start', node, `${node} started, generation ${hex(hg)}`);
+      } else if (hg === s.maxHg && !firstMessage && !s.stopped && quietMs > dt) {
+        // Silent longer than deadtime, back with the same generation: it kept running, cut off.
+        this.event(s.lastTsMs + dt, 'silent', node, `${node} silent for ${(quietMs / 1000).toFixed(1)} s (deadtime ${(dt / 1000).toFixed(0)} s)`);
+        const by = s.declaredDeadBy ? ` after ${s.declaredDeadBy} declared it dead` : '';
+        this.event(d.tsMs, 'partition', node, `${node} is back with the same generation${by}: the cluster was partitioned (both sides ran alone)`, s.declaredDeadBy);
+        s.declaredDeadBy = undefined;
+      }
+      if (type === 'status' && m.status === 'init') s.started.add(hg);
+      if (s.maxHg === undefined || hg > s.maxHg) {
+        if (s.maxHg !== undefined) s.started.add(hg); // its start was reported above
+        s.maxHg = hg;
+      }
+      s.lastHg = hg;
+      if (seq !== undefined) {
+        let set = s.seqs.get(hg);
+        if (!set) s.seqs.set(hg, (set = new Set()));
+        set.add(seq);
+      }
+    }
+    s.lastTsMs = d.tsMs;
+
+    if (type === 'status') {
+      st.statusMessages++;
+      if (m.deadtimeMs !== undefined) {
+        st.lastDeadtimeMs = m.deadtimeMs;
+        if (!st.deadtimesMs.includes(m.deadtimeMs)) st.deadtimesMs.push(m.deadtimeMs);
+      }
+      if (s.lastStatusTs !== undefined && hg === s.lastHg) s.intervals.push(d.tsMs - s.lastStatusTs);
+      s.lastStatusTs = d.tsMs;
+    } else if (type === 'NS_rexmit') {
+      st.rexmitRequests++;
+    }
+    this.resourceEvents(rec, node, d.tsMs);
+  }
+
+  private restart(s: NodeState): void {
+    s.stopped = false;
+    s.declaredDeadBy = undefined;
+    s.lastStatusTs = undefined;
+  }
+
+  private resourceEvents(rec: MessageRecord, node: string, tsMs: number): void {
+    const m = rec.summary;
+    const s = this.nodes.get(node)!;
+    switch (m.type) {
+      case 'shutdone':
+        s.stopped = true;
+        this.event(tsMs, 'stop', node, `${node} stopped gracefully (shutdone): its peers take over at once`);
+        break;
+      case 'resource':
+        if (m.info === 'shutdown') this.event(tsMs, 'release', node, `${node} gives up its resources (shutting down)`);
+        if (m.info === 'mach_down') {
+          const peer = this.downPeer(node, tsMs);
+          if (peer) this.heldBy.set(peer, node);
+          this.event(tsMs, 'takeover', node, `${node} took over the resources of ${peer ?? 'the node that went down'} (mach_down, rsc_hold=${m.rscHold ?? '?'})`, peer);
+        }
+        break;
+      case 'stonith': {
+        const target = m.node?.toLowerCase();
+        if (target) {
+          const t = this.nodes.get(target);
+          if (t && !t.stopped) t.declaredDeadBy = node;
+          this.event(tsMs, 'dead', node, `${node} declared ${target} dead (stonith ${m.result ?? '?'})`, target);
+        }
+        break;
+      }
+      case 'ip-request-resp':
+        if (m.weown === 'yes') {
+          const from = this.heldBy.get(node);
+          if (from && from !== node) {
+            this.heldBy.delete(node);
+            this.event(tsMs, 'failback', node, `${node} took back ${m.ipaddr ?? 'its resources'} from ${from}`, from);
+          } else {
+            this.event(tsMs, 'acquire', node, `${node} acquired ${m.ipaddr ?? 'its resources'}`);
+          }
+        }
+        break;
+      case 'hb_takeover':
+        this.event(tsMs, 'standby', node, `${node} asks to hand over resources (hb_standby/hb_takeover${m.info ? ` ${m.info}` : ''})`);
+        break;
+    }
+  }
+
+  private warn(kind: WarningKind, message: string, node?: string, tsMs?: number): void {
+    const w: InspectWarning = { kind, message };
+    if (node !== undefined) w.node = node;
+    if (tsMs !== undefined) w.tsMs = tsMs;
+    this.warnings.push(w);
+  }
+
+  report(): InspectReport {
+    const recs = this.records;
+    const warnings = [...this.warnings];
+    const events = [...this.events];
+    const keysGiven = Boolean(this.opts.keys && this.opts.keys.size > 0);
+    const lastTs = recs.length ? recs[recs.length - 1]!.tsMs : undefined;
+
+    const nodes: NodeStats[] = [];
+    for (const s of this.nodes.values()) {
+      const st: NodeStats = { ...s.stats, seqGaps: 0 };
+      const iv = median(s.intervals);
+      if (iv !== undefined) st.statusIntervalMs = iv;
+      for (const set of s.seqs.values()) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const q of set) {
+          if (q < lo) lo = q;
+          if (q > hi) hi = q;
+        }
+        st.seqGaps += hi - lo + 1 - set.size;
+      }
+      nodes.push(st);
+      // Silent until the end of the capture.
+      const dt = this.deadtimeFor(s);
+      if (lastTs !== undefined && !s.stopped && lastTs - s.lastTsMs > dt) {
+        events.push({ tsMs: s.lastTsMs + dt, kind: 'silent', node: st.node, detail: `${st.node} silent for ${((lastTs - s.lastTsMs) / 1000).toFixed(1)} s until the end of the capture (deadtime ${(dt / 1000).toFixed(0)} s)` });
+      }
+    }
+    nodes.sort((a, b) => a.node.localeCompare(b.node));
+
+    const undecodable = recs.filter((r) => r.error);
+    if (undecodable.length) {
+      const first = undecodable[0]!;
+      warnings.push({ kind: 'undecodable', tsMs: first.tsMs, message: `${undecodable.length} datagram(s) are not Heartbeat messages (first #${first.n} from ${first.src}: ${first.error!.code}: ${first.error!.reason})` });
+    }
+    const decoded = recs.filter((r) => !r.error);
+    const failed = keysGiven ? decoded.filter((r) => !r.authOk) : [];
+    if (failed.length) {
+      const why = new Map<string, number>();
+      for (const r of failed) {
+        const k = `trailing ${verdictText(r.trailing, r.trailingIndex)}, inner ${verdictText(r.inner, r.innerIndex)}`;
+        why.set(k, (why.get(k) ?? 0) + 1);
+      }
+      const parts = [...why].map(([k, n]) => `${n}× ${k}`).join('; ');
+      warnings.push({ kind: 'auth-failure', message: `${failed.length} of ${decoded.length} messages fail authentication (${parts}) — real Heartbeat drops them; check authkeys on every node` });
+    }
+    if (this.innerMismatches) {
+      warnings.push({ kind: 'inner-auth-mismatch', message: `${this.innerMismatches} message(s) have a valid trailing token but a bad auth field (3.0.6 checks only the trailing one)` });
+    }
+    const lastDts = new Set(nodes.map((n) => n.lastDeadtimeMs).filter((x): x is number => x !== undefined));
+    if (lastDts.size > 1) {
+      warnings.push({ kind: 'deadtime-mismatch', message: `nodes announce different deadtimes (${nodes.filter((n) => n.lastDeadtimeMs !== undefined).map((n) => `${n.node} ${n.lastDeadtimeMs} ms`).join(', ')}): use the same ha.cf deadtime on every node` });
+    }
+    const hacfDt = this.opts.deadtimeMs;
+    if (hacfDt !== undefined) {
+      for (const n of nodes) {
+        if (n.lastDeadtimeMs !== undefined && n.lastDeadtimeMs !== hacfDt && lastDts.size <= 1) {
+          warnings.push({ kind: 'deadtime-mismatch', node: n.node, message: `${n.node} announces deadtime ${n.lastDeadtimeMs} ms but ha.cf says ${hacfDt} ms: it runs another configuration` });
+        }
+      }
+    }
+    const indexes = new Set(nodes.flatMap((n) => n.keyIndexes));
+    if (indexes.size > 1) {
+      warnings.push({ kind: 'key-index-mismatch', message: `nodes sign with different authkeys indexes (${nodes.map((n) => `${n.node}: ${n.keyIndexes.join('/') || '-'}`).join(', ')}): every node needs every key, and the same \`auth N\` is simplest` });
+    }
+
+    events.sort((a, b) => a.tsMs - b.tsMs);
+    const notes: string[] = [];
+    if (!keysGiven) notes.push('authentication not checked: no keys (give --authkeys)');
+    if (!this.haNodes) notes.push('node names not checked against ha.cf (give --hacf)');
+    if (recs.length === 0) notes.push('no Heartbeat datagrams seen');
+
+    const problems = warnings.map((w) => w.message);
+    const report: InspectReport = {
+      healthy: problems.length === 0,
+      problems,
+      notes,
+      counts: {
+        datagrams: recs.length,
+        decoded: decoded.length,
+        undecodable: undecodable.length,
+        authOk: decoded.filter((r) => r.authOk).length,
+        authFailed: failed.length,
+        duplicates: recs.filter((r) => r.duplicate).length,
+      },
+      messages: [...recs],
+      nodes,
+      warnings,
+      events,
+    };
+    if (recs.length) {
+      report.firstTsMs = recs[0]!.tsMs;
+      report.lastTsMs = lastTs!;
+    }
+    return report;
+  }
+}
+
+/** Inspect a whole capture. */
+export function inspectHeartbeats(datagrams: Iterable<Datagram>, opts: InspectOptions = {}): InspectReport {
+  const ins = new HeartbeatInspector(opts);
+  for (const d of datagrams) ins.add(d);
+  return ins.report();
+}
+
+/** OK / BAD / key index N unknown / no key given / missing, as hb-inspect prints a layer. */
+export function verdictText(v: Verdict, index?: number): string {
+  switch (v) {
+    case 'ok':
+      return 'OK';
+    case 'bad':
+      return 'BAD';
+    case 'unknown-index':
+      return `key index ${index ?? '?'} unknown`;
+    case 'no-key':
+      return 'no key given';
+    case 'missing':
+      return 'missing';
+  }
+}

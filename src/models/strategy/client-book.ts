@@ -1,0 +1,185 @@
+/**
+ * Known clients: who the node has seen using (or able to use) the VIP before a takeover, so that the
+ * per-client strategies (directed, unicast-reply) know whom to address. Pure: a book of clients fed by
+ *  - frames seen by the node's capture: an ARP request for a VIP (the asker is a client), any ARP from a
+ *    host (its IP/MAC pair), and IPv4 traffic to a VIP (source IP/MAC);
+ *  - the node's own neighbour table (`ip -json neigh`);
+ *  - a peer's list (the hadiag-clients message between hadiag nodes).
+ * What it cannot know: a client that has been silent since the node started watching (its entry for the
+ * VIP stays valid and it re-confirms it with unicast probes only the holder sees), clients behind a router
+ * (they ARP for the router, not the VIP), and whether a learned host still exists.
+ */
+import { decodeFrame } from '../../codecs/decode.js';
+import { normMac, isGroupMac } from '../../codecs/addr.js';
+import type { Client } from './language.js';
+
+export type ClientSource = 'arp-request' | 'arp' | 'ip-to-vip' | 'neigh' | 'peer' | 'spec';
+
+export interface KnownClient extends Client {
+  source: ClientSource;
+  lastSeenMs: number;
+}
+
+export interface BookOptions {
+  /** the VIPs (never clients themselves) */
+  vips: string[];
+  /** this node's own addresses and MACs (never clients) */
+  ownIps?: string[];
+  ownMacs?: string[];
+  /** most clients kept (oldest dropped) */
+  max?: number;
+}
+
+const RANK: Record<ClientSource, number> = { spec: 5, 'arp-request': 4, 'ip-to-vip': 3, peer: 2, neigh: 1, arp: 0 };
+
+export class ClientBook {
+  private readonly byIp = new Map<string, KnownClient>();
+  private readonly vips: Set<string>;
+  private readonly ownIps: Set<string>;
+  private readonly ownMacs: Set<string>;
+  /** the live list handed to the announcer (kept up to date in place) */
+  readonly list: Client[] = [];
+
+  constructor(private readonly o: BookOptions) {
+    this.vips = new Set(o.vips);
+    this.ownIps = new Set(o.ownIps ?? []);
+    this.ownMacs = new Set((o.ownMacs ?? []).map((m) => m.toLowerCase()));
+  }
+
+  addVip(vip: string): void {
+    this.vips.add(vip);
+    this.byIp.delete(vip);
+    this.sync();
+  }
+
+  /** Add or refresh one client; returns true when it is new. */
+  add(ip: string, mac: string | undefined, source: ClientSource, nowMs: number): boolean {
+    if (!ip || ip === '0.0.0.0' || this.vips.has(ip) || this.ownIps.has(ip) || ip.startsWith('127.') || ip.endsWith('.255')) return false;
+    const m = mac ? normMac(mac) : undefined;
+    if (m && (this.ownMacs.has(m) || isGroupMac(m) || m === '00:00:00:00:00:00')) return false;
+    const old = this.byIp.get(ip);
+    if (old) {
+      old.lastSeenMs = nowMs;
+      if (m) old.mac = m;
+      if (RANK[source] > RANK[old.source]) old.source = source;
+      this.sync();
+      return false;
+    }
+    this.byIp.set(ip, { ip, ...(m ? { mac: m } : {}), source, lastSeenMs: nowMs });
+    const max = this.o.max ?? 1024;
+    if (this.byIp.size > max) {
+      const oldest = [...this.byIp.values()].sort((a, b) => a.lastSeenMs - b.lastSeenMs)[0]!;
+      this.byIp.delete(oldest.ip);
+    }
+    this.sync();
+    return true;
+  }
+
+  /** Learn from one Ethernet frame; returns the client it revealed, if any. */
+  learnFrame(frame: Buffer, nowMs: number): KnownClient | undefined {
+    const f = decodeFrame(frame);
+    if (f.arp) {
+      const a = f.arp;
+      if (a.senderIp === a.targetIp) return undefined; // announcements (someone's GARP), not a client
+      const source: ClientSource = this.vips.has(a.targetIp) && a.op === 1 ? 'arp-request' : 'arp';
+      if (this.add(a.senderIp, a.senderMac, source, nowMs) || source === 'arp-request') return this.byIp.get(a.senderIp);
+      return undefined;
+    }
+    if (f.ipv4 && f.eth && this.vips.has(f.ipv4.dst)) {
+      if (this.add(f.ipv4.src, f.eth.src, 'ip-to-vip', nowMs)) return this.byIp.get(f.ipv4.src);
+    }
+    return undefined;
+  }
+
+  /** Learn from `ip -json neigh` output (entries on the VIP interfaces that have a MAC). */
+  learnNeigh(entries: NeighJson[], nowMs: number, ifaces?: string[]): number {
+    let n = 0;
+    for (const e of entries) {
+      if (!e.dst || !e.lladdr || e.dst.includes(':')) continue;
+      if (ifaces && e.dev && !ifaces.includes(e.dev)) continue;
+      if ((e.state ?? []).some((s) => s === 'FAILED' || s === 'INCOMPLETE')) continue;
+      if (this.add(e.dst, e.lladdr, 'neigh', nowMs)) n++;
+    }
+    return n;
+  }
+
+  clients(): KnownClient[] {
+    return [...this.byIp.values()].sort((a, b) => ipNum(a.ip) - ipNum(b.ip));
+  }
+
+  get size(): number {
+    return this.byIp.size;
+  }
+
+  private sync(): void {
+    const now = this.clients().map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) }));
+    this.list.splice(0, this.list.length, ...now);
+  }
+}
+
+export interface NeighJson {
+  dst?: string;
+  dev?: string;
+  lladdr?: string;
+  state?: string[];
+}
+
+/**
+ * The kernel's IPv4 neighbour table as /proc/net/arp prints it (a file read, where `ip -json neigh` is a
+ * process): `IP address  HW type  Flags  HW address  Mask  Device`; flags without ATF_COM (0x2) are unresolved.
+ */
+export function parseProcNetArp(text: string): NeighJson[] {
+  const out: NeighJson[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const [dst, , flags, lladdr, , dev] = line.trim().split(/\s+/);
+    if (!dst || !dev || !lladdr) continue;
+    const complete = (parseInt(flags ?? '0', 16) & 0x2) !== 0;
+    out.push({ dst, dev, lladdr: lladdr.toLowerCase(), state: [complete ? 'REACHABLE' : 'INCOMPLETE'] });
+  }
+  return out;
+}
+
+function ipNum(ip: string): number {
+  return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+}
+
+/** Most clients one peer message carries (the message must stay one datagram). */
+export const MAX_PEER_CLIENTS = 64;
+
+/**
+ * Encode a client list for the peer message (the `clients` field of `t=hadiag-clients`): `ip@mac ip@mac`
+ * (an entry without a MAC is just the ip), at most `max` clients. `sep` ';' is the older form.
+ */
+export function encodeClientList(list: Client[], max = MAX_PEER_CLIENTS, sep = ' '): string {
+  return list
+    .slice(0, max)
+    .map((c) => (c.mac ? `${c.ip}@${c.mac}` : c.ip))
+    .join(sep);
+}
+
+export function decodeClientList(text: string): Client[] {
+  return parseClientList(text).clients;
+}
+
+/** Decode a peer's list (space or ';' separated); malformed entries are skipped and counted, never thrown. */
+export function parseClientList(text: string, max = MAX_PEER_CLIENTS): { clients: Client[]; bad: number } {
+  const clients: Client[] = [];
+  let bad = 0;
+  for (const part of String(text).split(/[;\s]+/)) {
+    if (!part) continue;
+    const [ip, mac, ...rest] = part.split('@');
+    if (!ip || !isIpv4(ip) || rest.length) {
+      bad++;
+      continue;
+    }
+    const m = mac ? normMac(mac) : undefined;
+    if (mac && !m) bad++;
+    if (clients.length < max) clients.push({ ip, ...(m ? { mac: m } : {}) });
+  }
+  return { clients, bad };
+}
+
+function isIpv4(ip: string): boolean {
+  const parts = ip.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
