@@ -21,8 +21,8 @@ import { sleep } from '../src/effects/io/netns.js';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULTS_DIR, flag, fmtMs, fmtRatio, log, progress, ratio, summarize, writeResult, type Summary } from './lib.js';
+import { nowMs } from '../src/core/clock.js';
 
-const nowMs = (): number => performance.timeOrigin + performance.now();
 const MIN_OUTAGE_MS = 50;
 
 /** The lab's timer text for a manager: keepalived derives its master-down time from advert_int (3 × + skew). */

@@ -6,18 +6,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpus, loadavg, release } from 'node:os';
 
+
 export const BENCH_DIR = resolve(import.meta.dirname);
 export const REPO = resolve(BENCH_DIR, '..');
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 
-export function quantile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
+import { quantile } from '../src/core/stats.js';
+export { quantile };
 
 export interface Summary {
   n: number;

@@ -14,11 +14,11 @@ import { makeLab, writeConfig, startNode, stopNode, waitFor, vipHolders, logEven
 import { counters, delta, LAB_BROADCAST } from './harden-helpers.js';
 import { controlRequest } from '../../src/effects/node/daemon.js';
 import { nsSpawn, sleep, killPid } from '../../src/effects/io/netns.js';
+import { nowMs } from '../../src/core/clock.js';
 
 const KEEPALIVE_MS = 250;
 const DEADTIME_MS = 2000;
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
-const nowMs = () => performance.timeOrigin + performance.now();
 
 async function status(p: NodeProc): Promise<Record<string, any>> {
   const r = await controlRequest(p.stateDir, 'status');

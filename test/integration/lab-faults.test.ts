@@ -8,6 +8,7 @@ import { mainPid } from '../../src/effects/lab/managers/common.js';
 import { run } from '../../src/effects/io/exec.js';
 import { listNetns, netnsPids, sleep } from '../../src/effects/io/netns.js';
 import { neighMac, waitFor } from './lab-helpers.js';
+import { nowMs } from '../../src/core/clock.js';
 
 // keepalived with fast timers (master down 0.72 s), one default client with shrunk neighbour timers.
 let lab: LabState;
@@ -15,7 +16,6 @@ const h = (n: string) => labHost(lab, n);
 const ping = (from: string, to: string, count = 1, extra: string[] = []) =>
   run(['ip', 'netns', 'exec', h(from).netns, 'ping', '-n', '-c', String(count), '-W', '1', ...extra, to]);
 const fault = (spec: string, host?: string) => applyFault(lab, parseFault(spec), host);
-const nowMs = () => performance.timeOrigin + performance.now();
 
 before(async () => {
   lab = await upLab({ manager: 'keepalived', timers: 'fast', profiles: ['linux-default'], neigh: { base_reachable_time_ms: 2000, delay_first_probe_time: 1 } });

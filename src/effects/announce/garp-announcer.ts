@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nowMs } from '../io/capture.js';
+import { nowMs } from '../../core/clock.js';
 import { SteadyCapture } from '../io/steady-capture.js';
 import { planAnnouncements, planSpanMs, type Strategy, type Client } from '../../models/strategy/language.js';
 import { decodeFrame } from '../../codecs/decode.js';

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { nowMs } from '../io/capture.js';
+import { nowMs } from '../../core/clock.js';
 import { SteadyCapture } from '../io/steady-capture.js';
 import { GarpAnnouncer, interfaceMac, type AnnounceLog, type AnnounceReport, type Announcer } from './garp-announcer.js';
 import { parseStrategy, planAnnouncements, type Client, type Strategy } from '../../models/strategy/language.js';

@@ -101,7 +101,8 @@ function linktypeNumber(name: string): number {
 
 const DEFAULT_RING_BYTES = 32 * 1024 * 1024;
 
-export const nowMs = (): number => performance.timeOrigin + performance.now();
+import { nowMs } from '../../core/clock.js';
+export { nowMs };
 
 /** Interface names the capture can open in this namespace (libpcap's own list, plus `any`). */
 export function listInterfaces(): string[] {

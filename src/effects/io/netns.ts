@@ -91,7 +91,8 @@ export function alive(pid: number): boolean {
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { sleep } from '../../core/clock.js';
+export { sleep };
 
 /** Kill every process inside a namespace of ours (they were started by us, by construction), then delete it. */
 export async function deleteNetns(netns: string): Promise<void> {

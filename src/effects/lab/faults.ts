@@ -5,6 +5,7 @@ import { getManager } from './managers/index.js';
 import { writeState } from './state.js';
 import { labHost, servers, type LabHost, type LabState } from './types.js';
 import { vipView } from './vip.js';
+import { nowMs } from '../../core/clock.js';
 
 export interface FaultSpec {
   kind: 'link-down' | 'link-up' | 'kill' | 'term' | 'partition' | 'heal' | 'loss' | 'stp-delay' | 'aging';
@@ -52,7 +53,6 @@ export interface FaultResult {
   detail: string;
 }
 
-const nowMs = (): number => performance.timeOrigin + performance.now();
 
 async function defaultHolder(lab: LabState, kind: string): Promise<LabHost> {
   const v = await vipView(lab);

@@ -18,7 +18,8 @@ import { CAPTURE_FILTER, wireEventOf } from '../../models/measure/frames.js';
 import type { AnalysisInput } from '../../models/measure/analyze.js';
 import { BROADCAST } from '../../models/measure/analyze.js';
 
-export const nowMs = (): number => performance.timeOrigin + performance.now();
+import { nowMs } from '../../core/clock.js';
+export { nowMs };
 
 /** client sysctls are re-read this often; a change is attributed to outages starting up to this much earlier */
 export const SYSCTL_SAMPLE_MS = 250;

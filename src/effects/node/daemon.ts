@@ -26,6 +26,7 @@ import { createAnnouncer } from '../announce/node-announcer.js';
 import { encodeClientList } from '../../models/strategy/client-book.js';
 import { parseStrategy } from '../../models/strategy/language.js';
 import { runCleanups } from '../io/cleanup.js';
+import { nowMs } from '../../core/clock.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/hadiag';
 /**
@@ -67,7 +68,6 @@ interface Link {
   label: string;
 }
 
-const nowMs = (): number => performance.timeOrigin + performance.now();
 
 /** The generation (hg) for this start: above the last one, and time-based like Heartbeat's. */
 async function nextGeneration(stateDir: string): Promise<number> {

@@ -23,18 +23,8 @@ export interface CellStats {
   cause?: string;
 }
 
-/** Nearest-rank percentile of sorted numbers. */
-export function percentile(sorted: number[], p: number): number | undefined {
-  if (!sorted.length) return undefined;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-}
-
-export function median(sorted: number[]): number | undefined {
-  if (!sorted.length) return undefined;
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m] : (sorted[m - 1]! + sorted[m]!) / 2;
-}
+import { median, percentile } from '../../core/stats.js';
+export { median, percentile };
 
 function mode(values: (string | undefined)[]): string | undefined {
   const counts = new Map<string, number>();

@@ -6,6 +6,7 @@
 import { decodeMessage, verifyDecoded, type DecodeErrorCode, type Encoding, type Verdict } from '../../codecs/heartbeat/codec.js';
 import type { AuthKeyLike } from '../../codecs/heartbeat/auth.js';
 import { messageSummary, type MessageSummary } from '../../codecs/heartbeat/summary.js';
+import { median } from '../../core/stats.js';
 
 /** One UDP datagram as captured. */
 export interface Datagram {
@@ -138,13 +139,6 @@ interface NodeState {
 }
 
 const DEFAULT_DEADTIME_MS = 30_000;
-
-function median(xs: number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const hex = (n: number | undefined) => (n === undefined ? '?' : n.toString(16));
 
