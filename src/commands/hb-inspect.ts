@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../core/errors.js';
 import { interactive, printJson } from './output.js';
-import { readAuthkeys, unreadable } from '../models/config/authkeys.js';
+import { readAuthkeys, unreadable } from '../effects/config/load.js';
 import { parseHaCf } from '../models/config/hacf.js';
 import { onCleanup } from '../effects/io/cleanup.js';
 import { PcapWriter } from '../codecs/pcap.js';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeAuthkeys, authkeysModeDiagnostic, parseAuthkeys, readAuthkeys } from '../../src/models/config/authkeys.js';
+import { analyzeAuthkeys, authkeysModeDiagnostic, parseAuthkeys } from '../../src/models/config/authkeys.js';
+import { readAuthkeys } from '../../src/effects/config/load.js';
 import { formatDiagnostic } from '../../src/models/config/diagnostics.js';
 import { HadiagError } from '../../src/core/errors.js';
 

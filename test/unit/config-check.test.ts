@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkConfigAgainstHost } from '../../src/models/config/check.js';
-import { interfacesFromIpJson, type HostFacts } from '../../src/effects/config/host-facts.js';
-import { analyzeConfigTexts, configPaths } from '../../src/effects/config/load.js';
+import { interfacesFromIpJson, type HostFacts } from '../../src/models/config/host.js';
+import { analyzeConfigTexts, configPaths } from '../../src/models/config/analysis.js';
 import { formatDiagnostic } from '../../src/models/config/diagnostics.js';
 import { renderCheckConfig } from '../../src/commands/check-config.js';
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeConfigDir, analyzeConfigTexts, configPaths, loadConfigDir } from '../../src/effects/config/load.js';
+import { analyzeConfigDir, loadConfigDir } from '../../src/effects/config/load.js';
+import { analyzeConfigTexts, configPaths } from '../../src/models/config/analysis.js';
 import { formatDiagnostic, locationOf } from '../../src/models/config/diagnostics.js';
 import { HadiagError } from '../../src/core/errors.js';
 

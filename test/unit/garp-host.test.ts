@@ -8,7 +8,7 @@ import { buildGarp } from '../../src/codecs/arp.js';
 import { decodeFrame } from '../../src/codecs/decode.js';
 import { parseStrategy, planAnnouncements } from '../../src/models/strategy/language.js';
 import { parseNftJson } from '../../src/models/resolution/nft-arp-filter.js';
-import type { NeighSysctls } from '../../src/effects/io/host-neigh.js';
+import type { NeighSysctls } from '../../src/models/resolution/host-state.js';
 
 const VIP = '198.18.0.20';
 const NEW = '02:00:00:00:00:12';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { evaluateArpFilter, parseNftJson, describeRuleset } from '../../src/models/resolution/nft-arp-filter.js';
 import { buildGarp } from '../../src/codecs/arp.js';
 import { decodeFrame } from '../../src/codecs/decode.js';
-import { deadMacBound, msSinceUpdateEstimate } from '../../src/effects/io/host-neigh.js';
+import { deadMacBound, msSinceUpdateEstimate } from '../../src/models/resolution/host-state.js';
 
 // `nft -j list ruleset arp` output (nft 1.0.6) for:
 //   table arp filter { chain input { type filter hook input priority 0; policy accept;

@@ -1,45 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { ipJson } from '../io/exec.js';
-
-/** What check-config needs to know about one network interface of this host. */
-export interface HostInterface {
-  name: string;
-  up: boolean;
-  ipv4: { address: string; prefixLen: number; broadcast?: string }[];
-}
-
-export type PortState = 'free' | 'in-use' | 'unknown';
-
-/** The host facts check-config compares the files with (gathered by gatherHostFacts, or given by a test). */
-export interface HostFacts {
-  hostname: string;
-  interfaces: HostInterface[];
-  ports: Record<number, PortState>;
-}
-
-interface IpAddrJson {
-  ifname?: string;
-  flags?: string[];
-  addr_info?: { family?: string; local?: string; prefixlen?: number; broadcast?: string }[];
-}
-
-/** Pure: `ip -json addr` output to HostInterface[]. */
-export function interfacesFromIpJson(json: unknown): HostInterface[] {
-  if (!Array.isArray(json)) return [];
-  return (json as IpAddrJson[])
-    .filter((l) => typeof l.ifname === 'string')
-    .map((l) => ({
-      name: l.ifname!,
-      up: (l.flags ?? []).includes('UP'),
-      ipv4: (l.addr_info ?? [])
-        .filter((a) => a.family === 'inet' && typeof a.local === 'string')
-        .map((a) => {
-          const addr: HostInterface['ipv4'][number] = { address: a.local!, prefixLen: a.prefixlen ?? 32 };
-          if (a.broadcast) addr.broadcast = a.broadcast;
-          return addr;
-        }),
-    }));
-}
+import { interfacesFromIpJson, type HostFacts, type PortState } from '../../models/config/host.js';
+export * from '../../models/config/host.js';
 
 /**
  * Is UDP `port` free on 0.0.0.0 (where Heartbeat listens)? Binds a socket and closes it at once; sends nothing.

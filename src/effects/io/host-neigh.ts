@@ -1,7 +1,8 @@
 /**
  * What decides ARP acceptance and recovery on one interface of this host (current network namespace):
  * sysctls, the neighbour entry for an IP, the ARP-family nftables rules, the interface's own addresses.
- * Reads /proc/sys, `ip -json` and `nft -j`. The arithmetic (worst-case dead-MAC time) is pure.
+ * Reads /proc/sys, `ip -json` and `nft -j`; the data types and the arithmetic on them are in
+ * models/resolution/host-state.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
@@ -9,24 +10,9 @@ import { parseNeighLine } from '../../models/measure/neigh-events.js';
 import { ipJson, run } from './exec.js';
 import { envError } from '../../core/errors.js';
 import type { NeighState } from '../../models/resolution/accept-model.js';
-import { parseNftJson, type ArpRuleset } from '../../models/resolution/nft-arp-filter.js';
-
-export interface NeighSysctls {
-  iface: string;
-  /** effective values (the kernel combines conf/all and conf/IF: max for arp_accept/ignore/announce, or for drop_gratuitous_arp) */
-  arpAccept: number;
-  arpIgnore: number;
-  arpAnnounce: number;
-  dropGratuitousArp: boolean;
-  baseReachableTimeMs: number;
-  delayFirstProbeTimeMs: number;
-  retransTimeMs: number;
-  ucastSolicit: number;
-  mcastSolicit: number;
-  mcastResolicit: number;
-  locktimeMs: number;
-  gcStaleTimeMs: number;
-}
+import { parseNftJson } from '../../models/resolution/nft-arp-filter.js';
+import type { ArpFirewall, IfaceInfo, NeighEntry, NeighSysctls } from '../../models/resolution/host-state.js';
+export * from '../../models/resolution/host-state.js';
 
 async function readNum(path: string): Promise<number | undefined> {
   try {
@@ -63,47 +49,6 @@ export async function readNeighSysctls(iface: string): Promise<NeighSysctls> {
   };
 }
 
-export interface RecoveryBound {
-  /** reachable time is base × random[0.5, 1.5) */
-  reachableMinMs: number;
-  reachableMaxMs: number;
-  /** the range of time a client keeps a dead MAC when no ARP is accepted */
-  minMs: number;
-  maxMs: number;
-  explain: string;
-}
-
-/**
- * How long this host keeps using a dead MAC if no announcement is accepted: the entry stays REACHABLE for
- * up to 1.5 × base_reachable_time, then DELAY (delay_first_probe_time), then ucast_solicit unicast probes
- * retrans_time apart, then a broadcast the new owner answers at once. Pure.
- */
-export function deadMacBound(s: Pick<NeighSysctls, 'baseReachableTimeMs' | 'delayFirstProbeTimeMs' | 'ucastSolicit' | 'retransTimeMs'>): RecoveryBound {
-  const reachableMinMs = s.baseReachableTimeMs * 0.5;
-  const reachableMaxMs = s.baseReachableTimeMs * 1.5;
-  const tail = s.delayFirstProbeTimeMs + s.ucastSolicit * s.retransTimeMs;
-  const sec = (ms: number) => `${+(ms / 1000).toFixed(1)} s`;
-  return {
-    reachableMinMs,
-    reachableMaxMs,
-    minMs: tail,
-    maxMs: reachableMaxMs + tail,
-    explain: `reachable up to ${sec(reachableMaxMs)} (1.5 × base_reachable_time ${sec(s.baseReachableTimeMs)}) + delay_first_probe ${sec(s.delayFirstProbeTimeMs)} + ucast_solicit ${s.ucastSolicit} × retrans ${sec(s.retransTimeMs)}`,
-  };
-}
-
-export interface NeighEntry {
-  ip: string;
-  state: NeighState;
-  mac?: string;
-  /** seconds since the entry last changed, as the kernel reports it (whole seconds) */
-  updatedS?: number;
-  confirmedS?: number;
-  usedS?: number;
-  probes?: number;
-  router?: boolean;
-}
-
 interface IpNeighJson {
   dst: string;
   lladdr?: string;
@@ -135,26 +80,6 @@ function toEntry(e: IpNeighJson): NeighEntry {
   return { ip: e.dst, state, mac: e.lladdr?.toLowerCase(), updatedS: e.updated, confirmedS: e.confirmed, usedS: e.used, probes: e.probes, router: e.router !== undefined };
 }
 
-/**
- * ms since the entry last changed, from the kernel's whole-second counter: exact enough outside locktime;
- * `undefined` when it cannot tell (1 s reported: between 1000 and 2000 ms).
- */
-export function msSinceUpdateEstimate(e: NeighEntry, locktimeMs = 1000): number | undefined {
-  if (e.updatedS === undefined) return undefined;
-  const lo = e.updatedS * 1000;
-  const hi = lo + 1000;
-  if (hi <= locktimeMs) return lo + 500; // surely inside
-  if (lo > locktimeMs) return lo + 500; // surely outside
-  return undefined;
-}
-
-export interface IfaceInfo {
-  iface: string;
-  mac: string;
-  up: boolean;
-  ipv4: { ip: string; prefixLen: number }[];
-}
-
 export async function readIfaceInfo(iface: string): Promise<IfaceInfo> {
   const list = await ipJson<{ ifname: string; address?: string; flags?: string[]; addr_info?: { family: string; local: string; prefixlen: number }[] }[]>(['addr', 'show', 'dev', iface]).catch(() => {
     throw envError(`no interface ${iface}`, '`ip addr show`', 'give an interface from `ip link` (in this network namespace)');
@@ -167,14 +92,6 @@ export async function readIfaceInfo(iface: string): Promise<IfaceInfo> {
     up: (l.flags ?? []).includes('UP'),
     ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => ({ ip: a.local, prefixLen: a.prefixlen })),
   };
-}
-
-export interface ArpFirewall {
-  /** nft is installed and could be read */
-  available: boolean;
-  ruleset: ArpRuleset;
-  /** why it could not be read */
-  note?: string;
 }
 
 /** The ARP-family nftables ruleset (arptables-nft rules appear here too). */
@@ -191,15 +108,6 @@ export async function readArpFirewall(): Promise<ArpFirewall> {
   } catch {
     return { available: false, ruleset: { chains: [], rules: [] }, note: 'nft printed something that is not JSON' };
   }
-}
-
-/** Is `ip` inside one of the interface's IPv4 subnets? (arp_accept=2 only accepts those) */
-export function onLink(ip: string, info: IfaceInfo): boolean {
-  const n = (a: string) => a.split('.').reduce((acc, x) => ((acc << 8) | Number(x)) >>> 0, 0);
-  return info.ipv4.some((a) => {
-    const mask = a.prefixLen === 0 ? 0 : (0xffffffff << (32 - a.prefixLen)) >>> 0;
-    return ((n(ip) & mask) >>> 0) === ((n(a.ip) & mask) >>> 0);
-  });
 }
 
 export interface NeighWatch {

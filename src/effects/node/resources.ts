@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { run } from '../io/exec.js';
 import { configError, envError } from '../../core/errors.js';
 import type { Resource, ResourceGroup } from '../../models/config/haresources.js';
-import { inSubnet } from '../../models/config/ipv4.js';
+import { inSubnet } from '../../codecs/ipv4-address.js';
 
 export interface Ipv4Addr {
   iface: string;

@@ -1,4 +1,3 @@
-import { readFile, stat } from 'node:fs/promises';
 import { configError } from '../../core/errors.js';
 import { DiagnosticSink, type Diagnostic } from './diagnostics.js';
 
@@ -165,33 +164,4 @@ export function authkeysModeDiagnostic(path: string, mode: number): Diagnostic |
     message: `authkeys mode ${perm.toString(8).padStart(3, '0')} lets group or others access it`,
     fix: `run chmod 600 ${shellQuote(path)} (Heartbeat refuses to start too)`,
   };
-}
-
-/**
- * Read and parse an authkeys file. With `checkMode` (the default) a group/other-accessible file is refused,
- * as Heartbeat does, with the chmod to run.
- */
-export async function readAuthkeys(path: string, opts: { checkMode?: boolean } = {}): Promise<Authkeys> {
-  let text: string;
-  let mode: number;
-  try {
-    mode = (await stat(path)).mode;
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw unreadable(path, err);
-  }
-  if (opts.checkMode ?? true) {
-    const d = authkeysModeDiagnostic(path, mode);
-    if (d) throw configError(d.message, path, d.fix);
-  }
-  return parseAuthkeys(text, path);
-}
-
-/** The error for a configuration file that cannot be read. */
-export function unreadable(path: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return configError('file not found', path, 'check the directory (Heartbeat keeps its files in /etc/ha.d)');
-  if (code === 'EACCES') return configError('file not readable', path, 'run as root (the files are root-only)');
-  if (code === 'EISDIR') return configError('is a directory, not a file', path, 'name the configuration file');
-  return configError(`cannot read file (${code ?? String(err)})`, path, 'check the path and its permissions');
 }

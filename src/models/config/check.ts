@@ -1,8 +1,8 @@
 import type { Diagnostic } from './diagnostics.js';
 import type { Medium } from './hacf.js';
-import type { HostFacts, HostInterface } from '../../effects/config/host-facts.js';
-import { inSubnet } from './ipv4.js';
-import type { ConfigAnalysis } from '../../effects/config/load.js';
+import type { HostFacts, HostInterface } from './host.js';
+import { inSubnet } from '../../codecs/ipv4-address.js';
+import type { ConfigAnalysis } from './analysis.js';
 
 /** One named check of check-config and whether it passed. */
 export interface Check {

@@ -1,6 +1,6 @@
 import { parseHaCfDuration } from '../../core/duration.js';
 import { DiagnosticSink, location, type Diagnostic } from './diagnostics.js';
-import { isIpv4, isMulticast } from './ipv4.js';
+import { isIpv4, isMulticast } from '../../codecs/ipv4-address.js';
 
 /** A heartbeat medium of ha.cf. `line` is its ha.cf line; `port` the UDP port it sends to and listens on. */
 export type Medium =

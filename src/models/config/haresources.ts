@@ -1,5 +1,5 @@
 import { DiagnosticSink, type Diagnostic } from './diagnostics.js';
-import { ipv4ToInt, isIpv4, netmaskToPrefix } from './ipv4.js';
+import { ipv4ToInt, isIpv4, netmaskToPrefix } from '../../codecs/ipv4-address.js';
 
 export type Resource =
   | {

@@ -1,9 +1,8 @@
 /**
  * The host audit garp-check prints first: what decides acceptance and recovery on this interface, and the
- * worst case this host keeps a dead MAC. Pure: built from what io/neigh.ts read.
+ * worst case this host keeps a dead MAC. Pure: built from what effects/io/host-neigh.ts read.
  */
-import type { ArpFirewall, IfaceInfo, NeighEntry, NeighSysctls, RecoveryBound } from '../../effects/io/host-neigh.js';
-import { deadMacBound } from '../../effects/io/host-neigh.js';
+import { deadMacBound, type ArpFirewall, type IfaceInfo, type NeighEntry, type NeighSysctls, type RecoveryBound } from './host-state.js';
 import { buildGarp } from '../../codecs/arp.js';
 import { decodeFrame } from '../../codecs/decode.js';
 import { describeRuleset, evaluateArpFilter, type FilterVerdict } from './nft-arp-filter.js';

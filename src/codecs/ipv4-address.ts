@@ -1,4 +1,4 @@
-/** Small IPv4 helpers for the config parsers (dotted quads, netmasks, subnets). */
+/** IPv4 address arithmetic on dotted quads: parsing, netmasks, subnets (used by the config parsers and the host models). */
 
 /** Dotted quad to a 32-bit unsigned number, or undefined when it is not exactly a.b.c.d with 0–255 parts. */
 export function ipv4ToInt(text: string): number | undefined {
