@@ -13,7 +13,7 @@ import { MANAGERS } from '../effects/lab/managers/index.js';
 import { runDemo, type DemoResult } from '../effects/lab/demo.js';
 import { MAX_CLIENTS } from '../effects/lab/addressing.js';
 import type { LabState } from '../effects/lab/types.js';
-import { DEFAULT_GARP } from '../effects/node/daemon.js';
+import { DEFAULT_GARP } from '../effects/node/options.js';
 
 const epochS = (ms: number): string => (ms / 1000).toFixed(6);
 

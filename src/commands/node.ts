@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import Table from 'cli-table3';
 import { EXIT_HEALTHY, EXIT_PROBLEM } from '../core/errors.js';
 import { printJson } from './output.js';
-import { controlRequest, DEFAULT_STATE_DIR } from '../effects/node/daemon.js';
+import { controlRequest } from '../effects/node/daemon.js';
+import { DEFAULT_STATE_DIR } from '../effects/node/options.js';
 
 interface Args {
   action: 'status' | 'standby' | 'takeover';

@@ -1,30 +1,15 @@
-import type { CommandModule } from 'yargs';
-import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../effects/node/daemon.js';
+import type { Argv, CommandModule } from 'yargs';
 import { runNode } from '../effects/node/main.js';
+import { NODE_OPTIONS, toNodeOptions, type NodeOptionValues } from '../effects/node/options.js';
 
-interface Args {
-  'config-dir': string;
-  node?: string;
-  'state-dir': string;
-  garp: string;
-  capture: boolean;
-  'capture-dir'?: string;
-  json: boolean;
-  debug?: boolean;
-}
+type Args = NodeOptionValues;
 
 export const runNodeCommand: CommandModule<object, Args> = {
   command: 'run-node',
   describe: 'run a Heartbeat node (haresources mode) from ha.cf/authkeys/haresources, wire-compatible with Heartbeat 3.0.x, announcing the VIP with a chosen GARP strategy',
   builder: (y) =>
-    y
-      .option('config-dir', { type: 'string', default: '/etc/ha.d', describe: 'directory with ha.cf, authkeys (mode 600) and haresources' })
-      .option('node', { type: 'string', describe: "this node's name (default: `uname -n`, as Heartbeat)" })
-      .option('state-dir', { type: 'string', default: DEFAULT_STATE_DIR, describe: 'generation, uuid, address ledger and the control socket live here' })
-      .option('garp', { type: 'string', default: DEFAULT_GARP, describe: 'announcement strategy after taking an IP (spec language of garp-check --send)' })
-      .option('capture', { type: 'boolean', default: false, describe: 'confirm each announcement on the wire with a second capture handle and keep a pcap' })
-      .option('capture-dir', { type: 'string', describe: 'where --capture writes its pcap (default ./captures, or STATE_DIR/captures when run from /)' })
-      .option('json', { type: 'boolean', default: false, describe: 'log as JSON lines on stdout' })
+    (NODE_OPTIONS.filter((o) => !o.daemonOnly)
+      .reduce((yy, o) => yy.option(o.name, o.default === undefined ? { type: o.type, describe: o.description } : { type: o.type, default: o.default, describe: o.description }), y) as Argv<Args>)
       .example('hadiag run-node', 'run this host as the node named by `uname -n` from /etc/ha.d')
       .example('hadiag run-node --config-dir ./ha.d --node server2 --capture', 'a node from a copy of the files, proving its GARPs hit the wire')
       .example("hadiag run-node --garp 'both:count=5,interval=200ms' --json", 'another announcement strategy, JSON-lines log')
@@ -43,16 +28,6 @@ export const runNodeCommand: CommandModule<object, Args> = {
         ].join('\n'),
       ),
   handler: async (argv) => {
-    const opts: Parameters<typeof runNode>[0] = {
-      configDir: argv['config-dir'],
-      stateDir: argv['state-dir'],
-      garp: argv.garp,
-      capture: argv.capture,
-      json: argv.json,
-      debug: !!argv.debug,
-    };
-    if (argv.node) opts.node = argv.node;
-    if (argv['capture-dir']) opts.captureDir = argv['capture-dir'];
-    process.exitCode = await runNode(opts);
+    process.exitCode = await runNode(toNodeOptions(argv));
   },
 };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNodeArgs } from '../../src/effects/node/main.js';
-import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../../src/effects/node/daemon.js';
+import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../../src/effects/node/options.js';
 import { FALLBACK_GARP } from '../../src/effects/announce/node-announcer.js';
 import { HadiagError } from '../../src/core/errors.js';
 import { parseStrategy } from '../../src/models/strategy/language.js';

@@ -7,54 +7,32 @@
  *
  * `hadiag run-node` delegates here.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HadiagError, renderError, requireRoot, usageError, EXIT_USAGE } from '../../core/errors.js';
-import { NodeDaemon, DEFAULT_GARP, DEFAULT_STATE_DIR, type NodeOptions } from './daemon.js';
+import { NodeDaemon } from './daemon.js';
+import { NODE_OPTIONS, nodeUsage, toNodeOptions, type NodeOptions, type NodeOptionValues } from './options.js';
 
-export const NODE_USAGE = `usage: hadiag run-node [--config-dir /etc/ha.d] [--node NAME] [--state-dir ${DEFAULT_STATE_DIR}]
-                       [--garp SPEC] [--capture] [--capture-dir DIR] [--json] [--debug]`;
+/** node:util parseArgs's configuration, from the option table. */
+function parseArgsOptions(): ParseArgsConfig['options'] {
+  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h', default: false } };
+  for (const o of NODE_OPTIONS) options[o.name] = o.default === undefined ? { type: o.type } : ({ type: o.type, default: o.default } as typeof options[string]);
+  return options;
+}
 
 export function parseNodeArgs(argv: string[]): NodeOptions {
-  let values;
+  let values: NodeOptionValues;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'config-dir': { type: 'string', default: '/etc/ha.d' },
-        node: { type: 'string' },
-        'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
-        garp: { type: 'string', default: DEFAULT_GARP },
-        capture: { type: 'boolean', default: false },
-        'capture-dir': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        debug: { type: 'boolean', default: false },
-        'no-check-mode': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ args: argv, options: parseArgsOptions(), strict: true, allowPositionals: false }));
   } catch (err) {
-    throw usageError((err as Error).message.split('\n')[0]!, 'command line', NODE_USAGE.replace(/\s+/g, ' '));
+    throw usageError((err as Error).message.split('\n')[0]!, 'command line', nodeUsage().replace(/\s+/g, ' '));
   }
   if (values.help) {
-    process.stdout.write(NODE_USAGE + '\n');
+    process.stdout.write(nodeUsage() + '\n');
     process.exit(0);
   }
-  const o: NodeOptions = {
-    configDir: values['config-dir']!,
-    stateDir: values['state-dir']!,
-    garp: values.garp!,
-    capture: !!values.capture,
-    json: !!values.json,
-    debug: !!values.debug,
-    checkMode: !values['no-check-mode'],
-  };
-  if (values.node) o.node = values.node;
-  if (values['capture-dir']) o.captureDir = values['capture-dir'];
-  return o;
+  return toNodeOptions(values);
 }
 
 /** Run a node until it stops; returns the exit code (errors are rendered as one line). */
