@@ -27,28 +27,9 @@ import { encodeClientList } from '../../models/strategy/client-book.js';
 import { parseStrategy } from '../../models/strategy/language.js';
 import { runCleanups } from '../io/cleanup.js';
 import { nowMs } from '../../core/clock.js';
+import type { NodeOptions } from './options.js';
 
-export const DEFAULT_STATE_DIR = '/var/lib/hadiag';
-/**
- * Chosen from compare-garp's evidence (docs/compare-garp.md): ARP requests from the VIP to each client the node
- * has seen recover every client profile within deadtime, GARP-filtering ones included; with no client known
- * at takeover it falls back to send_arp-style request+reply rounds.
- */
-export const DEFAULT_GARP = 'directed';
 export const CONTROL_SOCKET = 'control.sock';
-
-export interface NodeOptions {
-  configDir: string;
-  node?: string;
-  stateDir: string;
-  garp: string;
-  capture: boolean;
-  captureDir?: string;
-  json: boolean;
-  debug?: boolean;
-  /** don't check the authkeys file mode (tests) */
-  checkMode?: boolean;
-}
 
 export interface DaemonCounters {
   datagrams: number;
