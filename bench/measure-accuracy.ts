@@ -16,7 +16,8 @@ import { applyFault, parseFault } from '../src/effects/lab/faults.js';
 import { waitForVipHolder, vipView } from '../src/effects/lab/vip.js';
 import { clients, type LabState } from '../src/effects/lab/types.js';
 import { killPid, sleep } from '../src/effects/io/netns.js';
-import { hadiag, outagesFromPortCapture, startPortCapture } from '../test/integration/measure-helpers.js';
+import { runHadiag as hadiag } from '../src/effects/lab/hadiag-cli.js';
+import { outagesFromPortCapture, startPortCapture } from '../src/effects/lab/port-truth.js';
 import { flag, fmtMs, log, progress, summarize, writeResult } from './lib.js';
 
 interface Sample {
