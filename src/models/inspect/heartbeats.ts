@@ -1,12 +1,13 @@
 /**
  * Pure analysis of a cluster's Heartbeat traffic (hadiag hb-inspect): one record per datagram with both auth
- * verdicts, per-node statistics, warnings a user needs and the cluster events (stop, start, takeover,
- * failback, partition). Fed datagrams in capture order; no I/O.
+ * verdicts, per-node statistics, warnings a user needs and the cluster events (./cluster-events.ts). Fed
+ * datagrams in capture order; no I/O.
  */
 import { decodeMessage, verifyDecoded, type DecodeErrorCode, type Encoding, type Verdict } from '../../codecs/heartbeat/codec.js';
 import type { AuthKeyLike } from '../../codecs/heartbeat/auth.js';
 import { messageSummary, type MessageSummary } from '../../codecs/heartbeat/summary.js';
 import { median } from '../../core/stats.js';
+import { ClusterTimeline, type ClusterEvent } from './cluster-events.js';
 
 /** One UDP datagram as captured. */
 export interface Datagram {
@@ -94,17 +95,6 @@ export interface InspectWarning {
   message: string;
 }
 
-export type EventKind = 'start' | 'stop' | 'release' | 'dead' | 'silent' | 'takeover' | 'acquire' | 'failback' | 'partition' | 'standby';
-
-export interface ClusterEvent {
-  tsMs: number;
-  kind: EventKind;
-  node: string;
-  /** The other node concerned (whose resources were taken over, who was declared dead, …). */
-  peer?: string;
-  detail: string;
-}
-
 export interface InspectReport {
   healthy: boolean;
   /** One line per reason the capture is not healthy. */
@@ -122,25 +112,16 @@ export interface InspectReport {
 
 interface NodeState {
   stats: NodeStats;
-  lastTsMs: number;
   lastHg?: number;
-  maxHg?: number;
-  stopped: boolean;
-  declaredDeadBy?: string;
-  silentSince?: number;
   lastStatusTs?: number;
   intervals: number[];
   seqs: Map<number, Set<number>>; // hg -> seqs
   seen: Set<string>;
-  /** generations whose start was reported */
-  started: Set<number>;
   twoGenerationsWarned: boolean;
   zeroWarned: boolean;
 }
 
 const DEFAULT_DEADTIME_MS = 30_000;
-
-const hex = (n: number | undefined) => (n === undefined ? '?' : n.toString(16));
 
 /**
  * Inspects datagrams one at a time (live) or all at once (`inspectHeartbeats`). `add` returns the record of
@@ -152,15 +133,14 @@ export class HeartbeatInspector {
   private readonly records: MessageRecord[] = [];
   private readonly nodes = new Map<string, NodeState>();
   private readonly warnings: InspectWarning[] = [];
-  private readonly events: ClusterEvent[] = [];
-  /** node whose resources were taken over -> the node that took them */
-  private readonly heldBy = new Map<string, string>();
+  private readonly timeline: ClusterTimeline;
   private readonly unknownWarned = new Set<string>();
   private innerMismatches = 0;
 
   constructor(opts: InspectOptions = {}) {
     this.opts = opts;
     this.haNodes = opts.nodes ? new Set(opts.nodes.map((n) => n.toLowerCase())) : undefined;
+    this.timeline = new ClusterTimeline(opts.keepaliveMs);
   }
 
   add(d: Datagram): MessageRecord {
@@ -206,43 +186,22 @@ export class HeartbeatInspector {
     if (!s) {
       s = {
         stats: { node, addresses: [], messages: 0, statusMessages: 0, seqGaps: 0, rexmitRequests: 0, generations: [], authFailures: 0, deadtimesMs: [], keyIndexes: [] },
-        lastTsMs: tsMs,
-        stopped: false,
         intervals: [],
         seqs: new Map(),
         seen: new Set(),
-        started: new Set(),
         twoGenerationsWarned: false,
         zeroWarned: false,
       };
       if (this.opts.keepaliveMs !== undefined) s.stats.keepaliveMs = this.opts.keepaliveMs;
       if (this.haNodes) s.stats.inHaCf = this.haNodes.has(node);
       this.nodes.set(node, s);
+      this.timeline.join(node, tsMs);
     }
     return s;
   }
 
   private deadtimeFor(s: NodeState): number {
     return this.opts.deadtimeMs ?? s.stats.lastDeadtimeMs ?? DEFAULT_DEADTIME_MS;
-  }
-
-  private event(tsMs: number, kind: EventKind, node: string, detail: string, peer?: string): void {
-    const e: ClusterEvent = { tsMs, kind, node, detail };
-    if (peer !== undefined) e.peer = peer;
-    this.events.push(e);
-  }
-
-  /** The node that most plausibly went down, seen from `node`: declared dead, stopped or silent; else the only other node. */
-  private downPeer(node: string, tsMs: number): string | undefined {
-    let best: { name: string; score: number } | undefined;
-    for (const [name, s] of this.nodes) {
-      if (name === node) continue;
-      const quiet = tsMs - s.lastTsMs;
-      const score = s.declaredDeadBy === node ? 3 : s.stopped ? 2 : quiet > 1.5 * (this.opts.keepaliveMs ?? 1000) ? 1 : 0;
-      if (!best || score > best.score) best = { name, score };
-    }
-    if (!best) return undefined;
-    return best.score > 0 || this.nodes.size === 2 ? best.name : undefined;
   }
 
   private track(rec: MessageRecord, node: string, d: Datagram): void {
@@ -280,42 +239,20 @@ export class HeartbeatInspector {
       );
     }
 
-    const dt = this.deadtimeFor(s);
-    const quietMs = d.tsMs - s.lastTsMs;
     const firstMessage = st.messages === 1;
-
-    // Generations: a new one is a (re)start; an older one after a newer one means two at once.
+    const generation = this.timeline.message(node, d.tsMs, m, this.deadtimeFor(s), firstMessage);
     if (hg !== undefined) {
       if (!st.generations.includes(hg)) st.generations.push(hg);
-      if (s.maxHg !== undefined && hg < s.maxHg) {
-        if (!s.twoGenerationsWarned) {
-          s.twoGenerationsWarned = true;
-          this.warn(
-            'two-generations',
-            `${node} sends with generation ${hex(hg)} after ${hex(s.maxHg)}: two generations at once (a second process with the same node name, or a forged packet — real 3.0.6 wedges on this)`,
-            node,
-            d.tsMs,
-          );
-        }
-      } else if (s.maxHg !== undefined && hg > s.maxHg) {
-        const after = s.stopped ? ' after its graceful stop' : quietMs > dt ? ` after ${(quietMs / 1000).toFixed(1)} s of silence` : '';
-        this.event(d.tsMs, 'start', node, `${node} started, generation ${hex(hg)}${after}`);
-        this.restart(s);
-      } else if (type === 'status' && m.status === 'init' && !s.started.has(hg)) {
-        // Not necessarily its first message: a starting 3.0.6 node may send an NS_ackmsg just before.
-        this.event(d.tsMs, 'start', node, `${node} started, generation ${hex(hg)}`);
-      } else if (hg === s.maxHg && !firstMessage && !s.stopped && quietMs > dt) {
-        // Silent longer than deadtime, back with the same generation: it kept running, cut off.
-        this.event(s.lastTsMs + dt, 'silent', node, `${node} silent for ${(quietMs / 1000).toFixed(1)} s (deadtime ${(dt / 1000).toFixed(0)} s)`);
-        const by = s.declaredDeadBy ? ` after ${s.declaredDeadBy} declared it dead` : '';
-        this.event(d.tsMs, 'partition', node, `${node} is back with the same generation${by}: the cluster was partitioned (both sides ran alone)`, s.declaredDeadBy);
-        s.declaredDeadBy = undefined;
+      if (generation.olderThan !== undefined && !s.twoGenerationsWarned) {
+        s.twoGenerationsWarned = true;
+        this.warn(
+          'two-generations',
+          `${node} sends with generation ${hg.toString(16)} after ${generation.olderThan.toString(16)}: two generations at once (a second process with the same node name, or a forged packet — real 3.0.6 wedges on this)`,
+          node,
+          d.tsMs,
+        );
       }
-      if (type === 'status' && m.status === 'init') s.started.add(hg);
-      if (s.maxHg === undefined || hg > s.maxHg) {
-        if (s.maxHg !== undefined) s.started.add(hg); // its start was reported above
-        s.maxHg = hg;
-      }
+      if (generation.restarted) s.lastStatusTs = undefined;
       s.lastHg = hg;
       if (seq !== undefined) {
         let set = s.seqs.get(hg);
@@ -323,7 +260,6 @@ export class HeartbeatInspector {
         set.add(seq);
       }
     }
-    s.lastTsMs = d.tsMs;
 
     if (type === 'status') {
       st.statusMessages++;
@@ -335,55 +271,6 @@ export class HeartbeatInspector {
       s.lastStatusTs = d.tsMs;
     } else if (type === 'NS_rexmit') {
       st.rexmitRequests++;
-    }
-    this.resourceEvents(rec, node, d.tsMs);
-  }
-
-  private restart(s: NodeState): void {
-    s.stopped = false;
-    s.declaredDeadBy = undefined;
-    s.lastStatusTs = undefined;
-  }
-
-  private resourceEvents(rec: MessageRecord, node: string, tsMs: number): void {
-    const m = rec.summary;
-    const s = this.nodes.get(node)!;
-    switch (m.type) {
-      case 'shutdone':
-        s.stopped = true;
-        this.event(tsMs, 'stop', node, `${node} stopped gracefully (shutdone): its peers take over at once`);
-        break;
-      case 'resource':
-        if (m.info === 'shutdown') this.event(tsMs, 'release', node, `${node} gives up its resources (shutting down)`);
-        if (m.info === 'mach_down') {
-          const peer = this.downPeer(node, tsMs);
-          if (peer) this.heldBy.set(peer, node);
-          this.event(tsMs, 'takeover', node, `${node} took over the resources of ${peer ?? 'the node that went down'} (mach_down, rsc_hold=${m.rscHold ?? '?'})`, peer);
-        }
-        break;
-      case 'stonith': {
-        const target = m.node?.toLowerCase();
-        if (target) {
-          const t = this.nodes.get(target);
-          if (t && !t.stopped) t.declaredDeadBy = node;
-          this.event(tsMs, 'dead', node, `${node} declared ${target} dead (stonith ${m.result ?? '?'})`, target);
-        }
-        break;
-      }
-      case 'ip-request-resp':
-        if (m.weown === 'yes') {
-          const from = this.heldBy.get(node);
-          if (from && from !== node) {
-            this.heldBy.delete(node);
-            this.event(tsMs, 'failback', node, `${node} took back ${m.ipaddr ?? 'its resources'} from ${from}`, from);
-          } else {
-            this.event(tsMs, 'acquire', node, `${node} acquired ${m.ipaddr ?? 'its resources'}`);
-          }
-        }
-        break;
-      case 'hb_takeover':
-        this.event(tsMs, 'standby', node, `${node} asks to hand over resources (hb_standby/hb_takeover${m.info ? ` ${m.info}` : ''})`);
-        break;
     }
   }
 
@@ -397,7 +284,6 @@ export class HeartbeatInspector {
   report(): InspectReport {
     const recs = this.records;
     const warnings = [...this.warnings];
-    const events = [...this.events];
     const keysGiven = Boolean(this.opts.keys && this.opts.keys.size > 0);
     const lastTs = recs.length ? recs[recs.length - 1]!.tsMs : undefined;
 
@@ -416,11 +302,6 @@ export class HeartbeatInspector {
         st.seqGaps += hi - lo + 1 - set.size;
       }
       nodes.push(st);
-      // Silent until the end of the capture.
-      const dt = this.deadtimeFor(s);
-      if (lastTs !== undefined && !s.stopped && lastTs - s.lastTsMs > dt) {
-        events.push({ tsMs: s.lastTsMs + dt, kind: 'silent', node: st.node, detail: `${st.node} silent for ${((lastTs - s.lastTsMs) / 1000).toFixed(1)} s until the end of the capture (deadtime ${(dt / 1000).toFixed(0)} s)` });
-      }
     }
     nodes.sort((a, b) => a.node.localeCompare(b.node));
 
@@ -460,7 +341,6 @@ export class HeartbeatInspector {
       warnings.push({ kind: 'key-index-mismatch', message: `nodes sign with different authkeys indexes (${nodes.map((n) => `${n.node}: ${n.keyIndexes.join('/') || '-'}`).join(', ')}): every node needs every key, and the same \`auth N\` is simplest` });
     }
 
-    events.sort((a, b) => a.tsMs - b.tsMs);
     const notes: string[] = [];
     if (!keysGiven) notes.push('authentication not checked: no keys (give --authkeys)');
     if (!this.haNodes) notes.push('node names not checked against ha.cf (give --hacf)');
@@ -482,7 +362,7 @@ export class HeartbeatInspector {
       messages: [...recs],
       nodes,
       warnings,
-      events,
+      events: this.timeline.timeline(lastTs, (node) => this.deadtimeFor(this.nodes.get(node)!)),
     };
     if (recs.length) {
       report.firstTsMs = recs[0]!.tsMs;
