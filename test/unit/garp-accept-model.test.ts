@@ -1,4 +1,4 @@
-/** The acceptance model against every row of notes/arp-facts.md ("What a default Linux client does with it"). */
+/** The acceptance model against every row of docs/facts/arp-facts.md ("What a default Linux client does with it"). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildGarp } from '../../src/codecs/arp.js';

@@ -1,4 +1,4 @@
-/** Each real capture in test/fixtures/garp-emitters is classified as what its sender emits (notes/arp-facts.md). */
+/** Each real capture in test/fixtures/garp-emitters is classified as what its sender emits (docs/facts/arp-facts.md). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

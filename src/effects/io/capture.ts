@@ -2,7 +2,7 @@
  * The one module that owns `cap` (libpcap): open a live capture on an interface with a BPF filter, deliver
  * each frame (copied) with a timestamp, send raw frames, close exactly once.
  *
- * cap's hazards (notes/stack-facts.md) and how this module avoids them:
+ * cap's hazards (docs/facts/stack-facts.md) and how this module avoids them:
  *  - a failed open() aborts the process when the Cap object is garbage-collected → the interface and the
  *    filter are validated before opening (`tcpdump -d` compiles the filter for that interface), and any Cap
  *    whose open() still throws is kept referenced for the life of the process so it is never collected;

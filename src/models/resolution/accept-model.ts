@@ -1,7 +1,7 @@
 /**
  * Would this Linux host's kernel create or update its neighbour entry for the ARP sender's IP when this frame
  * arrives? A pure prediction from the state *before* the frame, following the kernel's arp_process() and
- * neigh_update() (net/ipv4/arp.c, net/core/neighbour.c), checked against notes/arp-facts.md:
+ * neigh_update() (net/ipv4/arp.c, net/core/neighbour.c), checked against docs/facts/arp-facts.md:
  *
  *  - frames to another host's MAC are not processed (PACKET_OTHERHOST); an ARP-family firewall drop wins;
  *  - drop_gratuitous_arp=1 ignores every frame with sender IP = target IP;
