@@ -4,7 +4,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { run } from '../../src/effects/io/exec.js';
@@ -89,4 +89,24 @@ test(`no function over ${MAX_FUNCTION_LINES} lines in the node and measure layer
     }
   }
   assert.deepEqual(long, []);
+});
+
+/** Paths a source names (in a comment or a string): each must be a file of this repository. */
+function namedPaths(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?<![\w./-])((?:[a-z][\w-]*\/)+[\w.-]+\.(?:ts|md|mjs|sh|pcap|cjs))\b/g)) out.push(m[1]!);
+  return out;
+}
+
+test('every file a source, test or bench names exists in this repository (docs/facts for measured facts)', () => {
+  const missing: string[] = [];
+  const files = ['src', 'test/unit', 'test/integration', 'bench', 'scripts'].flatMap((d) => readdirSync(join(ROOT, d), { withFileTypes: true, recursive: true }).filter((e) => e.isFile() && /\.(ts|mjs|sh)$/.test(e.name)).map((e) => join(e.parentPath, e.name)));
+  for (const f of files.filter((x) => !x.endsWith('architecture.test.ts'))) {
+    for (const p of namedPaths(readFileSync(f, 'utf8'))) {
+      if (/^(node_modules|tsx|dist|captures)\//.test(p)) continue;
+      const candidates = [join(ROOT, p), join(ROOT, 'src', p), join(ROOT, 'test/fixtures', p)];
+      if (!candidates.some((c) => existsSync(c))) missing.push(`${relative(ROOT, f)}: ${p}`);
+    }
+  }
+  assert.deepEqual(missing, []);
 });
