@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { writeFileSync } from 'node:fs';
 import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../core/errors.js';
 import { interactive, printJson } from './output.js';
-import { parseNeighOverride, type NeighOverrides } from '../effects/lab/profiles.js';
+import { parseNeighOverride, type NeighOverrides } from '../models/lab/profiles.js';
 import { runCompare, type Progress } from '../effects/compare/run.js';
 import { renderMatrix, renderRecommendations, renderTable, secs } from './render/compare.js';
 import { renderCompareSvg } from './render/compare-svg.js';

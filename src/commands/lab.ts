@@ -8,7 +8,7 @@ import { upLab, destroyLab, destroyAllLabs } from '../effects/lab/lab.js';
 import { resolveLab, listLabIds, readState } from '../effects/lab/state.js';
 import { labStatus, hostCommand, type LabStatus } from '../effects/lab/status.js';
 import { applyFault, parseFault, FAULTS } from '../effects/lab/faults.js';
-import { PROFILES, parseNeighOverride, type NeighOverrides } from '../effects/lab/profiles.js';
+import { PROFILES, parseNeighOverride, type NeighOverrides } from '../models/lab/profiles.js';
 import { MANAGERS } from '../effects/lab/managers/index.js';
 import { runDemo, type DemoResult } from '../effects/lab/demo.js';
 import { MAX_CLIENTS } from '../effects/lab/addressing.js';

@@ -14,7 +14,6 @@ import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { Topology, labMac, nsSpawn, sleep, killPid } from '../../src/effects/io/netns.js';
 import { parsePcap } from '../../src/codecs/pcap.js';
-import '../../src/models/strategy/forms.js';
 import { parseStrategy, planAnnouncements } from '../../src/models/strategy/language.js';
 import { vmacOf } from '../../src/models/strategy/forms.js';
 import { externalArgv, externalProgram } from '../../src/effects/announce/external.js';

@@ -1,7 +1,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
-import { PROFILES, readSysctl } from '../../src/effects/lab/profiles.js';
+import { PROFILES } from '../../src/models/lab/profiles.js';
+import { readSysctl } from '../../src/effects/lab/profiles.js';
 import { labHost, clients, type LabState } from '../../src/effects/lab/types.js';
 import { run } from '../../src/effects/io/exec.js';
 import { listNetns } from '../../src/effects/io/netns.js';

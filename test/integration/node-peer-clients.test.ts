@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { sleep } from '../../src/effects/io/netns.js';
 import { runOk } from '../../src/effects/io/exec.js';
-import { applyProfile, getProfile, nftTable } from '../../src/effects/lab/profiles.js';
+import { applyProfile } from '../../src/effects/lab/profiles.js';
+import { getProfile, nftTable } from '../../src/models/lab/profiles.js';
 import {
   makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, clientVipMac, nodeStatus, VIP, type NodeProc,
 } from './node-helpers.js';

@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import '../../src/models/strategy/forms.js';
 import { parseStrategy, planAnnouncements } from '../../src/models/strategy/language.js';
 import { HadiagError } from '../../src/core/errors.js';
 import { parsePcap } from '../../src/codecs/pcap.js';
@@ -10,7 +9,7 @@ import { buildArpFrame } from '../../src/codecs/arp.js';
 import { encodeEthernet } from '../../src/codecs/ethernet.js';
 import { arpingMode, isExternal, needsClients, vmacOf, DEFAULT_VMAC } from '../../src/models/strategy/forms.js';
 import { externalArgv } from '../../src/effects/announce/external.js';
-import { checkNodeStrategy } from '../../src/effects/announce/node-announcer.js';
+import { checkNodeStrategy } from '../../src/models/strategy/node-check.js';
 import { ClientBook, decodeClientList, encodeClientList, parseProcNetArp } from '../../src/models/strategy/client-book.js';
 import { answerFor } from '../../src/models/strategy/probe-answer.js';
 

@@ -4,7 +4,7 @@ import { parseSubnet, planHosts, hostAddress, broadcastAddress } from '../../src
 import { parseTimers } from '../../src/effects/lab/timers.js';
 import { longestOutage } from '../../src/models/measure/reply-gaps.js';
 import { parseFault, bridgeRuleset } from '../../src/effects/lab/faults.js';
-import { getProfile, profileSysctls, profileNftScript, parseNeighOverride, PROFILES } from '../../src/effects/lab/profiles.js';
+import { getProfile, profileSysctls, profileNftScript, parseNeighOverride, PROFILES } from '../../src/models/lab/profiles.js';
 import { getManager } from '../../src/effects/lab/managers/index.js';
 import { heartbeatSettings } from '../../src/effects/lab/managers/heartbeat.js';
 import { keepalivedSettings } from '../../src/effects/lab/managers/keepalived.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseStrategy, planAnnouncements, planSpanMs, registerForm } from '../../src/models/strategy/language.js';
+import { announcementLanguage, parseStrategy, planAnnouncements, planSpanMs, StrategyLanguage } from '../../src/models/strategy/language.js';
+import { announcementForms } from '../../src/models/strategy/forms.js';
 import { HadiagError } from '../../src/core/errors.js';
 import { parsePcap } from '../../src/codecs/pcap.js';
 
@@ -80,9 +81,20 @@ test('errors name the bad part', () => {
   }
 });
 
-test('new forms plug in with registerForm', () => {
-  registerForm({ name: 'test-noop', summary: 'nothing', arg: 'none', options: ['x'], round: () => [] });
-  const s = parseStrategy('test-noop:x=1,count=2');
+test('new forms plug in through the form list a StrategyLanguage is given; the announcement language is unchanged', () => {
+  const withNoop = new StrategyLanguage([...announcementForms(), { name: 'test-noop', summary: 'nothing', arg: 'none', options: ['x'], round: () => [] }]);
+  const s = withNoop.parse('test-noop:x=1,count=2');
   assert.equal(s.options.x, '1');
-  assert.deepEqual(planAnnouncements(s, ctx), []);
+  assert.deepEqual(withNoop.plan(s, ctx), []);
+  assert.throws(() => parseStrategy('test-noop'), /unknown form "test-noop"/);
+  assert.throws(() => new StrategyLanguage([...announcementForms(), announcementForms()[0]!]), /"request" is listed twice/);
+});
+
+test('the announcement language has every form, listed in errors', () => {
+  const all = ['request', 'reply', 'both', 'directed', 'unicast-reply', 'answer-probes', 'vmac', 'arping', 'send_arp'];
+  assert.deepEqual(announcementLanguage.formNames(), all);
+  assert.throws(
+    () => parseStrategy('bogus', '--garp'),
+    (e: unknown) => e instanceof HadiagError && e.kind === 'usage' && e.render().includes('unknown form "bogus"') && e.render().includes(`use one of: ${all.join(', ')}`),
+  );
 });

@@ -15,14 +15,15 @@ import { nowMs } from '../../core/clock.js';
 import { SteadyCapture } from '../io/steady-capture.js';
 import { GarpAnnouncer, interfaceMac, type AnnounceLog, type AnnounceReport, type Announcer } from './garp-announcer.js';
 import { parseStrategy, planAnnouncements, type Client, type Strategy } from '../../models/strategy/language.js';
-import { usageError } from '../../core/errors.js';
 import { ClientBook, parseProcNetArp } from '../../models/strategy/client-book.js';
 import { answerFor } from '../../models/strategy/probe-answer.js';
-import { answersProbes, isExternal, needsClients, usesVmac, vmacOf, CLIENT_FORMS } from '../../models/strategy/forms.js';
+import { answersProbes, isExternal, isPerClient, needsClients, usesVmac, vmacOf } from '../../models/strategy/forms.js';
+import { checkNodeStrategy } from '../../models/strategy/node-check.js';
+
+import { externalArgv, externalProgram } from './external.js';
 
 /** What a per-client strategy sends when no client is known at takeover: Heartbeat IPaddr's send_arp pattern. */
 export const FALLBACK_GARP = 'both:count=10,interval=250ms';
-import { externalArgv, externalProgram } from './external.js';
 
 export interface AnnouncerOptions {
   confirm: boolean;
@@ -36,17 +37,6 @@ export interface AnnouncerOptions {
   log?: AnnounceLog;
   /** how often the neighbour table is read (ms; default 5000) */
   neighPollMs?: number;
-}
-
-/** Reject combinations a node cannot run, with the fix. */
-export function checkNodeStrategy(s: Strategy, flag = '--garp'): void {
-  if (isExternal(s)) {
-    if (s.vlan !== undefined) throw usageError(`strategy "${s.spec}": ${s.form} cannot tag frames (vlan=)`, flag, 'run it on the VLAN interface instead');
-    if (s.bursts.length > 1) throw usageError(`strategy "${s.spec}": ${s.form} sends one burst`, flag, `use count=N, or a frame form such as request:count=${s.options.count ?? s.options.burst}`);
-    if (s.form === 'arping' && (s.intervalMs < 1000 || s.intervalMs % 1000 !== 0)) {
-      throw usageError(`strategy "${s.spec}": iputils arping takes whole seconds between frames`, flag, 'write interval=1s (or 2s, …), or use request / reply for shorter intervals');
-    }
-  }
 }
 
 export function createAnnouncer(strategy: Strategy, ifaces: string[], opts: AnnouncerOptions): Announcer {
@@ -84,7 +74,7 @@ class NodeAnnouncer implements Announcer {
     const macs = [...new Set(ifaces)].map((i) => interfaceMac(i));
     this.book = new ClientBook({ vips: opts.vips ?? [], ownMacs: macs });
     for (const c of opts.clients ?? []) this.book.add(c.ip, c.mac, 'spec', nowMs());
-    const perClient = (CLIENT_FORMS as readonly string[]).includes(strategy.form);
+    const perClient = isPerClient(strategy);
     if (isExternal(strategy)) externalProgram(strategy); // fail at start-up, not at takeover
     else this.garp = new GarpAnnouncer(strategy, ifaces, { ...opts, clients: strategy.clients?.length ? undefined : this.book.list, log: this.log });
     if (perClient && needsClients(strategy)) this.fallback = parseStrategy(FALLBACK_GARP, '--garp');
@@ -185,7 +175,7 @@ class NodeAnnouncer implements Announcer {
       this.garp?.announce(vip, iface, addedAtMs, this.fallback);
       return;
     }
-    if ((CLIENT_FORMS as readonly string[]).includes(this.strategy.form)) {
+    if (isPerClient(this.strategy)) {
       this.log('info', 'clients', `announcing ${vip} to ${this.book.size} known client(s): ${this.book.list.map((c) => c.ip).join(' ')}`);
     }
     this.garp?.announce(vip, iface, addedAtMs);

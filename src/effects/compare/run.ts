@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { requireRoot } from '../../core/errors.js';
 import { parseTimers } from '../lab/timers.js';
-import type { NeighOverrides } from '../lab/profiles.js';
+import type { NeighOverrides } from '../../models/lab/profiles.js';
 import { planMatrix, etaMs, type Matrix, type MatrixOptions, type Row } from '../../models/compare/matrix.js';
 import { runTrial, type TrialResult } from './trial.js';
 import { cellStats, defaultStrategy, recommend, type CellStats, type Recommendation } from '../../models/compare/stats.js';

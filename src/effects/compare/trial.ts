@@ -15,7 +15,7 @@ import { onCleanup } from '../io/cleanup.js';
 import { upLab, destroyLab } from '../lab/lab.js';
 import { applyFault, parseFault } from '../lab/faults.js';
 import { clients, type LabState } from '../lab/types.js';
-import type { NeighOverrides } from '../lab/profiles.js';
+import type { NeighOverrides } from '../../models/lab/profiles.js';
 import { moduleArgv } from '../../core/module-argv.js';
 import type { ClientOutcome } from '../../models/compare/client-result.js';
 import type { Row } from '../../models/compare/matrix.js';

@@ -5,7 +5,7 @@ import { upLab, destroyLab } from './lab.js';
 import { applyFault, parseFault } from './faults.js';
 import { PingProbe } from './ping-probe.js';
 import { clients, type LabState } from './types.js';
-import type { NeighOverrides } from './profiles.js';
+import type { NeighOverrides } from '../../models/lab/profiles.js';
 
 export interface DemoOptions {
   /** one manager (kept for callers that compare profiles only) */

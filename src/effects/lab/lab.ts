@@ -7,7 +7,8 @@ import { Topology, NETNS_PREFIX, LINK_PREFIX, assertRunId, deleteNetns, labMac, 
 import { DEFAULT_SUBNET, broadcastAddress, hostAddress, parseSubnet, planHosts, VIP_HOST } from './addressing.js';
 import { parseTimers } from './timers.js';
 import { getManager } from './managers/index.js';
-import { applyProfile, getProfile, type NeighOverrides } from './profiles.js';
+import { applyProfile } from './profiles.js';
+import { getProfile, type NeighOverrides } from '../../models/lab/profiles.js';
 import { labDir, listLabIds, readState, removeLabDir, writeState } from './state.js';
 import { clients, servers, type LabState } from './types.js';
 import { waitForVipHolder } from './vip.js';

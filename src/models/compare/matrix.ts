@@ -1,8 +1,8 @@
 /** What compare-garp runs: rows (strategies for hadiag run-node, anchor managers), profiles, repetitions. Pure. */
 import { usageError } from '../../core/errors.js';
 import { parseStrategy } from '../strategy/language.js';
-import { PROFILES, getProfile } from '../../effects/lab/profiles.js';
-import { checkNodeStrategy } from '../../effects/announce/node-announcer.js';
+import { PROFILES, getProfile } from '../lab/profiles.js';
+import { checkNodeStrategy } from '../strategy/node-check.js';
 
 export const ANCHORS = ['heartbeat', 'keepalived', 'ucarp'] as const;
 export type Anchor = (typeof ANCHORS)[number];

@@ -1,7 +1,12 @@
 /**
- * Strategy forms added by compare-garp to the one spec language (packet/strategy.ts), registered with
- * `registerForm` when this module is imported:
+ * Every announcement-strategy form hadiag knows, as data (`announcementForms()` lists them; language.ts
+ * builds the one language from that list):
  *
+ *   request                 broadcast ARP request, sender IP = target IP = VIP (target MAC 00:00 as send_arp)
+ *   reply                   broadcast ARP reply (target MAC own by default)
+ *   both                    request then reply each round (what Heartbeat's IPaddr/IPaddr2 send_arp does)
+ *   directed[:IP]           broadcast request from the VIP asking for IP (default: every known client)
+ *   unicast-reply[:IP[@MAC]] reply sent to a client's MAC (default: every known client with a MAC)
  *   answer-probes            GARP request+reply rounds like `both`, and after takeover the node answers every
  *                            ARP request for the VIP that a client still sends to the dead MAC (seen when the
  *                            bridge floods the unknown MAC) with a reply sent to that client's MAC
@@ -11,12 +16,17 @@
  *   arping[:U|A]             run iputils `arping -U` (requests) or `-A` (replies) as an external sender
  *   send_arp                 run resource-agents' send_arp as IPaddr2 calls it (request+reply pairs)
  *
+ * `target=bcast|zero|own` sets the ARP target-MAC field of request, reply, directed and both (the reply's).
+ * Examples: `both:count=10,interval=250ms`, `request:count=5+5@5s`, `reply:target=bcast`,
+ * `directed:198.18.0.5,count=3`, `unicast-reply:198.18.0.5@02:00:00:00:00:05`.
+ *
  * For the external senders the planned frames are what those programs put on the wire (byte-exact with
  * captures of them), so the plan documents them; the announcer runs the program instead of sending them.
  */
+import { usageError } from '../../core/errors.js';
+import { isIPv4, normMac } from '../../codecs/addr.js';
 import { buildGarp } from '../../codecs/arp.js';
-import { normMac } from '../../codecs/addr.js';
-import { formNames, registerForm, type Strategy } from './language.js';
+import type { Client, FormDef, PlanContext, Strategy } from './spec-language.js';
 
 export const DEFAULT_VMAC = '00:00:5e:00:01:01';
 
@@ -26,7 +36,8 @@ export const EXTERNAL_FORMS = ['arping', 'send_arp'] as const;
 export const CLIENT_FORMS = ['directed', 'unicast-reply'] as const;
 
 export const isExternal = (s: Strategy): boolean => (EXTERNAL_FORMS as readonly string[]).includes(s.form);
-export const needsClients = (s: Strategy): boolean => (CLIENT_FORMS as readonly string[]).includes(s.form) && !s.clients?.length;
+export const isPerClient = (s: Strategy): boolean => (CLIENT_FORMS as readonly string[]).includes(s.form);
+export const needsClients = (s: Strategy): boolean => isPerClient(s) && !s.clients?.length;
 export const answersProbes = (s: Strategy): boolean => s.form === 'answer-probes';
 export const usesVmac = (s: Strategy): boolean => s.form === 'vmac';
 /** The virtual MAC of a `vmac` strategy. */
@@ -34,51 +45,125 @@ export const vmacOf = (s: Strategy): string => (s.form === 'vmac' && s.arg ? nor
 /** iputils arping mode of an `arping` strategy. */
 export const arpingMode = (s: Strategy): 'U' | 'A' => (s.arg === 'A' ? 'A' : 'U');
 
-export function registerCompareForms(): void {
-  if (formNames().includes('answer-probes')) return;
-  registerForm({
-    name: 'answer-probes',
-    summary: 'request+reply GARP rounds, and after takeover a unicast reply to every ARP probe for the VIP sent to the dead MAC',
-    arg: 'none',
-    round: (s, c) => [
-      { frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'zero', vlan: s.vlan }), label: 'request (target MAC zero)' },
-      { frame: buildGarp('reply', { vip: c.vip, mac: c.mac, arpTarget: 'own', vlan: s.vlan }), label: 'reply (target MAC own)' },
-    ],
-  });
-  registerForm({
-    name: 'vmac',
-    summary: 'the VIP on a macvlan with a virtual MAC that moves with it (GARP requests from that MAC)',
-    arg: 'optional',
-    parseArg: (a) => {
-      const mac = normMac(a);
-      if (!mac) throw `"${a}" is not a MAC address (vmac:MAC, e.g. vmac:${DEFAULT_VMAC})`;
-      if (parseInt(mac.slice(0, 2), 16) & 1) throw `${mac} is a multicast MAC: a virtual MAC must be unicast`;
-      return [];
-    },
-    round: (s, c) => [{ frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'bcast', vlan: s.vlan }), label: `request from the virtual MAC ${c.mac}` }],
-  });
-  registerForm({
-    name: 'arping',
-    summary: 'external sender: iputils arping -U (requests, target MAC ff:ff) or arping:A (replies, target MAC own)',
-    arg: 'optional',
-    parseArg: (a) => {
-      if (a !== 'U' && a !== 'A') throw `arping mode "${a}" is not U or A (arping:U = arping -U, arping:A = arping -A)`;
-      return [];
-    },
-    round: (s, c) =>
-      arpingMode(s) === 'A'
-        ? [{ frame: buildGarp('reply', { vip: c.vip, mac: c.mac, arpTarget: 'own' }), label: 'arping -A reply (target MAC own)' }]
-        : [{ frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'bcast' }), label: 'arping -U request (target MAC ff:ff)' }],
-  });
-  registerForm({
-    name: 'send_arp',
-    summary: "external sender: resource-agents' send_arp (request 00:00 + reply own pairs), count = -r, interval = -i",
-    arg: 'none',
-    round: (_s, c) => [
-      { frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'zero' }), label: 'send_arp request (target MAC zero)' },
-      { frame: buildGarp('reply', { vip: c.vip, mac: c.mac, arpTarget: 'own' }), label: 'send_arp reply (target MAC own)' },
-    ],
-  });
+function parseClientArg(arg: string): Client[] {
+  const at = arg.indexOf('@');
+  const ip = at < 0 ? arg : arg.slice(0, at);
+  if (!isIPv4(ip)) throw `"${ip}" is not an IPv4 address`;
+  if (at < 0) return [{ ip }];
+  const mac = normMac(arg.slice(at + 1));
+  if (!mac) throw `"${arg.slice(at + 1)}" is not a MAC address`;
+  return [{ ip, mac }];
 }
 
-registerCompareForms();
+const clientsFor = (s: Strategy, ctx: PlanContext): Client[] => s.clients ?? ctx.clients ?? [];
+
+const request: FormDef = {
+  name: 'request',
+  summary: 'broadcast ARP request, sender IP = target IP = VIP',
+  arg: 'none',
+  takesTarget: true,
+  round: (s, c) => [{ frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: s.target ?? 'zero', vlan: s.vlan }), label: `request (target MAC ${s.target ?? 'zero'})` }],
+};
+
+const reply: FormDef = {
+  name: 'reply',
+  summary: 'broadcast ARP reply, sender IP = target IP = VIP',
+  arg: 'none',
+  takesTarget: true,
+  round: (s, c) => [{ frame: buildGarp('reply', { vip: c.vip, mac: c.mac, arpTarget: s.target ?? 'own', vlan: s.vlan }), label: `reply (target MAC ${s.target ?? 'own'})` }],
+};
+
+const both: FormDef = {
+  name: 'both',
+  summary: 'request then reply each round (send_arp as Heartbeat IPaddr/IPaddr2 use it)',
+  arg: 'none',
+  takesTarget: true,
+  roundSlots: 2,
+  round: (s, c) => [
+    { frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'zero', vlan: s.vlan }), label: 'request (target MAC zero)' },
+    { frame: buildGarp('reply', { vip: c.vip, mac: c.mac, arpTarget: s.target ?? 'own', vlan: s.vlan }), label: `reply (target MAC ${s.target ?? 'own'})` },
+  ],
+};
+
+const directed: FormDef = {
+  name: 'directed',
+  summary: 'broadcast request from the VIP asking for a client (creates the entry even with arp_accept=0)',
+  arg: 'optional',
+  takesTarget: true,
+  parseArg: (a) => {
+    const cl = parseClientArg(a);
+    if (cl[0]!.mac) throw 'directed takes an IP only (no @MAC)';
+    return cl;
+  },
+  round: (s, c) => {
+    const list = clientsFor(s, c);
+    if (!list.length) throw usageError(`strategy "${s.spec}": directed needs a client`, 'strategy', 'write directed:CLIENT-IP (or give the command its clients)');
+    return list.map((cl) => ({ frame: buildGarp('directed', { vip: c.vip, mac: c.mac, targetIp: cl.ip, arpTarget: s.target, vlan: s.vlan }), label: `directed request to ${cl.ip}` }));
+  },
+};
+
+const unicastReply: FormDef = {
+  name: 'unicast-reply',
+  summary: "ARP reply sent to a client's own MAC",
+  arg: 'optional',
+  parseArg: parseClientArg,
+  round: (s, c) => {
+    const list = clientsFor(s, c).map((cl) => ({ ip: cl.ip, mac: cl.mac ?? c.clients?.find((k) => k.ip === cl.ip)?.mac }));
+    if (!list.length) throw usageError(`strategy "${s.spec}": unicast-reply needs a client`, 'strategy', 'write unicast-reply:CLIENT-IP@CLIENT-MAC');
+    const noMac = list.find((cl) => !cl.mac);
+    if (noMac) throw usageError(`strategy "${s.spec}": the MAC of client ${noMac.ip} is not known`, 'strategy', `write unicast-reply:${noMac.ip}@CLIENT-MAC`);
+    return list.map((cl) => ({ frame: buildGarp('unicast-reply', { vip: c.vip, mac: c.mac, targetIp: cl.ip, targetMac: cl.mac!, vlan: s.vlan }), label: `unicast reply to ${cl.ip} (${cl.mac})` }));
+  },
+};
+
+const answerProbes: FormDef = {
+  name: 'answer-probes',
+  summary: 'request+reply GARP rounds, and after takeover a unicast reply to every ARP probe for the VIP sent to the dead MAC',
+  arg: 'none',
+  round: (s, c) => [
+    { frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'zero', vlan: s.vlan }), label: 'request (target MAC zero)' },
+    { frame: buildGarp('reply', { vip: c.vip, mac: c.mac, arpTarget: 'own', vlan: s.vlan }), label: 'reply (target MAC own)' },
+  ],
+};
+
+const vmac: FormDef = {
+  name: 'vmac',
+  summary: 'the VIP on a macvlan with a virtual MAC that moves with it (GARP requests from that MAC)',
+  arg: 'optional',
+  parseArg: (a) => {
+    const mac = normMac(a);
+    if (!mac) throw `"${a}" is not a MAC address (vmac:MAC, e.g. vmac:${DEFAULT_VMAC})`;
+    if (parseInt(mac.slice(0, 2), 16) & 1) throw `${mac} is a multicast MAC: a virtual MAC must be unicast`;
+    return [];
+  },
+  round: (s, c) => [{ frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'bcast', vlan: s.vlan }), label: `request from the virtual MAC ${c.mac}` }],
+};
+
+const arping: FormDef = {
+  name: 'arping',
+  summary: 'external sender: iputils arping -U (requests, target MAC ff:ff) or arping:A (replies, target MAC own)',
+  arg: 'optional',
+  parseArg: (a) => {
+    if (a !== 'U' && a !== 'A') throw `arping mode "${a}" is not U or A (arping:U = arping -U, arping:A = arping -A)`;
+    return [];
+  },
+  round: (s, c) =>
+    arpingMode(s) === 'A'
+      ? [{ frame: buildGarp('reply', { vip: c.vip, mac: c.mac, arpTarget: 'own' }), label: 'arping -A reply (target MAC own)' }]
+      : [{ frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'bcast' }), label: 'arping -U request (target MAC ff:ff)' }],
+};
+
+const sendArp: FormDef = {
+  name: 'send_arp',
+  summary: "external sender: resource-agents' send_arp (request 00:00 + reply own pairs), count = -r, interval = -i",
+  arg: 'none',
+  round: (_s, c) => [
+    { frame: buildGarp('request', { vip: c.vip, mac: c.mac, arpTarget: 'zero' }), label: 'send_arp request (target MAC zero)' },
+    { frame: buildGarp('reply', { vip: c.vip, mac: c.mac, arpTarget: 'own' }), label: 'send_arp reply (target MAC own)' },
+  ],
+};
+
+/** Every form, in the order errors and help list them. */
+export function announcementForms(): FormDef[] {
+  return [request, reply, both, directed, unicastReply, answerProbes, vmac, arping, sendArp];
+}

@@ -1,0 +1,15 @@
+/** What a node (run-node, compare-garp's strategy rows) can run of a strategy: external senders have limits. */
+import { usageError } from '../../core/errors.js';
+import { isExternal } from './forms.js';
+import type { Strategy } from './spec-language.js';
+
+/** Reject combinations a node cannot run, with the fix. */
+export function checkNodeStrategy(s: Strategy, flag = '--garp'): void {
+  if (isExternal(s)) {
+    if (s.vlan !== undefined) throw usageError(`strategy "${s.spec}": ${s.form} cannot tag frames (vlan=)`, flag, 'run it on the VLAN interface instead');
+    if (s.bursts.length > 1) throw usageError(`strategy "${s.spec}": ${s.form} sends one burst`, flag, `use count=N, or a frame form such as request:count=${s.options.count ?? s.options.burst}`);
+    if (s.form === 'arping' && (s.intervalMs < 1000 || s.intervalMs % 1000 !== 0)) {
+      throw usageError(`strategy "${s.spec}": iputils arping takes whole seconds between frames`, flag, 'write interval=1s (or 2s, …), or use request / reply for shorter intervals');
+    }
+  }
+}

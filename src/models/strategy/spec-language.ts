@@ -1,0 +1,226 @@
+/**
+ * The announcement-strategy spec language itself, over whatever forms it is given (notes/cli-conventions.md):
+ *
+ *   FORM[:ARG][,OPTION=VALUE...]      or      FORM:OPTION=VALUE[,OPTION=VALUE...]
+ *
+ *   count=N | count=N+M+…@GAP   announcements per burst; several bursts GAP apart (keepalived: 5+5@5s)
+ *   interval=DUR            time between announcements of one burst (default 1s; 0ms inside multi-bursts)
+ *   target=bcast|zero|own   ARP target-MAC field (forms that take it)
+ *   refresh=DUR             repeat the whole plan every DUR while the VIP is held
+ *   vlan=N                  add an 802.1Q tag
+ *
+ * A `StrategyLanguage` knows exactly the forms passed to it (forms.ts lists hadiag's; language.ts is the one
+ * language every command and announcer uses).
+ */
+import { usageError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import type { ArpTargetForm } from '../../codecs/arp.js';
+
+export interface Client {
+  ip: string;
+  mac?: string;
+}
+
+export interface Strategy {
+  /** the spec as written */
+  spec: string;
+  form: string;
+  /** the positional argument (directed:IP, unicast-reply:IP@MAC), if any */
+  arg?: string;
+  /** clients named in the spec (directed, unicast-reply) */
+  clients?: Client[];
+  target?: ArpTargetForm;
+  /** announcements per burst, e.g. [5, 5] */
+  bursts: number[];
+  /** from the start of one burst to the start of the next */
+  gapMs: number;
+  intervalMs: number;
+  refreshMs?: number;
+  vlan?: number;
+  /** every option as written (forms read their own) */
+  options: Record<string, string>;
+}
+
+export interface PlanContext {
+  vip: string;
+  mac: string;
+  /** clients known to the sender (for bare directed / unicast-reply) */
+  clients?: Client[];
+  /** with `refresh=`, plan repetitions up to this offset (default: the first round only) */
+  untilMs?: number;
+}
+
+export interface PlannedFrame {
+  offsetMs: number;
+  frame: Buffer;
+  label: string;
+}
+
+/** A strategy form: what one announcement round puts on the wire. */
+export interface FormDef {
+  name: string;
+  summary: string;
+  /** 'none': no argument; 'optional' / 'required': a positional ARG */
+  arg: 'none' | 'optional' | 'required';
+  /** options this form accepts besides the common ones */
+  options?: string[];
+  /** whether `target=` (the ARP target-MAC field) applies */
+  takesTarget?: boolean;
+  /**
+   * interval slots one round takes: 1 (default) sends a round's frames together; 2 for `both`, whose reply
+   * follows its request one interval later
+   */
+  roundSlots?: number;
+  /** validate/parse ARG into clients; throw a message (string) naming what is wrong */
+  parseArg?: (arg: string) => Client[];
+  /** the frames of one round, in order */
+  round: (s: Strategy, ctx: PlanContext) => { frame: Buffer; label: string }[];
+}
+
+const COMMON_OPTIONS = ['count', 'interval', 'target', 'refresh', 'vlan', 'burst'];
+const MAX_FRAMES = 10_000;
+
+export class StrategyLanguage {
+  private readonly forms = new Map<string, FormDef>();
+
+  /** `forms` in the order errors list them. */
+  constructor(forms: readonly FormDef[]) {
+    for (const f of forms) {
+      if (this.forms.has(f.name)) throw new Error(`strategy form "${f.name}" is listed twice`);
+      this.forms.set(f.name, f);
+    }
+  }
+
+  formNames(): string[] {
+    return [...this.forms.keys()];
+  }
+
+  /** Parse one spec. Throws usageError naming the bad part; `flag` names the option it came from. */
+  parse(spec: string, flag = '--send'): Strategy {
+    const names = this.formNames();
+    const text = String(spec).trim();
+    const bad = (what: string, fix?: string) => usageError(`strategy "${text}": ${what}`, flag, fix ?? `e.g. both:count=10,interval=250ms or request:count=5+5@5s (forms: ${names.join(', ')})`);
+    if (!text) throw bad('is empty');
+    const colon = text.indexOf(':');
+    const formName = (colon < 0 ? text : text.slice(0, colon)).trim();
+    const def = this.forms.get(formName);
+    if (!def) {
+      const near = names.find((n) => n.startsWith(formName.slice(0, 3)));
+      throw bad(`unknown form "${formName}"`, near ? `did you mean ${near}? (forms: ${names.join(', ')})` : `use one of: ${names.join(', ')}`);
+    }
+    const s: Strategy = { spec: text, form: def.name, bursts: [3], gapMs: 0, intervalMs: 1000, options: {} };
+    const rest = colon < 0 ? '' : text.slice(colon + 1);
+    if (colon >= 0 && !rest.trim()) throw bad(`nothing after "${formName}:"`);
+    const parts = rest ? rest.split(',').map((p) => p.trim()) : [];
+    let intervalGiven = false;
+    parts.forEach((part, i) => {
+      if (!part) throw bad('has an empty part (two commas?)');
+      const eq = part.indexOf('=');
+      if (eq < 0) {
+        if (i !== 0 || def.arg === 'none') throw bad(`"${part}" is not OPTION=VALUE`, def.arg === 'none' ? `${def.name} takes no argument; options: ${COMMON_OPTIONS.join(', ')}` : undefined);
+        try {
+          s.arg = part;
+          s.clients = def.parseArg ? def.parseArg(part) : undefined;
+        } catch (msg) {
+          throw bad(typeof msg === 'string' ? msg : (msg as Error).message);
+        }
+        return;
+      }
+      const key = part.slice(0, eq).trim();
+      const value = part.slice(eq + 1).trim();
+      if (!COMMON_OPTIONS.includes(key) && !def.options?.includes(key)) throw bad(`unknown option "${key}"`, `options: ${[...COMMON_OPTIONS, ...(def.options ?? [])].join(', ')}`);
+      if (key in s.options) throw bad(`option "${key}" given twice`);
+      if (!value) throw bad(`option "${key}" has no value`);
+      s.options[key] = value;
+      switch (key) {
+        case 'count':
+        case 'burst': {
+          const m = /^(\d+(?:\+\d+)*)(?:@(.+))?$/.exec(value);
+          if (!m) throw bad(`${key} "${value}" is not N or N+M@GAP`, 'e.g. count=3 or count=5+5@5s');
+          s.bursts = m[1]!.split('+').map(Number);
+          if (s.bursts.some((n) => n < 1 || n > 1000)) throw bad(`${key} "${value}": each count must be 1–1000`);
+          if (s.bursts.length > 1 && !m[2]) throw bad(`${key} "${value}" has several bursts but no @GAP`, `e.g. ${key}=${m[1]}@5s`);
+          if (s.bursts.length === 1 && m[2]) throw bad(`${key} "${value}": @GAP needs several bursts`, `e.g. ${key}=${m[1]}+${m[1]}@${m[2]}`);
+          if (m[2]) s.gapMs = duration(m[2], `${key} gap`, bad);
+          break;
+        }
+        case 'interval':
+          s.intervalMs = duration(value, 'interval', bad);
+          intervalGiven = true;
+          if (s.intervalMs > 3_600_000) throw bad(`interval "${value}" is longer than 1h`);
+          break;
+        case 'target':
+          if (value !== 'bcast' && value !== 'zero' && value !== 'own') throw bad(`target "${value}" is not bcast, zero or own`);
+          if (!def.takesTarget) throw bad(`${def.name} has no target option`);
+          s.target = value;
+          break;
+        case 'refresh':
+          s.refreshMs = duration(value, 'refresh', bad);
+          if (s.refreshMs < 100) throw bad(`refresh "${value}" is below 100ms`);
+          break;
+        case 'vlan': {
+          const n = /^\d+$/.test(value) ? Number(value) : NaN;
+          if (!(n >= 1 && n <= 4094)) throw bad(`vlan "${value}" is not 1–4094`);
+          s.vlan = n;
+          break;
+        }
+      }
+    });
+    if (def.arg === 'required' && !s.arg) throw bad(`${def.name} needs an argument`, `write ${def.name}:ARG`);
+    if (s.bursts.length > 1 && !intervalGiven) s.intervalMs = 0;
+    const slots = def.roundSlots ?? 1;
+    for (const n of s.bursts.slice(0, -1)) {
+      const span = (n * slots - 1) * s.intervalMs;
+      if (span >= s.gapMs) throw bad(`a burst of ${n} at interval ${s.intervalMs} ms lasts longer than the gap ${s.gapMs} ms`);
+    }
+    if (s.bursts.reduce((a, b) => a + b, 0) * slots > MAX_FRAMES) throw bad(`more than ${MAX_FRAMES} frames`);
+    return s;
+  }
+
+  /**
+   * Timed frames for one strategy: every round's frames `interval` apart within a burst, bursts `gap` apart
+   * (start to start), and with `refresh=` the whole plan repeated up to `ctx.untilMs`. Sorted by offset.
+   */
+  plan(s: Strategy, ctx: PlanContext): PlannedFrame[] {
+    const def = this.forms.get(s.form);
+    if (!def) throw usageError(`strategy "${s.spec}": unknown form "${s.form}"`, 'strategy', `use one of: ${this.formNames().join(', ')}`);
+    const round = def.round(s, ctx);
+    const slots = def.roundSlots ?? 1;
+    const once: PlannedFrame[] = [];
+    const total = s.bursts.reduce((a, b) => a + b, 0);
+    let n = 0;
+    s.bursts.forEach((count, b) => {
+      const start = b * s.gapMs;
+      for (let i = 0; i < count; i++) {
+        n++;
+        round.forEach((r, k) => {
+          // frames of one round beyond its slots share the last one (directed / unicast-reply: one per client)
+          const offsetMs = start + (i * slots + Math.min(k, slots - 1)) * s.intervalMs;
+          const tag = s.bursts.length > 1 ? ` ${n}/${total} (burst ${b + 1})` : ` ${n}/${total}`;
+          once.push({ offsetMs, frame: r.frame, label: r.label + tag });
+        });
+      }
+    });
+    if (!s.refreshMs || !ctx.untilMs) return once;
+    const out = [...once];
+    for (let t = s.refreshMs; t <= ctx.untilMs; t += s.refreshMs) {
+      for (const p of once) if (t + p.offsetMs <= ctx.untilMs) out.push({ ...p, offsetMs: t + p.offsetMs, label: `${p.label} refresh @${t / 1000}s` });
+      if (out.length > MAX_FRAMES) break;
+    }
+    return out.sort((a, b) => a.offsetMs - b.offsetMs);
+  }
+}
+
+function duration(text: string, what: string, bad: (w: string, f?: string) => Error): number {
+  try {
+    return parseDuration(text, what);
+  } catch {
+    if (/^\d+(\.\d+)?$/.test(text)) throw bad(`${what} "${text}" has no unit`, `write ${text}ms or ${text}s`);
+    throw bad(`${what} "${text}" is not a duration`, 'write e.g. 250ms, 1s, 5s');
+  }
+}
+
+/** Total time a plan takes (the last frame's offset). */
+export function planSpanMs(plan: PlannedFrame[]): number {
+  return plan.reduce((m, p) => Math.max(m, p.offsetMs), 0);
+}
