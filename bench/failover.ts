@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { upLab, destroyLab } from '../src/effects/lab/lab.js';
 import { applyFault, parseFault } from '../src/effects/lab/faults.js';
-import { PingProbe } from '../src/effects/lab/ping-probe.js';
+import { Pinger } from '../src/effects/lab/pinger.js';
 import { vipView, waitForVipHolder } from '../src/effects/lab/vip.js';
 import { clients, type LabState } from '../src/effects/lab/types.js';
 import { sleep } from '../src/effects/io/netns.js';
@@ -49,7 +49,7 @@ function keepLogs(lab: LabState, what: string): string {
   return dir;
 }
 
-async function waitRecovered(probe: PingProbe, fromMs: number, timeoutMs: number): Promise<boolean> {
+async function waitRecovered(probe: Pinger, fromMs: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (probe.recovered(fromMs, MIN_OUTAGE_MS, 500)) return true;
@@ -69,7 +69,7 @@ async function waitHome(lab: LabState, timeoutMs: number): Promise<boolean> {
 }
 
 /** Replies flowing with no gap above 50 ms for `ms`. */
-async function waitSteady(probe: PingProbe, ms: number, timeoutMs: number): Promise<boolean> {
+async function waitSteady(probe: Pinger, ms: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const now = nowMs();
@@ -102,12 +102,12 @@ export interface Row {
 
 interface Live {
   lab: LabState;
-  probe: PingProbe;
+  probe: Pinger;
 }
 
 async function build(manager: string, timers: string, profile: string): Promise<Live> {
   const lab = await upLab({ manager, timers, profiles: [profile], clients: 1 });
-  return { lab, probe: PingProbe.start(clients(lab)[0]!.netns, lab.vip, 0.005) };
+  return { lab, probe: Pinger.start(clients(lab)[0]!.netns, lab.vip, 0.005) };
 }
 
 async function teardown(l: Live): Promise<void> {

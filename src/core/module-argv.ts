@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * argv that runs one of our modules as its own process (e.g. `node/main`, `compare/probe-main`):
+ * argv that runs one of our modules as its own process (e.g. `effects/node/main`, `effects/compare/trial-client-main`):
  * the compiled one when we run compiled (small RSS, fast start), else the TypeScript source through tsx.
  */
 export function moduleArgv(rel: string): string[] {

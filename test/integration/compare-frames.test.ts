@@ -68,7 +68,7 @@ async function capture(name: string, filter: string): Promise<{ stop: () => Prom
 
 function startChild(spec: string, iface: string, holdMs: number): { child: ChildProcess; next: () => Promise<Record<string, unknown>> } {
   const n = topo.host('node');
-  const argv = [...moduleArgv('effects/compare/probe-main').slice(0, -1), new URL('./compare-announce-child.ts', import.meta.url).pathname, spec, iface, `${VIP}/24`, String(holdMs)];
+  const argv = [...moduleArgv('effects/compare/trial-client-main').slice(0, -1), new URL('./compare-announce-child.ts', import.meta.url).pathname, spec, iface, `${VIP}/24`, String(holdMs)];
   const child = nsSpawn(n.netns, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Record<string, unknown>[] = [];
   const waiters: ((x: Record<string, unknown>) => void)[] = [];

@@ -25,9 +25,9 @@ export interface TrialOptions {
   profiles: string[];
   timers: string;
   neigh?: NeighOverrides;
-  /** probe interval (ms) */
+  /** ping interval of each client (ms) */
   intervalMs?: number;
-  /** probing before the fault (entries REACHABLE) */
+  /** pinging before the fault (entries REACHABLE) */
   settleMs?: number;
   /** give up this long after the fault */
   maxWaitMs?: number;
@@ -61,7 +61,7 @@ interface ClientRun {
 
 function startClient(lab: LabState, netns: string, profile: string, intervalMs: number, timeoutMs: number): ClientRun {
   const pcap = join(lab.dir, `probe-${profile}.pcap`);
-  const child = nsSpawn(netns, [...moduleArgv('effects/compare/probe-main'), lab.vip, String(intervalMs), String(timeoutMs), pcap], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = nsSpawn(netns, [...moduleArgv('effects/compare/trial-client-main'), lab.vip, String(intervalMs), String(timeoutMs), pcap], { stdio: ['pipe', 'pipe', 'pipe'] });
   const c: ClientRun = { profile, child, phase: 'starting', outages: 0, done: Promise.resolve() };
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2000)));

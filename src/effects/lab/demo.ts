@@ -3,7 +3,7 @@ import { sleep } from '../io/netns.js';
 import { onCleanup } from '../io/cleanup.js';
 import { upLab, destroyLab } from './lab.js';
 import { applyFault, parseFault } from './faults.js';
-import { PingProbe } from './ping-probe.js';
+import { Pinger } from './pinger.js';
 import { clients, type LabState } from './types.js';
 import type { NeighOverrides } from '../../models/lab/profiles.js';
 
@@ -64,7 +64,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     ),
   );
   const labs = built.filter((r): r is PromiseFulfilledResult<LabState> => r.status === 'fulfilled').map((r) => r.value);
-  const probes: PingProbe[] = [];
+  const pingers: Pinger[] = [];
   // the demo owns its labs: Ctrl-C while measuring removes them too
   const undo = onCleanup('demo labs', async () => {
     for (const lab of labs) await destroyLab(lab.id);
@@ -72,7 +72,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   try {
     const failed = built.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const lab of labs) probes.push(PingProbe.start(clients(lab)[0]!.netns, lab.vip, 0.005));
+    for (const lab of labs) pingers.push(Pinger.start(clients(lab)[0]!.netns, lab.vip, 0.005));
     progress(`clients ping the VIP every 5 ms; waiting ${((o.settleMs ?? 5000) / 1000).toFixed(0)} s`);
     await sleep(o.settleMs ?? 5000);
     const faults: { atMs: number }[] = [];
@@ -82,7 +82,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     let lastWaiting = -1;
     let lastReport = 0;
     while (Date.now() < deadline) {
-      const waiting = probes.filter((p, i) => !p.recovered(faults[i]!.atMs, MIN_OUTAGE_MS));
+      const waiting = pingers.filter((p, i) => !p.recovered(faults[i]!.atMs, MIN_OUTAGE_MS));
       if (waiting.length === 0) break;
       if (waiting.length !== lastWaiting || Date.now() - lastReport >= 5000) {
         lastWaiting = waiting.length;
@@ -92,7 +92,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       await sleep(250);
     }
     const rows = labs.map((lab, i): DemoRow => {
-      const p = probes[i]!;
+      const p = pingers[i]!;
       const at = faults[i]!.atMs;
       const out = p.outage(at);
       return {
@@ -110,7 +110,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     const lab0 = labs[0]!;
     return { managers, manager: lab0.manager, timers: lab0.timers.text, timerSummary: lab0.timers.summary, fault: 'primary-link-down', rows };
   } finally {
-    for (const p of probes) await p.stop();
+    for (const p of pingers) await p.stop();
     progress('tearing down');
     for (const lab of labs) await destroyLab(lab.id);
     undo();

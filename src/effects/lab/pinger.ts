@@ -6,7 +6,7 @@ import { longestOutage, type Outage } from '../../models/measure/reply-gaps.js';
 import { parsePingLine } from '../../models/measure/ping-lines.js';
 
 /** A client pinging the VIP with `ping -D -O -n -i INTERVAL` inside its namespace (until measure-failover lands). */
-export class PingProbe {
+export class Pinger {
   readonly replies: number[] = [];
   noAnswers = 0;
   private readonly pid: number;
@@ -26,8 +26,8 @@ export class PingProbe {
     this.unregister = onCleanup(`ping in ${netns}`, () => this.stop());
   }
 
-  static start(netns: string, target: string, intervalS = 0.005): PingProbe {
-    return new PingProbe(netns, target, intervalS);
+  static start(netns: string, target: string, intervalS = 0.005): Pinger {
+    return new Pinger(netns, target, intervalS);
   }
 
   get running(): boolean {

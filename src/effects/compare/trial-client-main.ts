@@ -1,6 +1,6 @@
 /**
  * One client's measurement in a compare-garp trial, run inside the client's namespace
- * (`ip netns exec NS node probe-main.js VIP INTERVAL_MS TIMEOUT_MS PCAP`): measure-failover's live engine
+ * (`ip netns exec NS node trial-client-main.js VIP INTERVAL_MS TIMEOUT_MS PCAP`): measure-failover's live engine
  * (ping through the client's kernel, capture, neighbour monitor) and its analysis.
  * stdout, JSON lines: {"type":"state",phase,outages} on every change; {"type":"result",...} at the end.
  * stdin lines: `fault TS` (epoch ms of the fault), `stop` (analyze and print the result).
@@ -13,7 +13,7 @@ import { summarizeClient } from '../../models/compare/client-result.js';
 async function main(): Promise<void> {
   const [vip, intervalText, timeoutText, pcap] = process.argv.slice(2);
   if (!vip || !intervalText || !timeoutText || !pcap) {
-    process.stderr.write('usage: probe-main VIP INTERVAL_MS TIMEOUT_MS PCAP\n');
+    process.stderr.write('usage: trial-client-main VIP INTERVAL_MS TIMEOUT_MS PCAP\n');
     process.exit(2);
   }
   const ac = new AbortController();
