@@ -1,74 +1,79 @@
 #!/usr/bin/env node
 /**
- * Make cap (libpcap binding, 0.2.1) survive an interface going down, then rebuild it. Idempotent.
+ * Apply patches/cap-0.2.1-poll-error.patch to the installed cap (the libpcap binding) and rebuild its addon,
+ * so that an interface going down makes cap emit `pollerror` instead of aborting the process (the patch file
+ * says why). The file is checked by sha256 before (cap 0.2.1 as published) and after (the reviewed result);
+ * anything else stops the install with one line saying what to do. Idempotent.
  *
- * When a captured interface goes down, the kernel flags the packet socket with ENETDOWN, libuv reports
- * the poll with an error status, and cap's `assert(status == 0)` aborts the whole process — a node would
- * die exactly when its link fails. The patch replaces the assertion: the poll is stopped and the Cap object
- * emits `pollerror` (libuv status), so hadiag closes that handle and opens a new one when the link is back.
- *
- * Run by `npm ci` (postinstall) and by scripts/setup.sh. `--check` only says whether the built addon has it.
+ * Run as hadiag's postinstall (npm ci in a clone, npm install -g of the package) and by scripts/setup.sh.
+ * cap is resolved from hadiag's own folder, nested or hoisted. `--check` changes nothing: exit 0 when cap's
+ * source carries the patch and its built addon has it, 1 otherwise.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyPatch } from 'diff';
 
-const MARK = 'hadiag-pollerror-patch';
-const require = createRequire(import.meta.url);
+const CAP_VERSION = '0.2.1';
+const PATCHED_FILE = 'src/binding.cc';
+const SHA256_PUBLISHED = 'f5912602f66bb33d1381982c85234c3e3e6fccc4e26a77ef25d4169d0112cdbc';
+const SHA256_PATCHED = '78859c98626df7ea2880d1ef54c62ea4bc7e9d8d2479111bd3c51c767d8af3d6';
+
+const hadiagDir = fileURLToPath(new URL('..', import.meta.url));
+const patchFile = join(hadiagDir, 'patches', `cap-${CAP_VERSION}-poll-error.patch`);
+
+function fail(what, fix) {
+  console.error(`patch-cap: ${what} — ${fix}`);
+  process.exit(1);
+}
+
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 let capDir;
 try {
-  capDir = dirname(require.resolve('cap/package.json'));
+  capDir = dirname(createRequire(join(hadiagDir, 'package.json')).resolve('cap/package.json'));
 } catch {
-  console.error('patch-cap: cap is not installed (run npm ci)');
-  process.exit(1);
+  fail(`cap is not installed where ${hadiagDir} can load it`, 'install hadiag with its dependencies (npm ci, or npm install -g as the README says)');
 }
-const src = join(capDir, 'src', 'binding.cc');
+const capVersion = JSON.parse(readFileSync(join(capDir, 'package.json'), 'utf8')).version;
+if (capVersion !== CAP_VERSION) {
+  fail(`cap ${capVersion} at ${capDir} is not ${CAP_VERSION}, the version ${patchFile} is for`, `install cap ${CAP_VERSION} (package-lock.json pins it) or port the patch`);
+}
+const sourcePath = join(capDir, PATCHED_FILE);
 const addon = join(capDir, 'build', 'Release', 'cap.node');
-const built = () => existsSync(addon) && readFileSync(addon).includes('pollerror');
+const source = readFileSync(sourcePath, 'utf8');
+const sourceSha = sha256(source);
+const addonPatched = () => existsSync(addon) && readFileSync(addon).includes('pollerror');
 
-if (process.argv.includes('--check')) process.exit(built() ? 0 : 1);
+if (process.argv.includes('--check')) {
+  const ok = sourceSha === SHA256_PATCHED && addonPatched();
+  console.log(`patch-cap: ${capDir}: ${ok ? 'patched and built' : sourceSha === SHA256_PATCHED ? 'source patched, addon not rebuilt' : 'not patched'}`);
+  process.exit(ok ? 0 : 1);
+}
 
-const ORIGINAL = `    static void cb_packets(uv_poll_t* handle, int status, int events) {
-      assert(status == 0);
-      Pcap *obj = (Pcap*)handle->data;
-      int packet_count;
-`;
-const PATCHED = `    static void cb_packets(uv_poll_t* handle, int status, int events) {
-      Pcap *obj = (Pcap*)handle->data;
-      int packet_count;
-      if (status != 0) { // ${MARK}: was assert(status == 0), an abort when the interface goes down
-        uv_poll_stop(handle);
-        if (obj->closing)
-          return obj->cleanup();
-        Nan::HandleScope scope;
-        Local<Value> argv[2] = {
-          Nan::New<String>("pollerror").ToLocalChecked(),
-          Nan::New<Number>(status)
-        };
-        obj->async_res.runInAsyncScope(
-          Nan::New<Object>(obj->persistent()), Nan::New<Function>(obj->Emit), 2, argv);
-        return;
-      }
-`;
-
-let text = readFileSync(src, 'utf8');
-if (!text.includes(MARK)) {
-  if (!text.includes(ORIGINAL)) {
-    console.error(`patch-cap: ${src} is not the cap 0.2.1 source hadiag knows; not patched (a link going down will abort capture processes)`);
-    process.exit(1);
+if (sourceSha === SHA256_PUBLISHED) {
+  const patched = applyPatch(source, readFileSync(patchFile, 'utf8'));
+  if (patched === false || sha256(patched) !== SHA256_PATCHED) {
+    fail(`${patchFile} does not give the reviewed ${PATCHED_FILE} (sha256 differs)`, 'restore the patch file from git');
   }
-  text = text.replace(ORIGINAL, PATCHED);
-  writeFileSync(src, text);
+  writeFileSync(sourcePath, patched);
+} else if (sourceSha !== SHA256_PATCHED) {
+  fail(`${sourcePath} has sha256 ${sourceSha}, neither cap ${CAP_VERSION} as published nor as patched`, `reinstall cap (rm -rf ${capDir}, then npm ci)`);
 }
-if (built()) process.exit(0);
+if (addonPatched()) process.exit(0);
 
-// npm rebuild runs cap's own install script (node-gyp) with npm's configuration (nodedir, python)
-const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
-const r = spawnSync(npm[0], [...npm[1], 'rebuild', 'cap', '--no-audit', '--no-fund'], { cwd: join(capDir, '..', '..'), stdio: ['ignore', 'ignore', 'inherit'] });
-if (r.status !== 0 || !built()) {
-  console.error(`patch-cap: rebuilding cap failed (exit ${r.status}); needs libpcap-dev, g++, make, python3`);
-  process.exit(1);
+// Inside an npm install npm names its own node-gyp and passes its configuration (nodedir, python) in the
+// environment; run by hand, `npm rebuild cap` from the project holding cap gives the same.
+const nodeGyp = process.env.npm_config_node_gyp;
+const quiet = { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' };
+const rebuild = nodeGyp
+  ? spawnSync(process.execPath, [nodeGyp, 'rebuild'], { ...quiet, cwd: capDir })
+  : spawnSync('npm', ['rebuild', 'cap', '--no-audit', '--no-fund'], { ...quiet, cwd: join(capDir, '..', '..') });
+if (rebuild.status !== 0 || !addonPatched()) {
+  console.error(String(rebuild.stderr ?? rebuild.error ?? '').split('\n').slice(-25).join('\n'));
+  fail(`rebuilding cap in ${capDir} failed (exit ${rebuild.status})`, 'install libpcap-dev, g++, make and python3, then run this script again');
 }
-console.error('patch-cap: cap rebuilt to survive interfaces going down');
+console.error('patch-cap: cap patched and rebuilt: an interface going down no longer aborts a capture');
