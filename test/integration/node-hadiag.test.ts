@@ -17,7 +17,7 @@ test('two hadiag nodes: steady state, link-down takeover with GARP, heal without
     // every medium at once: bcast, mcast (outgoing interface set) and ucast (the line naming ourselves is ignored)
     for (const n of ['server1', 'server2']) {
       const ifn = topo.host(n).ifname;
-      writeConfig(join(dir, n, 'ha.d'), ifn, { media: [`mcast ${ifn} 239.0.0.94 694 1 0`, `ucast ${ifn} 198.18.0.11`, `ucast ${ifn} 198.18.0.12`] });
+      writeConfig(join(dir, n, 'ha.d'), ifn, { media: [{ kind: 'mcast', iface: ifn, group: '239.0.0.94', port: 694, ttl: 1, loop: false }, { kind: 'ucast', iface: ifn, peer: '198.18.0.11' }, { kind: 'ucast', iface: ifn, peer: '198.18.0.12' }] });
     }
     const s1 = startNode(topo, dir, 'server1', ['--capture']);
     procs.push(s1);

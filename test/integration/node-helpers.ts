@@ -14,6 +14,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Topology, labMac, sleep, killPid, alive } from '../../src/effects/io/netns.js';
 import { runOk, run } from '../../src/effects/io/exec.js';
+import { parseHaCfDuration } from '../../src/core/duration.js';
+import { writeHaConfig, type MediumSettings } from '../../src/models/config/writer.js';
 
 export const VIP = '198.18.0.20';
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -28,27 +30,44 @@ export interface NodeProc {
   exited: Promise<number | null>;
 }
 
-export function writeConfig(dir: string, ifname: string, opts: { media?: string[]; autoFailback?: string; keepalive?: string; deadtime?: string; warntime?: string; initdead?: string; extraRes?: string; haresources?: string; key?: string } = {}): void {
+export interface ConfigOptions {
+  /** heartbeat media besides `bcast IFNAME` */
+  media?: MediumSettings[];
+  logfacility?: string;
+  autoFailback?: 'on' | 'off' | 'legacy';
+  /** ha.cf durations as ha.cf writes them (bare = seconds) */
+  keepalive?: string;
+  deadtime?: string;
+  warntime?: string;
+  initdead?: string;
+  /** the VIP's netmask as /24 (default) or /255.255.255.0 (as the real daemon's lab row writes it) */
+  vipMask?: 'prefix' | 'dotted';
+  key?: string;
+}
+
+/** A node's ha.d (ha.cf, authkeys 0600, haresources: server1 owns the VIP on IFNAME), by the one writer. */
+export function writeConfig(dir: string, ifname: string, opts: ConfigOptions = {}): void {
+  const ms = (text: string, directive: string) => parseHaCfDuration(text, directive, 'writeConfig');
+  const texts = writeHaConfig({
+    hacf: {
+      ...(opts.logfacility ? { logfacility: opts.logfacility } : {}),
+      keepaliveMs: ms(opts.keepalive ?? '200ms', 'keepalive'),
+      deadtimeMs: ms(opts.deadtime ?? '1', 'deadtime'),
+      warntimeMs: ms(opts.warntime ?? '600ms', 'warntime'),
+      initdeadMs: ms(opts.initdead ?? '2', 'initdead'),
+      udpport: 694,
+      media: [{ kind: 'bcast', iface: ifname }, ...(opts.media ?? [])],
+      autoFailback: opts.autoFailback ?? 'on',
+      nodes: ['server1', 'server2'],
+    },
+    haresources: [{ node: 'server1', resources: [{ kind: 'ip', ip: VIP, prefixLen: 24, mask: opts.vipMask ?? 'prefix', nic: ifname }] }],
+    authkeys: { active: 2, keys: [{ index: 2, method: 'sha1', key: opts.key ?? 'pass' }] },
+  });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'ha.cf'),
-    [
-      `keepalive ${opts.keepalive ?? '200ms'}`,
-      `deadtime ${opts.deadtime ?? '1'}`,
-      `warntime ${opts.warntime ?? '600ms'}`,
-      `initdead ${opts.initdead ?? '2'}`,
-      'udpport 694',
-      `bcast ${ifname}`,
-      ...(opts.media ?? []),
-      `auto_failback ${opts.autoFailback ?? 'on'}`,
-      'node server1',
-      'node server2',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(join(dir, 'authkeys'), `auth 2\n2 sha1 ${opts.key ?? 'pass'}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'ha.cf'), texts.hacf);
+  writeFileSync(join(dir, 'authkeys'), texts.authkeys, { mode: 0o600 });
   chmodSync(join(dir, 'authkeys'), 0o600);
-  writeFileSync(join(dir, 'haresources'), opts.haresources ?? `server1 IPaddr::${VIP}/24/${ifname}${opts.extraRes ? ' ' + opts.extraRes : ''}\n`);
+  writeFileSync(join(dir, 'haresources'), texts.haresources);
 }
 
 export async function makeLab(): Promise<{ topo: Topology; dir: string }> {
@@ -199,7 +218,7 @@ export async function legacyRealHome(topo: Topology, dir: string, pair: InteropP
     real = pair.real = await startReal(topo, dir, 'server1', { autoFailback: 'legacy' });
     await waitFor('the real node to take the VIP', holdsVip, 30_000);
   }
-  writeConfig(join(dir, 'server2', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
+  writeConfig(join(dir, 'server2', 'ha.d'), ifname, { autoFailback: 'legacy', vipMask: 'dotted' });
   const hadiag = (pair.hadiag = startNode(topo, dir, 'server2'));
   await waitFor('hadiag to see server1', () => logEvents(hadiag, 'peer-up').length > 0, 20_000);
   await sleep(settleMs);
@@ -214,7 +233,7 @@ export async function legacyRealHome(topo: Topology, dir: string, pair: InteropP
  */
 export async function legacyHadiagHome(topo: Topology, dir: string, pair: InteropPair, settleMs = 1_500): Promise<{ real: RealNode; hadiag: NodeProc }> {
   const ifname = topo.host('server1').ifname;
-  writeConfig(join(dir, 'server1', 'ha.d'), ifname, { autoFailback: 'legacy', haresources: `server1 IPaddr::${VIP}/255.255.255.0/${ifname}\n` });
+  writeConfig(join(dir, 'server1', 'ha.d'), ifname, { autoFailback: 'legacy', vipMask: 'dotted' });
   const hadiag = (pair.hadiag = startNode(topo, dir, 'server1'));
   await waitFor('hadiag server1 to take the VIP', async () => (await vipHolders(topo)).includes('server1'), 30_000);
   const real = (pair.real = await startReal(topo, dir, 'server2', { autoFailback: 'legacy' }));

@@ -200,7 +200,7 @@ while True: print(json.dumps(s.recv(65536).decode("utf-8","replace")), flush=Tru
   try {
     assert.ok(await until(() => ready, 10_000), 'receiver ready');
     const cfg = join(dir, 'ha.d');
-    writeConfig(cfg, h.ifname, { initdead: '2', media: ['logfacility local5'] });
+    writeConfig(cfg, h.ifname, { initdead: '2', logfacility: 'local5' });
     const node = nsSpawn(h.netns, [process.execPath, '--import', TSX, join(REPO, 'src/effects/node/main.ts'), '--config-dir', cfg, '--node', 'server1', '--state-dir', join(dir, 'state'), '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HADIAG_SYSLOG_TARGET: `unix:${sock}` },

@@ -73,9 +73,4 @@ export async function signalManager(host: LabHost, how: StopHow): Promise<number
   return pids;
 }
 
-/** ha.cf style duration: whole seconds as a bare number, otherwise milliseconds with `ms`. */
-export function haCfDuration(ms: number): string {
-  return ms % 1000 === 0 ? String(ms / 1000) : `${Math.round(ms)}ms`;
-}
-
 export const secondsText = (ms: number): string => `${+(ms / 1000).toFixed(3)} s`;

@@ -8,7 +8,7 @@
  * resolves a client with sender IP = VIP, which would rewrite the client's entry to the base MAC) and
  * arp_ignore=1 on the base interface; haresources puts the VIP on vmac0.
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envError } from '../../../core/errors.js';
 import { ipJson } from '../../io/exec.js';
@@ -19,7 +19,8 @@ import { usesVmac, vmacOf } from '../../../models/strategy/forms.js';
 import { servers, type LabHost, type LabState, type ManagerRun } from '../types.js';
 import type { Manager, StopHow } from './types.js';
 import { signalManager, spawnDetached } from './common.js';
-import { haCfTimers, heartbeatSettings, netmask } from './heartbeat.js';
+import { haCfTimers } from './heartbeat.js';
+import { writeLabHaD } from './ha-d.js';
 
 export const VMAC_IFACE = 'vmac0';
 
@@ -35,24 +36,6 @@ export function vmacCommands(baseIface: string, mac: string, name = VMAC_IFACE):
   ];
 }
 
-/** The same ha.cf as the heartbeat row (same timers), read by `hadiag run-node`. */
-export function hadiagHaCf(lab: LabState, host: LabHost, s: ReturnType<typeof heartbeatSettings>): string {
-  return [
-    `# written by hadiag lab ${lab.id} for hadiag run-node (timers ${lab.timers.text}${lab.garp ? `, --garp ${lab.garp}` : ''})`,
-    `logfile ${join(host.dir, 'ha-log')}`,
-    `keepalive ${s.keepalive}`,
-    `deadtime ${s.deadtime}`,
-    `warntime ${s.warntime}`,
-    `initdead ${s.initdead}`,
-    'udpport 694',
-    `bcast ${host.ifname}`,
-    'auto_failback on',
-    'node server1',
-    'node server2',
-    '',
-  ].join('\n');
-}
-
 export const hadiag: Manager = {
   name: 'hadiag',
   summary: 'hadiag run-node (this project’s Heartbeat-compatible node), same ha.cf/haresources as the heartbeat row',
@@ -60,10 +43,8 @@ export const hadiag: Manager = {
   describeTimers: haCfTimers,
 
   async start(lab: LabState, host: LabHost): Promise<ManagerRun> {
-    const s = heartbeatSettings(lab.timers);
     const haD = join(host.dir, 'ha.d');
     const state = join(host.dir, 'hadiag-state');
-    await mkdir(haD, { recursive: true });
     await mkdir(state, { recursive: true });
     let nic = host.ifname;
     if (lab.garp) {
@@ -73,10 +54,11 @@ export const hadiag: Manager = {
         nic = VMAC_IFACE;
       }
     }
-    await writeFile(join(haD, 'ha.cf'), hadiagHaCf(lab, host, s));
-    await writeFile(join(haD, 'authkeys'), 'auth 2\n2 sha1 pass\n', { mode: 0o600 });
-    await chmod(join(haD, 'authkeys'), 0o600);
-    await writeFile(join(haD, 'haresources'), `server1 IPaddr::${lab.vip}/${netmask(lab.prefixLen)}/${nic}\n`);
+    await writeLabHaD(haD, lab, host, {
+      comment: `written by hadiag lab ${lab.id} for hadiag run-node (timers ${lab.timers.text}${lab.garp ? `, --garp ${lab.garp}` : ''})`,
+      logging: { logfile: join(host.dir, 'ha-log') },
+      vipNic: nic,
+    });
     const out = join(host.dir, 'hadiag-node.out');
     const argv = [...moduleArgv('effects/node/main'), '--config-dir', haD, '--node', host.name, '--state-dir', state, '--capture', '--capture-dir', join(host.dir, 'captures')];
     if (lab.garp) argv.push('--garp', lab.garp);

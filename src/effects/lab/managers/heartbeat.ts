@@ -1,48 +1,18 @@
-import { chmod, cp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../io/exec.js';
 import { envError } from '../../../core/errors.js';
 import type { LabHost, LabState, ManagerRun } from '../types.js';
 import type { TimerSpec } from '../timers.js';
 import type { Manager, ManagerTimers, StopHow } from './types.js';
-import { haCfDuration, signalManager, spawnDetached, waitForPidFile } from './common.js';
+import { signalManager, spawnDetached, waitForPidFile } from './common.js';
+import { haCfTimersMs, haCfTimerTexts, writeLabHaD } from './ha-d.js';
 
 export const HEARTBEAT_BIN = '/usr/libexec/heartbeat/heartbeat';
 
-/** Heartbeat's settings for a timer spec (classic = the field report's keepalive 1 / deadtime 5). */
+/** Heartbeat's settings for a timer spec, as ha.cf writes them (classic = the field report's keepalive 1 / deadtime 5). */
 export function heartbeatSettings(spec: TimerSpec): { keepalive: string; deadtime: string; warntime: string; initdead: string } {
-  const k = spec.keepaliveMs;
-  const d = spec.deadtimeMs;
-  const warn = spec.preset === 'classic' ? 3000 : Math.max(2 * k, Math.round(d * 0.6));
-  const initdead = spec.preset === 'classic' ? 10_000 : Math.max(2 * d, 2000);
-  return { keepalive: haCfDuration(k), deadtime: haCfDuration(d), warntime: haCfDuration(Math.min(warn, d - 1)), initdead: haCfDuration(initdead) };
-}
-
-export function heartbeatHaCf(lab: LabState, host: LabHost, s: ReturnType<typeof heartbeatSettings>): string {
-  return [
-    `# written by hadiag lab ${lab.id}: the field report's ha.cf with the lab's interface and timers (${lab.timers.text})`,
-    // the node's own /run is <host dir>/run (bind mount), so this file is <host dir>/run/ha-log
-    'logfile /run/ha-log',
-    'logfacility none',
-    'use_logd false',
-    `keepalive ${s.keepalive}`,
-    `deadtime ${s.deadtime}`,
-    `warntime ${s.warntime}`,
-    `initdead ${s.initdead}`,
-    'udpport 694',
-    `bcast ${host.ifname}`,
-    `auto_failback ${lab.autoFailback ?? 'on'}`,
-    'crm no',
-    'node server1',
-    'node server2',
-    '',
-  ].join('\n');
-}
-
-/** Dotted netmask for a prefix length (haresources' IPaddr form, as the field report writes it). */
-export function netmask(prefixLen: number): string {
-  const n = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.');
+  return haCfTimerTexts(haCfTimersMs(spec));
 }
 
 /** The timers of an ha.cf-driven node (Heartbeat, hadiag run-node): the same file for both rows. */
@@ -63,7 +33,6 @@ export const heartbeat: Manager = {
   describeTimers: haCfTimers,
 
   async start(lab: LabState, host: LabHost): Promise<ManagerRun> {
-    const s = heartbeatSettings(lab.timers);
     const haD = join(host.dir, 'ha.d');
     const varLib = join(host.dir, 'var-lib-heartbeat');
     const runDir = join(host.dir, 'run');
@@ -71,10 +40,12 @@ export const heartbeat: Manager = {
     await cp('/var/lib/heartbeat', varLib, { recursive: true, verbatimSymlinks: true });
     for (const d of ['heartbeat/ccm', 'heartbeat/crm', 'heartbeat/dopd', 'resource-agents', 'lock/subsys']) await mkdir(join(runDir, d), { recursive: true });
     await run(['chown', '-R', 'hacluster:haclient', join(runDir, 'heartbeat'), join(varLib, 'ccm'), join(varLib, 'crm'), join(varLib, 'pengine')]);
-    await writeFile(join(haD, 'ha.cf'), heartbeatHaCf(lab, host, s));
-    await writeFile(join(haD, 'authkeys'), 'auth 2\n2 sha1 pass\n', { mode: 0o600 });
-    await chmod(join(haD, 'authkeys'), 0o600);
-    await writeFile(join(haD, 'haresources'), `server1 IPaddr::${lab.vip}/${netmask(lab.prefixLen)}/${host.ifname}\n`);
+    await writeLabHaD(haD, lab, host, {
+      comment: `written by hadiag lab ${lab.id}: the field report's ha.cf with the lab's interface and timers (${lab.timers.text})`,
+      // the node's own /run is <host dir>/run (bind mount), so this file is <host dir>/run/ha-log
+      logging: { logfile: '/run/ha-log', logfacility: 'none', useLogd: false },
+      crmNo: true,
+    });
     const script = [
       'set -e',
       `hostname ${host.name}`,

@@ -1,0 +1,67 @@
+/**
+ * The ha.d of the two ha.cf-driven rows (heartbeat, hadiag run-node): the same timers, medium, nodes, VIP and
+ * key, written by the one writer (models/config/writer.ts); each row adds its logging and comment.
+ */
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { haCfDuration, writeHaConfig, type HaCfSettings, type HaConfigSettings, type HaConfigTexts } from '../../../models/config/writer.js';
+import type { LabHost, LabState } from '../types.js';
+import type { TimerSpec } from '../timers.js';
+
+export interface HaCfTimersMs {
+  keepaliveMs: number;
+  deadtimeMs: number;
+  warntimeMs: number;
+  initdeadMs: number;
+}
+
+/** ha.cf timers for a timer spec (classic = the field report's keepalive 1 / deadtime 5). */
+export function haCfTimersMs(spec: TimerSpec): HaCfTimersMs {
+  const k = Math.round(spec.keepaliveMs);
+  const d = Math.round(spec.deadtimeMs);
+  const warn = spec.preset === 'classic' ? 3000 : Math.max(2 * k, Math.round(d * 0.6));
+  const initdead = spec.preset === 'classic' ? 10_000 : Math.max(2 * d, 2000);
+  return { keepaliveMs: k, deadtimeMs: d, warntimeMs: Math.min(warn, d - 1), initdeadMs: initdead };
+}
+
+/** The same timers as ha.cf writes them (bare = seconds). */
+export function haCfTimerTexts(t: HaCfTimersMs): { keepalive: string; deadtime: string; warntime: string; initdead: string } {
+  return { keepalive: haCfDuration(t.keepaliveMs), deadtime: haCfDuration(t.deadtimeMs), warntime: haCfDuration(t.warntimeMs), initdead: haCfDuration(t.initdeadMs) };
+}
+
+export interface LabHaDOptions {
+  comment: string;
+  logging: Pick<HaCfSettings, 'logfile' | 'logfacility' | 'useLogd'>;
+  crmNo?: boolean;
+  /** the interface the VIP goes on (default: the host's lab interface) */
+  vipNic?: string;
+}
+
+/** ha.cf, haresources (server1 owns the VIP, dotted netmask as the field report) and authkeys of a lab server. */
+export function labHaConfig(lab: LabState, host: LabHost, o: LabHaDOptions): HaConfigSettings {
+  return {
+    hacf: {
+      comment: [o.comment],
+      ...o.logging,
+      ...haCfTimersMs(lab.timers),
+      udpport: 694,
+      media: [{ kind: 'bcast', iface: host.ifname }],
+      autoFailback: lab.autoFailback ?? 'on',
+      crmNo: o.crmNo,
+      nodes: ['server1', 'server2'],
+    },
+    haresources: [{ node: 'server1', resources: [{ kind: 'ip', ip: lab.vip, prefixLen: lab.prefixLen, mask: 'dotted', nic: o.vipNic ?? host.ifname }] }],
+    authkeys: { active: 2, keys: [{ index: 2, method: 'sha1', key: 'pass' }] },
+  };
+}
+
+/** Write the three files into `dir` (authkeys 0600, as Heartbeat demands). */
+export async function writeHaD(dir: string, texts: HaConfigTexts): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'ha.cf'), texts.hacf);
+  await writeFile(join(dir, 'authkeys'), texts.authkeys, { mode: 0o600 });
+  await chmod(join(dir, 'authkeys'), 0o600);
+  await writeFile(join(dir, 'haresources'), texts.haresources);
+}
+
+export const writeLabHaD = (dir: string, lab: LabState, host: LabHost, o: LabHaDOptions): Promise<void> => writeHaD(dir, writeHaConfig(labHaConfig(lab, host, o)));
