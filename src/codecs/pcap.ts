@@ -1,11 +1,10 @@
 /**
- * pcap files: read classic pcap (µs and ns, either byte order) and pcapng (SHB/IDB/EPB/SPB/PB, per-interface
- * link type and timestamp resolution); write classic µs pcap that tcpdump and Wireshark open.
- * `parsePcap` is pure (bytes in, records out); `readPcap` and `PcapWriter` do the file I/O.
+ * pcap and pcapng, as a codec that owns no file or socket: `PcapReader` takes the bytes of a capture in chunks
+ * (a file read stream, a `tcpdump -U -w -` pipe, or one whole buffer) and gives its records one at a time as
+ * soon as they are complete. It reads classic pcap (µs and ns, either byte order) and pcapng (SHB/IDB/EPB/SPB/PB,
+ * per-interface link type and timestamp resolution). `pcapHeader`/`pcapRecord` encode classic µs pcap that
+ * tcpdump and Wireshark open. Reading and writing files is src/effects/io/pcap-file.ts.
  */
-import { readFile } from 'node:fs/promises';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { usageError } from '../core/errors.js';
 
 import { LINKTYPE_ETHERNET } from './decode.js';
@@ -39,94 +38,241 @@ const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_BOM = 0x1a2b3c4d;
+/** bytes looked at to say what a file that is not a capture is */
+const SNIFF_BYTES = 64;
 
-/** Read and parse a capture file. Throws HadiagError (exit 2) naming the file and what it is otherwise. */
-export async function readPcap(path: string): Promise<PcapFile> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : (e.message ?? String(err));
-    throw usageError(`cannot read capture file`, `${path}: ${why}`, 'give the path of a .pcap or .pcapng file (e.g. from tcpdump -w)');
-  }
-  return parsePcap(buf, path);
-}
-
-/** Parse the bytes of a pcap or pcapng file (pure). `name` is used in error messages. */
+/** Parse the bytes of a whole pcap or pcapng file (records are views of `buf`). `name` is used in error messages. */
 export function parsePcap(buf: Buffer, name = 'capture'): PcapFile {
-  if (buf.length < 4) throw notPcap(buf, name);
-  const le = buf.readUInt32LE(0);
-  const be = buf.readUInt32BE(0);
-  if (le === PCAP_MAGIC_US || be === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_NS) {
-    return parseClassic(buf, name);
+  const reader = new PcapReader(name);
+  const records = [...reader.read(buf)];
+  reader.end();
+  return reader.summary(records);
+}
+
+/**
+ * Incremental pcap/pcapng reader. `read(chunk)` yields the records the chunk completes (views of the chunk
+ * when a record lies inside one); `end()` says no more bytes will come. Damaged headers throw a HadiagError
+ * (exit 2) naming `name`; a capture cut short inside a record sets `truncated` instead.
+ */
+export class PcapReader {
+  readonly name: string;
+  /** known once the file header is read */
+  format: PcapFormat | undefined;
+  /** link type of the file (classic) or of its first interface (pcapng); undefined until known */
+  linktype: number | undefined;
+  truncated = false;
+  private readonly bytes = new ByteQueue();
+  /** file offset of the first queued byte */
+  private offset = 0;
+  private stage: 'magic' | 'classic-header' | 'classic' | 'pcapng' | 'stopped' = 'magic';
+  private bigEndian = false;
+  private ifaces: NgInterface[] = [];
+
+  constructor(name = 'capture') {
+    this.name = name;
   }
-  if (le === PCAPNG_SHB) return parseNg(buf, name);
-  throw notPcap(buf, name);
-}
 
-function notPcap(buf: Buffer, name: string): Error {
-  return usageError(`not a pcap file (${describeBytes(buf)})`, name, 'give a capture written by tcpdump -w, Wireshark or hadiag --write');
-}
-
-/** Say what a file that is not a capture looks like. */
-export function describeBytes(buf: Buffer): string {
-  if (buf.length === 0) return 'the file is empty';
-  const hex = [...buf.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  const m = buf.length >= 4 ? buf.readUInt32BE(0) : 0;
-  const kinds: [boolean, string][] = [
-    [buf[0] === 0x1f && buf[1] === 0x8b, 'a gzip file: gunzip it first'],
-    [buf.subarray(0, 4).toString('latin1') === 'PK\u0003\u0004', 'a zip archive'],
-    [buf.subarray(0, 4).toString('latin1') === '\u007fELF', 'an ELF executable'],
-    [m === 0xa1b2cd34 || m === 0x34cdb2a1, 'a modified (Kuznetzov) pcap: convert it with editcap -F pcap'],
-    [buf.subarray(0, 5).toString('latin1') === 'BZh91' || (buf[0] === 0x42 && buf[1] === 0x5a && buf[2] === 0x68), 'a bzip2 file'],
-    [buf[0] === 0xfd && buf.subarray(1, 6).toString('latin1') === '7zXZ\u0000', 'an xz file'],
-    [buf[0] === 0x28 && buf[1] === 0xb5 && buf[2] === 0x2f && buf[3] === 0xfd, 'a zstd file'],
-  ];
-  for (const [hit, what] of kinds) if (hit) return `it is ${what}; starts with ${hex}`;
-  const head = buf.subarray(0, Math.min(buf.length, 64));
-  const printable = [...head].every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
-  if (printable) {
-    const text = head.toString('latin1').split('\n')[0]!.slice(0, 24);
-    return `it is text, starts with ${JSON.stringify(text)}`;
+  /** Append a chunk; the records it completes come out of the returned iterator one at a time. */
+  read(chunk: Buffer): Generator<PcapRecord> {
+    this.push(chunk);
+    return this.records();
   }
-  return `starts with ${hex}`;
-}
 
-// ---- classic pcap ----
+  /** The complete records queued so far, one at a time. */
+  *records(): Generator<PcapRecord> {
+    for (let r = this.next(); r; r = this.next()) yield r;
+  }
 
-function parseClassic(buf: Buffer, name: string): PcapFile {
-  const bigEndian = buf.readUInt32BE(0) === PCAP_MAGIC_US || buf.readUInt32BE(0) === PCAP_MAGIC_NS;
-  const magic = bigEndian ? buf.readUInt32BE(0) : buf.readUInt32LE(0);
-  const nano = magic === PCAP_MAGIC_NS;
-  const u32 = (off: number) => (bigEndian ? buf.readUInt32BE(off) : buf.readUInt32LE(off));
-  if (buf.length < 24) throw usageError('truncated pcap file (header shorter than 24 bytes)', name, 'the file is damaged; capture again');
-  // The upper bits of the link-type field may carry FCS information (pcap format spec); the type is the low 28 bits.
-  const linktype = u32(20) & 0x0fffffff;
-  const records: PcapRecord[] = [];
-  let off = 24;
-  let truncated = false;
-  while (off < buf.length) {
-    if (off + 16 > buf.length) {
-      truncated = true;
-      break;
+  /** Append bytes without reading them yet. */
+  push(chunk: Buffer): void {
+    if (this.stage !== 'stopped') this.bytes.push(chunk);
+  }
+
+  /** The next complete record, or undefined until more bytes arrive. */
+  next(): PcapRecord | undefined {
+    for (;;) {
+      const step = this.step();
+      if (step === NEED_MORE) return undefined;
+      if (step !== CONSUMED) return step;
     }
-    const sec = u32(off);
-    const frac = u32(off + 4);
-    const inclLen = u32(off + 8);
-    const origLen = u32(off + 12);
-    if (off + 16 + inclLen > buf.length) {
-      truncated = true;
-      break;
-    }
-    const tsMs = sec * 1000 + (nano ? frac / 1e6 : frac / 1e3);
-    records.push({ tsMs, data: buf.subarray(off + 16, off + 16 + inclLen), origLen, linktype, ifIndex: 0 });
-    off += 16 + inclLen;
   }
-  return { format: nano ? 'pcap-ns' : 'pcap', linktype, records, truncated };
+
+  /** No more bytes will come: a header cut short is an error, a record cut short marks the capture truncated. */
+  end(): void {
+    if (this.stage === 'magic') throw notPcap(this.bytes.peek(Math.min(this.bytes.length, SNIFF_BYTES))!, this.name);
+    if (this.stage === 'classic-header') throw usageError('truncated pcap file (header shorter than 24 bytes)', this.name, 'the file is damaged; capture again');
+    if (this.bytes.length > 0) this.truncated = true;
+  }
+
+  /** What the whole capture was, with the records the caller collected. */
+  summary(records: PcapRecord[]): PcapFile {
+    return { format: this.format ?? 'pcap', linktype: this.linktype ?? LINKTYPE_ETHERNET, records, truncated: this.truncated };
+  }
+
+  private step(): PcapRecord | Step {
+    switch (this.stage) {
+      case 'magic':
+        return this.readMagic();
+      case 'classic-header':
+        return this.readClassicHeader();
+      case 'classic':
+        return this.readClassicRecord();
+      case 'pcapng':
+        return this.readNgBlock();
+      case 'stopped':
+        return NEED_MORE;
+    }
+  }
+
+  private consume(n: number): void {
+    this.bytes.skip(n);
+    this.offset += n;
+  }
+
+  private u16(b: Buffer, off: number): number {
+    return this.bigEndian ? b.readUInt16BE(off) : b.readUInt16LE(off);
+  }
+
+  private u32(b: Buffer, off: number): number {
+    return this.bigEndian ? b.readUInt32BE(off) : b.readUInt32LE(off);
+  }
+
+  // ---- classic pcap ----
+
+  private readMagic(): Step {
+    const head = this.bytes.peek(4);
+    if (!head) return NEED_MORE;
+    const le = head.readUInt32LE(0);
+    const be = head.readUInt32BE(0);
+    if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS) {
+      this.bigEndian = be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS;
+      this.format = (this.bigEndian ? be : le) === PCAP_MAGIC_NS ? 'pcap-ns' : 'pcap';
+      this.stage = 'classic-header';
+      return CONSUMED;
+    }
+    if (le === PCAPNG_SHB) {
+      this.format = 'pcapng';
+      this.stage = 'pcapng';
+      return CONSUMED;
+    }
+    if (this.bytes.length < SNIFF_BYTES) return NEED_MORE;
+    throw notPcap(this.bytes.peek(SNIFF_BYTES)!, this.name);
+  }
+
+  private readClassicHeader(): Step {
+    const h = this.bytes.peek(24);
+    if (!h) return NEED_MORE;
+    // The upper bits of the link-type field may carry FCS information (pcap format spec); the type is the low 28 bits.
+    this.linktype = this.u32(h, 20) & 0x0fffffff;
+    this.consume(24);
+    this.stage = 'classic';
+    return CONSUMED;
+  }
+
+  private readClassicRecord(): PcapRecord | Step {
+    const h = this.bytes.peek(16);
+    if (!h) return NEED_MORE;
+    const inclLen = this.u32(h, 8);
+    const rec = this.bytes.peek(16 + inclLen);
+    if (!rec) return NEED_MORE;
+    const sec = this.u32(rec, 0);
+    const frac = this.u32(rec, 4);
+    const tsMs = sec * 1000 + (this.format === 'pcap-ns' ? frac / 1e6 : frac / 1e3);
+    const record = { tsMs, data: rec.subarray(16), origLen: this.u32(rec, 12), linktype: this.linktype!, ifIndex: 0 };
+    this.consume(16 + inclLen);
+    return record;
+  }
+
+  // ---- pcapng ----
+
+  private readNgBlock(): PcapRecord | Step {
+    const head = this.bytes.peek(12);
+    if (!head) return NEED_MORE;
+    const isSection = head.readUInt32LE(0) === PCAPNG_SHB;
+    // A section header sets the byte order of everything up to the next one.
+    if (isSection) this.bigEndian = sectionByteOrder(head, this.ngError('bad byte-order magic in the section header'));
+    const type = isSection ? PCAPNG_SHB : this.u32(head, 0);
+    const len = this.u32(head, 4);
+    if (len < 12 || len % 4 !== 0) {
+      if (this.offset === 0) throw this.ngError(`block length ${len}`);
+      this.truncated = true;
+      this.stage = 'stopped';
+      return NEED_MORE;
+    }
+    const block = this.bytes.peek(len);
+    if (!block) return NEED_MORE;
+    const record = this.ngBlockRecord(type, block);
+    this.consume(len);
+    return record ?? CONSUMED;
+  }
+
+  private ngBlockRecord(type: number, block: Buffer): PcapRecord | undefined {
+    switch (type) {
+      case PCAPNG_SHB:
+        this.ifaces = [];
+        return undefined;
+      case 1:
+        this.addInterface(block);
+        return undefined;
+      case 6:
+      case 2:
+        return this.ngPacket(type, block);
+      case 3:
+        return this.ngSimplePacket(block);
+      default:
+        return undefined; // name resolution, statistics, custom blocks: not needed
+    }
+  }
+
+  /** Interface Description Block */
+  private addInterface(block: Buffer): void {
+    const linktype = this.u16(block, 8);
+    const snaplen = this.u32(block, 12);
+    let unitsPerSec = 1_000_000n;
+    let offsetSec = 0n;
+    forEachOption(block, 16, block.length - 4, (o) => this.u16(block, o), (code, vOff, vLen) => {
+      if (code === 9 && vLen >= 1) {
+        const r = block[vOff]!;
+        unitsPerSec = r & 0x80 ? 1n << BigInt(r & 0x7f) : 10n ** BigInt(r);
+      } else if (code === 14 && vLen >= 8) {
+        offsetSec = this.bigEndian ? block.readBigInt64BE(vOff) : block.readBigInt64LE(vOff);
+      }
+    });
+    this.ifaces.push({ linktype, snaplen, unitsPerSec, offsetSec });
+    this.linktype ??= linktype;
+  }
+
+  /** Enhanced Packet Block (6) / obsolete Packet Block (2) */
+  private ngPacket(type: number, block: Buffer): PcapRecord {
+    const ifIndex = type === 6 ? this.u32(block, 8) : this.u16(block, 8);
+    const iface = this.ifaces[ifIndex];
+    if (!iface) throw this.ngError(`packet for interface ${ifIndex}, which was not described`);
+    const units = (BigInt(this.u32(block, 12)) << 32n) | BigInt(this.u32(block, 16));
+    const capLen = this.u32(block, 20);
+    const origLen = this.u32(block, 24);
+    const dataOff = 28;
+    if (dataOff + capLen > block.length - 4) throw this.ngError('packet longer than its block');
+    return { tsMs: ngTime(iface, units), data: block.subarray(dataOff, dataOff + capLen), origLen, linktype: iface.linktype, ifIndex };
+  }
+
+  /** Simple Packet Block: interface 0, no timestamp */
+  private ngSimplePacket(block: Buffer): PcapRecord {
+    const iface = this.ifaces[0];
+    if (!iface) throw this.ngError('simple packet before any interface');
+    const origLen = this.u32(block, 8);
+    const room = block.length - 4 - 12;
+    const capLen = Math.min(origLen, room, iface.snaplen || origLen);
+    return { tsMs: NaN, data: block.subarray(12, 12 + capLen), origLen, linktype: iface.linktype, ifIndex: 0 };
+  }
+
+  private ngError(what: string): Error {
+    return usageError(`damaged pcapng file (${what})`, `${this.name}: offset ${this.offset}`, 'open it in Wireshark to check');
+  }
 }
 
-// ---- pcapng ----
+type Step = typeof NEED_MORE | typeof CONSUMED;
+const NEED_MORE = Symbol('need more bytes');
+const CONSUMED = Symbol('consumed a header or a block without a record');
 
 interface NgInterface {
   linktype: number;
@@ -136,91 +282,11 @@ interface NgInterface {
   offsetSec: bigint;
 }
 
-function parseNg(buf: Buffer, name: string): PcapFile {
-  const records: PcapRecord[] = [];
-  let ifaces: NgInterface[] = [];
-  let bigEndian = false;
-  let truncated = false;
-  let firstLinktype: number | undefined;
-  let off = 0;
-  const u16 = (o: number) => (bigEndian ? buf.readUInt16BE(o) : buf.readUInt16LE(o));
-  const u32 = (o: number) => (bigEndian ? buf.readUInt32BE(o) : buf.readUInt32LE(o));
-  while (off < buf.length) {
-    if (off + 12 > buf.length) {
-      truncated = true;
-      break;
-    }
-    const type = buf.readUInt32LE(off) === PCAPNG_SHB ? PCAPNG_SHB : u32(off);
-    if (type === PCAPNG_SHB) {
-      // A section header sets the byte order of everything up to the next one.
-      const bom = buf.readUInt32LE(off + 8);
-      if (bom === PCAPNG_BOM) bigEndian = false;
-      else if (buf.readUInt32BE(off + 8) === PCAPNG_BOM) bigEndian = true;
-      else throw usageError('damaged pcapng file (bad byte-order magic in the section header)', `${name}: offset ${off}`, 'open it in Wireshark to check');
-      ifaces = [];
-    }
-    const len = u32(off + 4);
-    if (len < 12 || len % 4 !== 0) {
-      if (off === 0) throw usageError(`damaged pcapng file (block length ${len})`, `${name}: offset ${off}`, 'open it in Wireshark to check');
-      truncated = true;
-      break;
-    }
-    if (off + len > buf.length) {
-      truncated = true;
-      break;
-    }
-    const body = off + 8;
-    const bodyEnd = off + len - 4;
-    switch (type) {
-      case 1: {
-        // Interface Description Block
-        const linktype = u16(body);
-        const snaplen = u32(body + 4);
-        let unitsPerSec = 1_000_000n;
-        let offsetSec = 0n;
-        forEachOption(buf, body + 8, bodyEnd, u16, (code, vOff, vLen) => {
-          if (code === 9 && vLen >= 1) {
-            const r = buf[vOff]!;
-            unitsPerSec = r & 0x80 ? 1n << BigInt(r & 0x7f) : 10n ** BigInt(r);
-          } else if (code === 14 && vLen >= 8) {
-            offsetSec = bigEndian ? buf.readBigInt64BE(vOff) : buf.readBigInt64LE(vOff);
-          }
-        });
-        ifaces.push({ linktype, snaplen, unitsPerSec, offsetSec });
-        firstLinktype ??= linktype;
-        break;
-      }
-      case 6:
-      case 2: {
-        // Enhanced Packet Block (6) / obsolete Packet Block (2)
-        const ifIndex = type === 6 ? u32(body) : u16(body);
-        const iface = ifaces[ifIndex];
-        if (!iface) throw usageError(`damaged pcapng file (packet for interface ${ifIndex}, which was not described)`, `${name}: offset ${off}`, 'open it in Wireshark to check');
-        const hi = BigInt(u32(body + 4));
-        const lo = BigInt(u32(body + 8));
-        const capLen = u32(body + 12);
-        const origLen = u32(body + 16);
-        const dataOff = body + 20;
-        if (dataOff + capLen > bodyEnd) throw usageError('damaged pcapng file (packet longer than its block)', `${name}: offset ${off}`, 'open it in Wireshark to check');
-        records.push({ tsMs: ngTime(iface, (hi << 32n) | lo), data: buf.subarray(dataOff, dataOff + capLen), origLen, linktype: iface.linktype, ifIndex });
-        break;
-      }
-      case 3: {
-        // Simple Packet Block: interface 0, no timestamp
-        const iface = ifaces[0];
-        if (!iface) throw usageError('damaged pcapng file (simple packet before any interface)', `${name}: offset ${off}`, 'open it in Wireshark to check');
-        const origLen = u32(body);
-        const room = bodyEnd - (body + 4);
-        const capLen = Math.min(origLen, room, iface.snaplen || origLen);
-        records.push({ tsMs: NaN, data: buf.subarray(body + 4, body + 4 + capLen), origLen, linktype: iface.linktype, ifIndex: 0 });
-        break;
-      }
-      default:
-        break; // name resolution, statistics, custom blocks: not needed
-    }
-    off += len;
-  }
-  return { format: 'pcapng', linktype: firstLinktype ?? LINKTYPE_ETHERNET, records, truncated };
+/** true for a big-endian section; throws `bad` when the byte-order magic is neither. */
+function sectionByteOrder(head: Buffer, bad: Error): boolean {
+  if (head.readUInt32LE(8) === PCAPNG_BOM) return false;
+  if (head.readUInt32BE(8) === PCAPNG_BOM) return true;
+  throw bad;
 }
 
 function forEachOption(buf: Buffer, off: number, end: number, u16: (o: number) => number, fn: (code: number, vOff: number, vLen: number) => void): void {
@@ -238,6 +304,86 @@ function ngTime(iface: NgInterface, units: bigint): number {
   const sec = units / iface.unitsPerSec + iface.offsetSec;
   const rem = units % iface.unitsPerSec;
   return Number(sec) * 1000 + (Number(rem) * 1000) / Number(iface.unitsPerSec);
+}
+
+/**
+ * Bytes queued in the chunks they arrived in. `peek(n)` gives n contiguous bytes: a view of one chunk when they
+ * lie inside it, else one copy of just the chunks needed (so a record spread over many chunks is copied once).
+ */
+class ByteQueue {
+  private chunks: Buffer[] = [];
+  /** read position in chunks[0] */
+  private head = 0;
+  length = 0;
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  peek(n: number): Buffer | undefined {
+    if (n > this.length) return undefined;
+    if (n === 0) return Buffer.alloc(0);
+    if (this.chunks[0]!.length - this.head < n) this.join(n);
+    return this.chunks[0]!.subarray(this.head, this.head + n);
+  }
+
+  skip(n: number): void {
+    this.length -= n;
+    while (n > 0) {
+      const room = this.chunks[0]!.length - this.head;
+      if (n < room) {
+        this.head += n;
+        return;
+      }
+      n -= room;
+      this.chunks.shift();
+      this.head = 0;
+    }
+  }
+
+  /** Merge the leading chunks until the first holds at least n unread bytes. */
+  private join(n: number): void {
+    const parts = [this.chunks[0]!.subarray(this.head)];
+    let have = parts[0]!.length;
+    let used = 1;
+    while (have < n) {
+      const c = this.chunks[used++]!;
+      parts.push(c);
+      have += c.length;
+    }
+    this.chunks.splice(0, used, Buffer.concat(parts, have));
+    this.head = 0;
+  }
+}
+
+function notPcap(head: Buffer, name: string): Error {
+  return usageError(`not a pcap file (${describeBytes(head)})`, name, 'give a capture written by tcpdump -w, Wireshark or hadiag --write');
+}
+
+/** Say what a file that is not a capture looks like (from its first bytes). */
+export function describeBytes(buf: Buffer): string {
+  if (buf.length === 0) return 'the file is empty';
+  const hex = [...buf.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  const m = buf.length >= 4 ? buf.readUInt32BE(0) : 0;
+  const kinds: [boolean, string][] = [
+    [buf[0] === 0x1f && buf[1] === 0x8b, 'a gzip file: gunzip it first'],
+    [buf.subarray(0, 4).toString('latin1') === 'PK\u0003\u0004', 'a zip archive'],
+    [buf.subarray(0, 4).toString('latin1') === '\u007fELF', 'an ELF executable'],
+    [m === 0xa1b2cd34 || m === 0x34cdb2a1, 'a modified (Kuznetzov) pcap: convert it with editcap -F pcap'],
+    [buf.subarray(0, 5).toString('latin1') === 'BZh91' || (buf[0] === 0x42 && buf[1] === 0x5a && buf[2] === 0x68), 'a bzip2 file'],
+    [buf[0] === 0xfd && buf.subarray(1, 6).toString('latin1') === '7zXZ\u0000', 'an xz file'],
+    [buf[0] === 0x28 && buf[1] === 0xb5 && buf[2] === 0x2f && buf[3] === 0xfd, 'a zstd file'],
+  ];
+  for (const [hit, what] of kinds) if (hit) return `it is ${what}; starts with ${hex}`;
+  const head = buf.subarray(0, Math.min(buf.length, SNIFF_BYTES));
+  const printable = [...head].every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+  if (printable) {
+    const text = head.toString('latin1').split('\n')[0]!.slice(0, 24);
+    return `it is text, starts with ${JSON.stringify(text)}`;
+  }
+  return `starts with ${hex}`;
 }
 
 // ---- writing ----
@@ -266,44 +412,4 @@ export function pcapRecord(tsMs: number, data: Buffer, origLen = data.length): B
   h.writeUInt32LE(data.length, 8);
   h.writeUInt32LE(Math.max(origLen, data.length), 12);
   return Buffer.concat([h, data]);
-}
-
-/**
- * Writes a classic µs pcap (little endian, link type 1 by default). Each record goes to the file at once,
- * so a capture interrupted by Ctrl-C is still readable. Creates the parent directory on demand.
- */
-export class PcapWriter {
-  readonly path: string;
-  private fd: number | undefined;
-  count = 0;
-
-  private constructor(path: string, fd: number) {
-    this.path = path;
-    this.fd = fd;
-  }
-
-  static create(path: string, linktype = LINKTYPE_ETHERNET): PcapWriter {
-    let fd: number;
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-      fd = openSync(path, 'w', 0o644);
-      writeSync(fd, pcapHeader(linktype));
-    } catch (err) {
-      throw usageError('cannot write capture file', `${path}: ${(err as Error).message}`, 'choose a writable path with --write');
-    }
-    return new PcapWriter(path, fd);
-  }
-
-  write(tsMs: number, data: Buffer, origLen = data.length): void {
-    if (this.fd === undefined) return;
-    writeSync(this.fd, pcapRecord(tsMs, data, origLen));
-    this.count++;
-  }
-
-  close(): void {
-    if (this.fd === undefined) return;
-    const fd = this.fd;
-    this.fd = undefined;
-    closeSync(fd);
-  }
 }

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
 import { interactive, printJson, printJsonLine } from './output.js';
 import { parseDuration } from '../core/duration.js';
-import { readPcap, PcapWriter } from '../codecs/pcap.js';
+import { readPcap, PcapWriter } from '../effects/io/pcap-file.js';
 import { decodeFrame } from '../codecs/decode.js';
 import { normMac } from '../codecs/addr.js';
 import { buildGarp } from '../codecs/arp.js';

@@ -5,9 +5,10 @@ import { interactive, printJson } from './output.js';
 import { readAuthkeys, unreadable } from '../effects/config/load.js';
 import { parseHaCf } from '../models/config/hacf.js';
 import { onCleanup } from '../effects/io/cleanup.js';
-import { PcapWriter } from '../codecs/pcap.js';
+import { PcapWriter } from '../effects/io/pcap-file.js';
 import { parseDuration } from '../core/duration.js';
-import { frameToDatagram, readHeartbeatCapture } from '../models/inspect/datagrams.js';
+import { frameToDatagram } from '../models/inspect/datagrams.js';
+import { readHeartbeatCapture } from '../effects/io/heartbeat-capture.js';
 import { HeartbeatInspector, type InspectOptions, type InspectReport } from '../models/inspect/heartbeats.js';
 import { formatMessageLine, formatSummary } from './render/inspect.js';
 

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
 import { interactive, printJson } from './output.js';
 import { parseDuration, formatDuration } from '../core/duration.js';
-import { readPcap } from '../codecs/pcap.js';
+import { readPcap } from '../effects/io/pcap-file.js';
 import { analyze, type Analysis, type AnalysisInput } from '../models/measure/analyze.js';
 import { probesFromCapture, wireEventsOf } from '../models/measure/frames.js';
 import { measureLive, type LiveResult, type LiveState } from '../effects/measure/live.js';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { readPcap } from '../../src/codecs/pcap.js';
+import { readPcap } from '../../src/effects/io/pcap-file.js';
 import { Topology, killPid, labMac, nsRun, nsSpawn, sleep, type Host } from '../../src/effects/io/netns.js';
 import { run } from '../../src/effects/io/exec.js';
 import { buildGarp, type ArpTargetForm, type GarpForm } from '../../src/codecs/arp.js';

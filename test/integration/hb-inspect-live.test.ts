@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Topology, labMac, netnsPids, nsRun } from '../../src/effects/io/netns.js';
 import { runOk } from '../../src/effects/io/exec.js';
-import { readHeartbeatCapture } from '../../src/models/inspect/datagrams.js';
+import { readHeartbeatCapture } from '../../src/effects/io/heartbeat-capture.js';
 import { inspectHeartbeats } from '../../src/models/inspect/heartbeats.js';
 import type { AuthKeyLike } from '../../src/codecs/heartbeat/auth.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspectHeartbeats, type Datagram, type InspectOptions } from '../../src/models/inspect/heartbeats.js';
-import { readHeartbeatCapture } from '../../src/models/inspect/datagrams.js';
+import { readHeartbeatCapture } from '../../src/effects/io/heartbeat-capture.js';
 import { formatMessageLine, formatSummary } from '../../src/commands/render/inspect.js';
 import { encodeMessage } from '../../src/codecs/heartbeat/codec.js';
 import { buildMessage } from '../../src/codecs/heartbeat/message.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { readPcap } from '../../src/codecs/pcap.js';
+import { readPcap } from '../../src/effects/io/pcap-file.js';
 import { wireEventsOf, probesFromCapture } from '../../src/models/measure/frames.js';
 import { analyze } from '../../src/models/measure/analyze.js';
 import type { Probe } from '../../src/models/measure/events.js';

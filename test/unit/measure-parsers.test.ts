@@ -56,7 +56,7 @@ test('ip -ts monitor neigh lines', () => {
 });
 
 test('pcap stream reader: records come out as chunks complete them', async () => {
-  const { PcapStreamReader } = await import('../../src/codecs/pcap-stream.js');
+  const { PcapReader } = await import('../../src/codecs/pcap.js');
   const hdr = Buffer.alloc(24);
   hdr.writeUInt32LE(0xa1b2c3d4, 0);
   hdr.writeUInt16LE(2, 4);
@@ -72,11 +72,11 @@ test('pcap stream reader: records come out as chunks complete them', async () =>
     return Buffer.concat([h, data]);
   };
   const all = Buffer.concat([hdr, rec(10, 500, Buffer.from('abc')), rec(11, 1, Buffer.from('defgh'))]);
-  const r = new PcapStreamReader();
-  const got = [...r.push(all.subarray(0, 30)), ...r.push(all.subarray(30, 45)), ...r.push(all.subarray(45))];
+  const r = new PcapReader();
+  const got = [...r.read(all.subarray(0, 30)), ...r.read(all.subarray(30, 45)), ...r.read(all.subarray(45))];
   assert.equal(r.linktype, 1);
   assert.deepEqual(got.map((x) => [x.tsMs, x.data.toString()]), [[10000.5, 'abc'], [11000.001, 'defgh']]);
-  const bad = new PcapStreamReader();
-  bad.push(Buffer.alloc(30, 7));
-  assert.match(bad.error!, /not a classic pcap/);
+  const bad = new PcapReader();
+  assert.deepEqual([...bad.read(Buffer.alloc(30, 7))], []);
+  assert.throws(() => bad.end(), /not a pcap file/);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readHeartbeatCapture } from '../../src/models/inspect/datagrams.js';
+import { readHeartbeatCapture } from '../../src/effects/io/heartbeat-capture.js';
 import { decodeMessage } from '../../src/codecs/heartbeat/codec.js';
 import { getField, type HbMessage } from '../../src/codecs/heartbeat/message.js';
 import { NodeMachine } from '../../src/models/node/machine.js';

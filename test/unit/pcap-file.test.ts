@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { PcapWriter, parsePcap, readPcap, pcapHeader, pcapRecord } from '../../src/codecs/pcap.js';
+import { parsePcap, pcapHeader, pcapRecord, PcapReader, type PcapFile } from '../../src/codecs/pcap.js';
+import { PcapWriter, readPcap, readPcapRecords } from '../../src/effects/io/pcap-file.js';
 import { HadiagError } from '../../src/core/errors.js';
 import { buildGarp } from '../../src/codecs/arp.js';
 import { decodeFrame } from '../../src/codecs/decode.js';
@@ -164,4 +165,44 @@ test('PcapWriter output round-trips and tcpdump reads it', () => {
   assert.match(lines[0]!, /Request who-has 198\.18\.0\.20 tell 198\.18\.0\.20/);
   assert.match(lines[1]!, /Reply 198\.18\.0\.20 is-at 02:00:00:00:00:12/);
   assert.match(r.stderr, /EN10MB/);
+});
+
+/** Feed `buf` to a PcapReader in chunks of the given sizes (cycled) and collect what it gives. */
+function readInChunks(buf: Buffer, sizes: number[]): PcapFile {
+  const reader = new PcapReader('chunks');
+  const records = [];
+  for (let off = 0, i = 0; off < buf.length; off += sizes[i++ % sizes.length]!) records.push(...reader.read(buf.subarray(off, off + sizes[i % sizes.length]!)));
+  reader.end();
+  return reader.summary(records);
+}
+
+test('the reader gives the same records whatever the chunks (a pipe, a read stream, one buffer)', () => {
+  const files = [readFileSync(join(FIX, 'iputils-U.pcap')), readFileSync(join(FIX, 'keepalived-takeover.pcap')), pcapng(false), pcapng(true)];
+  const cut = readFileSync(join(FIX, 'iputils-U.pcap'));
+  files.push(cut.subarray(0, cut.length - 5));
+  for (const buf of files) {
+    const whole = parsePcap(buf);
+    for (const sizes of [[1], [3, 17], [24, 16, 42], [4096]]) {
+      const got = readInChunks(buf, sizes);
+      assert.equal(got.format, whole.format);
+      assert.equal(got.linktype, whole.linktype);
+      assert.equal(got.truncated, whole.truncated);
+      assert.deepEqual(got.records, whole.records);
+    }
+  }
+});
+
+test('readPcapRecords: a file as an async iterable of records, format and truncation on the reader', async () => {
+  const path = join(FIX, 'keepalived-takeover.pcap');
+  const reader = new PcapReader(path);
+  let n = 0;
+  for await (const r of readPcapRecords(path, reader)) {
+    assert.equal(r.linktype, 1);
+    n++;
+  }
+  assert.equal(n, parsePcap(readFileSync(path)).records.length);
+  assert.equal(reader.format, 'pcap');
+  assert.equal(reader.truncated, false);
+  // stopping early is fine (the read stream is closed)
+  for await (const r of readPcapRecords(path)) if (r) break;
 });

@@ -1,6 +1,6 @@
 /** Shared by the wire tests: the UDP payloads of the Heartbeat captures under test/fixtures/. */
 import { fileURLToPath } from 'node:url';
-import { readPcap } from '../../src/codecs/pcap.js';
+import { readPcap } from '../../src/effects/io/pcap-file.js';
 import { decodeFrame } from '../../src/codecs/decode.js';
 import type { AuthKeyLike } from '../../src/codecs/heartbeat/auth.js';
 

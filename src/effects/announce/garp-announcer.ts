@@ -13,7 +13,7 @@ import { nowMs } from '../../core/clock.js';
 import { SteadyCapture } from '../io/steady-capture.js';
 import { planAnnouncements, planSpanMs, type Strategy, type Client } from '../../models/strategy/language.js';
 import { decodeFrame } from '../../codecs/decode.js';
-import { PcapWriter } from '../../codecs/pcap.js';
+import { PcapWriter } from '../io/pcap-file.js';
 
 export interface AnnounceReport {
   vip: string;
