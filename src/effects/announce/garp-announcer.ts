@@ -1,11 +1,11 @@
 /**
  * Announcing a VIP after it was added: a pluggable Announcer. The GARP announcer sends the frames of a
- * strategy (packet/strategy.ts spec language) through a capture handle opened at start-up, and with
+ * strategy (models/strategy/language.ts) through a capture handle opened at start-up, and with
  * `confirm` watches its own interface through a second handle (Linux never loops a frame back to the
  * socket that sent it) to prove each announcement left, keeping a pcap.
  *
  * The handles live in the node process for its whole run and survive the interface going down
- * (io/steady-capture.ts): an announcement made while it is down is sent as soon as it is up again.
+ * (effects/io/steady-capture.ts): an announcement made while it is down is sent as soon as it is up again.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The node's announcer for every strategy form (node/announce.ts `Announcer`):
+ * The node's announcer for every strategy form (the `Announcer` of garp-announcer.ts):
  *  - frame forms (request, reply, both, directed, unicast-reply, answer-probes, vmac) go through the node's
  *    GarpAnnouncer (capture handles opened at start-up that survive the link going down, optional
  *    confirmation capture);

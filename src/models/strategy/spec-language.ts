@@ -1,5 +1,5 @@
 /**
- * The announcement-strategy spec language itself, over whatever forms it is given (notes/cli-conventions.md):
+ * The announcement-strategy spec language itself, over whatever forms it is given (docs/facts/cli-conventions.md):
  *
  *   FORM[:ARG][,OPTION=VALUE...]      or      FORM:OPTION=VALUE[,OPTION=VALUE...]
  *
