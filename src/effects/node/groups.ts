@@ -1,0 +1,189 @@
+/**
+ * Acquiring and releasing resource groups on this host, one action at a time in order: IP resources with
+ * `ip` (recorded in the address ledger first, announced by the announcer once added), script resources with
+ * their resource scripts. Also re-announces held groups and reports each announcement's outcome.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HadiagError } from '../../core/errors.js';
+import { nowMs } from '../../core/clock.js';
+import type { Resource, ResourceGroup } from '../../models/config/haresources.js';
+import type { Action, MachineEvent } from '../../models/node/machine.js';
+import type { Announcer, AnnounceReport } from '../announce/garp-announcer.js';
+import { addVip, delVip, listIpv4, planVip, runScript, scriptPath, type VipLedger, type VipPlan } from './resources.js';
+import type { DaemonCounters, DaemonEmit } from './daemon-log.js';
+
+type ResourceAction = Extract<Action, { type: 'acquire' | 'release' }>;
+type ResourceDone = Extract<MachineEvent, { type: 'resource-done' }>;
+/** GARP reports kept for the status */
+const GARP_REPORTS = 20;
+
+export interface GroupRunnerSetup {
+  configDir: string;
+  stateDir: string;
+  groups: ResourceGroup[];
+  /** IP resources' addresses, resolved at start-up (findif) */
+  vipPlans: Map<Resource, VipPlan>;
+  ledger: VipLedger;
+}
+
+export class GroupRunner {
+  announcer?: Announcer;
+  private readonly heldVips = new Map<number, VipPlan[]>(); // group -> addresses we added
+  /** VIPs whose current announcement is a re-announcement (its times count from the heal, not the add) */
+  private readonly reannounced = new Set<string>();
+  private readonly garpReports: AnnounceReport[] = [];
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly setup: GroupRunnerSetup,
+    private readonly counters: DaemonCounters,
+    private readonly log: DaemonEmit,
+  ) {}
+
+  /** Run an acquire/release after those before it; `done` gets the machine's resource-done event. */
+  enqueue(a: ResourceAction, done: (ev: ResourceDone) => void): void {
+    this.queue = this.queue.then(async () => {
+      const t0 = nowMs();
+      let ok = true;
+      const details: string[] = [];
+      try {
+        if (a.type === 'acquire') ok = await this.acquireGroup(a.group, details);
+        else ok = await this.releaseGroup(a.group, details);
+      } catch (err) {
+        ok = false;
+        details.push((err as Error).message);
+      }
+      done({ type: 'resource-done', job: a.job, group: a.group, op: a.type, ok, durationMs: nowMs() - t0, detail: details.join('; ') });
+    });
+  }
+
+  /** Resolves when every queued action has run. */
+  settled(): Promise<void> {
+    return this.queue.catch(() => {});
+  }
+
+  /** The addresses we added, for the status. */
+  vips(): string[] {
+    return [...this.heldVips.values()].flat().map((p) => `${p.ip}/${p.prefixLen} ${p.iface}${p.label ? ` (${p.label})` : ''}`);
+  }
+
+  recentGarps(): AnnounceReport[] {
+    return this.garpReports.slice(-5);
+  }
+
+  /** Announce a held group's addresses again (the peer had announced them during a partition). */
+  reannounce(gi: number): void {
+    for (const p of this.heldVips.get(gi) ?? []) {
+      this.reannounced.add(p.ip);
+      this.announcer?.announce(p.ip, p.iface, nowMs());
+      this.log.emit('info', 'reannounce', `announcing ${p.ip} on ${p.iface} again (partition healed)`);
+    }
+  }
+
+  onGarpReport(r: AnnounceReport, final: boolean): void {
+    const since = this.reannounced.has(r.vip) ? 'the heal asked for it again' : 'the address was added';
+    if (!final) {
+      this.log.emit('info', 'garp-seen', `GARP for ${r.vip} seen on ${r.iface}, first ${r.firstSeenMs?.toFixed(1)} ms after ${since}`, { ...r });
+      return;
+    }
+    this.reannounced.delete(r.vip);
+    this.counters.garpsSent += r.sent;
+    this.garpReports.push(r);
+    if (this.garpReports.length > GARP_REPORTS) this.garpReports.shift();
+    const wire = r.seen !== undefined ? `GARP ${r.seen}/${r.planned} on wire, first ${r.firstSeenMs !== undefined ? r.firstSeenMs.toFixed(1) + ' ms' : '(none)'} after ${since}${r.pcap ? ` (pcap ${r.pcap})` : ''}` : `GARP ${r.sent}/${r.planned} sent, first ${r.firstSentMs?.toFixed(1)} ms after ${since}`;
+    this.log.emit(r.seen !== undefined && r.seen < r.planned ? 'warn' : 'info', 'garp', `${r.vip} on ${r.iface}: ${wire}`, { ...r });
+  }
+
+  /** Last resort: remove every address we added (synchronously, works inside process 'exit'). */
+  forceRelease(): void {
+    for (const p of this.setup.ledger.list()) {
+      spawnSync('ip', ['addr', 'del', `${p.ip}/${p.prefixLen}`, 'dev', p.iface], { stdio: 'ignore' });
+    }
+    try {
+      writeFileSync(join(this.setup.stateDir, 'vips.json'), '[]');
+    } catch {
+      /* nothing */
+    }
+  }
+
+  private async acquireGroup(gi: number, details: string[]): Promise<boolean> {
+    const added: VipPlan[] = this.heldVips.get(gi) ?? [];
+    this.heldVips.set(gi, added);
+    for (const r of this.setup.groups[gi]!.resources) {
+      if (r.kind === 'ip') {
+        if (!(await this.addAddress(r, added, details))) return false;
+      } else if (!(await this.runScriptResource(r, 'start'))) {
+        details.push(`${r.raw} start failed`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private async addAddress(r: Extract<Resource, { kind: 'ip' }>, added: VipPlan[], details: string[]): Promise<boolean> {
+    const t0 = nowMs();
+    const plan = this.setup.vipPlans.get(r) ?? planVip(r, await listIpv4());
+    this.setup.ledger.add(plan); // intent first: a crash right after `ip addr add` is cleaned up next start
+    const res = await addVip(plan);
+    const addedAt = nowMs();
+    if (res.ok) {
+      this.reannounced.delete(plan.ip);
+      this.announcer?.announce(plan.ip, plan.iface, addedAt);
+    }
+    if (!res.ok || res.existed) this.setup.ledger.remove(plan);
+    if (!res.ok) {
+      details.push(`${r.raw}: ${res.detail}`);
+      this.log.emit('error', 'resource', `start ${r.raw}: FAILED (${res.detail})`);
+      return false;
+    }
+    if (!res.existed) added.push(plan);
+    this.log.emit('info', 'resource', `start ${r.raw}: ${res.detail} (${(addedAt - t0).toFixed(1)} ms)`, { resource: r.raw, op: 'start', durationMs: addedAt - t0, ip: plan.ip, iface: plan.iface });
+    return true;
+  }
+
+  private async releaseGroup(gi: number, details: string[]): Promise<boolean> {
+    let ok = true;
+    const added = this.heldVips.get(gi) ?? [];
+    for (const r of [...this.setup.groups[gi]!.resources].reverse()) {
+      if (r.kind === 'ip') {
+        if (!(await this.removeAddress(r, added, details))) ok = false;
+      } else if (!(await this.runScriptResource(r, 'stop'))) {
+        ok = false;
+        details.push(`${r.raw} stop failed`);
+      }
+    }
+    return ok;
+  }
+
+  /** Remove an address we added (one we did not add is left alone). */
+  private async removeAddress(r: Extract<Resource, { kind: 'ip' }>, added: VipPlan[], details: string[]): Promise<boolean> {
+    const t0 = nowMs();
+    const plan = added.find((p) => p.ip === r.ip);
+    this.announcer?.cancel(r.ip);
+    if (!plan) return true;
+    const res = await delVip(plan);
+    if (res.ok) {
+      this.setup.ledger.remove(plan);
+      added.splice(added.indexOf(plan), 1);
+    } else details.push(`${r.raw}: ${res.detail}`);
+    this.log.emit(res.ok ? 'info' : 'error', 'resource', `stop ${r.raw}: ${res.detail} (${(nowMs() - t0).toFixed(1)} ms)`, { resource: r.raw, op: 'stop', durationMs: nowMs() - t0 });
+    return res.ok;
+  }
+
+  private async runScriptResource(r: Extract<Resource, { kind: 'script' }>, op: 'start' | 'stop'): Promise<boolean> {
+    const t0 = nowMs();
+    let path: string;
+    try {
+      path = await scriptPath(this.setup.configDir, r.name);
+    } catch (err) {
+      this.log.emit('error', 'resource', `${op} ${r.raw}: ${(err as HadiagError).message}`);
+      return false;
+    }
+    const res = await runScript(path, r.args, op);
+    const ms = nowMs() - t0;
+    this.log.emit(res.code === 0 ? 'info' : 'error', 'resource', `${op} ${r.raw}: ${path} ${[...r.args, op].join(' ')} exited ${res.code} (${ms.toFixed(1)} ms)${res.out ? `: ${res.out}` : ''}`, { resource: r.raw, op, code: res.code, durationMs: ms });
+    return res.code === 0;
+  }
+}
