@@ -1,4 +1,4 @@
-import type { WireEvent } from './events.js';
+import { BROADCAST, type WireEvent } from './events.js';
 
 /** Two MACs claiming the VIP at the same time (split brain / duplicate address), as this host saw it. */
 export interface VipConflict {
@@ -6,8 +6,6 @@ export interface VipConflict {
   macs: string[];
   evidence: string;
 }
-
-const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
 /**
  * Find moments when the VIP had two owners: one ARP request for the VIP answered by two different MACs, or

@@ -1,29 +1,6 @@
-import type { OutageReport } from './analyze.js';
+import type { Cause, Diagnosis, Fix, OutageReport } from './report.js';
 
-export type Cause =
-  | 'detection-bound' // the client took the first announcement at once: the outage is the cluster's takeover time
-  | 'announcements-ignored' // announcements arrived, the client kept the dead MAC until its own ARP timeout
-  | 'no-announcement' // no announcement for the VIP reached this interface; recovery by the client's own resolution
-  | 'late-announcement' // the client resolved the VIP itself before any announcement arrived
-  | 'same-mac' // the VIP answered from the same MAC before and after: not an ARP problem
-  | 'never-recovered'
-  | 'unknown';
-
-export interface Fix {
-  rank: number;
-  side: 'server' | 'client' | 'network';
-  title: string;
-  detail: string;
-  snippet?: string;
-}
-
-export interface Diagnosis {
-  cause: Cause;
-  problem: boolean;
-  sentence: string;
-  evidence: string[];
-  fixes: Fix[];
-}
+export type { Cause, Diagnosis, Fix } from './report.js';
 
 export interface DiagnoseContext {
   vip: string;
@@ -54,16 +31,42 @@ export function clientSysctlSnippet(iface = 'eth0', dropGratuitous = false): str
   return lines.join('\n');
 }
 
+/** What one outage's diagnosis is built from. */
+interface Facts {
+  o: OutageReport;
+  ctx: DiagnoseContext;
+  iface: string;
+  dropGarp: boolean;
+  newMac: string | undefined;
+  /** announcements of the new MAC, and those before this host switched to it */
+  anns: OutageReport['announcements'];
+  annsBeforeSwitch: OutageReport['announcements'];
+  overExpect: boolean;
+  evidence: string[];
+}
+
 /** Derive the cause of one outage from what the run saw, in one sentence, with the evidence and ranked fixes. */
 export function diagnose(o: OutageReport, ctx: DiagnoseContext): Diagnosis {
-  const ev: string[] = [];
-  const iface = ctx.iface ?? 'eth0';
-  const dropGarp = ctx.sysctls?.drop_gratuitous_arp === 1;
   const newMac = o.macAfter ?? o.broadcastAnswer?.mac ?? o.announcements[0]?.mac;
   const anns = o.announcements.filter((a) => a.mac === newMac);
-  const annsBeforeSwitch = o.switchTsMs === undefined ? anns : anns.filter((a) => a.tsMs <= o.switchTsMs!);
-  const overExpect = ctx.expectMs !== undefined && o.durationMs !== undefined && o.durationMs > ctx.expectMs;
+  const f: Facts = {
+    o,
+    ctx,
+    iface: ctx.iface ?? 'eth0',
+    dropGarp: ctx.sysctls?.drop_gratuitous_arp === 1,
+    newMac,
+    anns,
+    annsBeforeSwitch: o.switchTsMs === undefined ? anns : anns.filter((a) => a.tsMs <= o.switchTsMs!),
+    overExpect: ctx.expectMs !== undefined && o.durationMs !== undefined && o.durationMs > ctx.expectMs,
+    evidence: [],
+  };
+  f.evidence = evidenceOf(f);
+  if (!o.recovered) return diagnoseUnrecovered(f);
+  return diagnoseRecovered(f);
+}
 
+function evidenceOf({ o, ctx, iface, newMac, anns }: Facts): string[] {
+  const ev: string[] = [];
   if (o.durationMs !== undefined) ev.push(`outage ${s(o.durationMs)} (first unanswered probe → first answer), ${o.lostProbes} probes lost`);
   if (o.macBefore || o.macAfter) ev.push(`VIP answered from ${o.macBefore ?? '?'} before and ${o.macAfter ?? '?'} after`);
   if (anns.length) ev.push(`${anns.length} announcement(s) from ${newMac}, first at ${rel(o, anns[0]!.tsMs)} (${anns[0]!.form})`);
@@ -72,113 +75,136 @@ export function diagnose(o: OutageReport, ctx: DiagnoseContext): Diagnosis {
   if (o.switchTsMs !== undefined) ev.push(`switched to ${newMac} at ${rel(o, o.switchTsMs)}: ${o.switchEvidence}`);
   for (const c of o.clusterStops) ev.push(`${c.proto} from ${c.srcIp} stopped at ${rel(o, c.tsMs)}`);
   if (ctx.sysctls) ev.push(`client sysctls on ${iface}: ${Object.entries(ctx.sysctls).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  return ev;
+}
 
-  const timerFix = (rank: number): Fix => ({
-    rank,
-    side: 'client',
-    title: 'shrink this host’s neighbour timers',
-    detail: 'bounds the time a dead MAC is kept to ~3–5 s whatever the servers send (measured 4.6–4.7 s with GARPs dropped)',
-    snippet: clientSysctlSnippet(iface, dropGarp),
-  });
-  const vmacFix = (rank: number): Fix => ({
-    rank,
-    side: 'server',
-    title: 'move a virtual MAC with the VIP',
-    detail: 'keepalived use_vmac (with arp_announce=2 on the servers) keeps the VIP’s MAC, so no client ARP entry has to change (switch learns the port from the first frame)',
-  });
-  const acceptedFormsFix = (rank: number): Fix => ({
-    rank,
-    side: 'server',
-    title: 'announce with frames this host accepts',
-    detail: 'a unicast ARP reply to each known client, or a directed request (broadcast, target IP = the client) — both pass drop_gratuitous_arp and sender-IP=target-IP filters (hadiag run-node --garp directed / unicast)',
-  });
+function done(f: Facts, cause: Cause, problem: boolean, sentence: string, fixes: Fix[]): Diagnosis {
+  return { cause, problem: problem || f.overExpect, sentence: f.overExpect ? `${sentence} That exceeds the expected ${s(f.ctx.expectMs!)}.` : sentence, evidence: f.evidence, fixes };
+}
 
-  const done = (cause: Cause, problem: boolean, sentence: string, fixes: Fix[]): Diagnosis => ({ cause, problem: problem || overExpect, sentence: overExpect ? `${sentence} That exceeds the expected ${s(ctx.expectMs!)}.` : sentence, evidence: ev, fixes });
+const timerFix = (f: Facts, rank: number): Fix => ({
+  rank,
+  side: 'client',
+  title: 'shrink this host’s neighbour timers',
+  detail: 'bounds the time a dead MAC is kept to ~3–5 s whatever the servers send (measured 4.6–4.7 s with GARPs dropped)',
+  snippet: clientSysctlSnippet(f.iface, f.dropGarp),
+});
+const vmacFix = (rank: number): Fix => ({
+  rank,
+  side: 'server',
+  title: 'move a virtual MAC with the VIP',
+  detail: 'keepalived use_vmac (with arp_announce=2 on the servers) keeps the VIP’s MAC, so no client ARP entry has to change (switch learns the port from the first frame)',
+});
+const acceptedFormsFix = (rank: number): Fix => ({
+  rank,
+  side: 'server',
+  title: 'announce with frames this host accepts',
+  detail: 'a unicast ARP reply to each known client, or a directed request (broadcast, target IP = the client) — both pass drop_gratuitous_arp and sender-IP=target-IP filters (hadiag run-node --garp directed / unicast)',
+});
 
-  if (!o.recovered) {
-    if (anns.length && o.switchTsMs === undefined) {
-      return done('never-recovered', true, `The VIP did not answer again while measuring: announcements from ${newMac} arrived from ${rel(o, anns[0]!.tsMs)} but this host kept ${o.macBefore ?? 'the old MAC'}${dropGarp ? ' (drop_gratuitous_arp=1)' : ''}.`, [
-        { rank: 1, side: 'client', title: 'let this host take the announcements', detail: dropGarp ? `net.ipv4.conf.${iface}.drop_gratuitous_arp=0` : 'look for an ARP filter dropping sender IP = target IP (nft list ruleset; arptables -L)' },
-        acceptedFormsFix(2),
-        timerFix(3),
-      ]);
-    }
-    if (o.broadcastRequests.length && !o.broadcastAnswer) {
-      return done('never-recovered', true, `The VIP did not answer again while measuring: this host asked for ${ctx.vip} by broadcast at ${rel(o, o.broadcastRequests[0]!)} and nobody answered — no node holds the VIP, or the path to it is cut.`, [
-        { rank: 1, side: 'server', title: 'check that a node took over the VIP', detail: 'ip addr show on each node; the cluster manager’s log (detection, resource start errors)' },
-        { rank: 2, side: 'network', title: 'check the path', detail: 'the VIP owner’s link, VLAN and switch port (STP blocking, partition)' },
-      ]);
-    }
-    return done('never-recovered', true, `The VIP did not answer again while measuring (${o.lostProbes} probes lost${o.durationMs === undefined ? '' : ''}); ${ctx.haveCapture ? 'no announcement and no ARP answer for it reached this interface.' : 'no capture to tell why.'}`, [
-      { rank: 1, side: 'server', title: 'check that a node took over the VIP', detail: 'ip addr show on each node; the cluster manager’s log' },
-      { rank: 2, side: 'client', title: 'measure longer', detail: 'raise --timeout or use --until-recovered' },
+function diagnoseUnrecovered(f: Facts): Diagnosis {
+  const { o, ctx, anns, iface, dropGarp } = f;
+  if (anns.length && o.switchTsMs === undefined) {
+    return done(f, 'never-recovered', true, `The VIP did not answer again while measuring: announcements from ${f.newMac} arrived from ${rel(o, anns[0]!.tsMs)} but this host kept ${o.macBefore ?? 'the old MAC'}${dropGarp ? ' (drop_gratuitous_arp=1)' : ''}.`, [
+      { rank: 1, side: 'client', title: 'let this host take the announcements', detail: dropGarp ? `net.ipv4.conf.${iface}.drop_gratuitous_arp=0` : 'look for an ARP filter dropping sender IP = target IP (nft list ruleset; arptables -L)' },
+      acceptedFormsFix(2),
+      timerFix(f, 3),
     ]);
   }
+  if (o.broadcastRequests.length && !o.broadcastAnswer) {
+    return done(f, 'never-recovered', true, `The VIP did not answer again while measuring: this host asked for ${ctx.vip} by broadcast at ${rel(o, o.broadcastRequests[0]!)} and nobody answered — no node holds the VIP, or the path to it is cut.`, [
+      { rank: 1, side: 'server', title: 'check that a node took over the VIP', detail: 'ip addr show on each node; the cluster manager’s log (detection, resource start errors)' },
+      { rank: 2, side: 'network', title: 'check the path', detail: 'the VIP owner’s link, VLAN and switch port (STP blocking, partition)' },
+    ]);
+  }
+  return done(f, 'never-recovered', true, `The VIP did not answer again while measuring (${o.lostProbes} probes lost${o.durationMs === undefined ? '' : ''}); ${ctx.haveCapture ? 'no announcement and no ARP answer for it reached this interface.' : 'no capture to tell why.'}`, [
+    { rank: 1, side: 'server', title: 'check that a node took over the VIP', detail: 'ip addr show on each node; the cluster manager’s log' },
+    { rank: 2, side: 'client', title: 'measure longer', detail: 'raise --timeout or use --until-recovered' },
+  ]);
+}
 
+function diagnoseRecovered(f: Facts): Diagnosis {
+  const { o, ctx } = f;
   const dur = o.durationMs!;
   if (o.macBefore && o.macAfter && o.macBefore === o.macAfter) {
-    return done('same-mac', false, `The VIP answered from the same MAC ${o.macAfter} before and after a ${s(dur)} outage: not an ARP problem — the path or the node dropped traffic (loss, partition, STP delay, a restart, or a virtual MAC takeover of ${s(dur)}).`, [
+    return done(f, 'same-mac', false, `The VIP answered from the same MAC ${o.macAfter} before and after a ${s(dur)} outage: not an ARP problem — the path or the node dropped traffic (loss, partition, STP delay, a restart, or a virtual MAC takeover of ${s(dur)}).`, [
       { rank: 1, side: 'network', title: 'look at the path', detail: 'switch ports (STP: make server ports edge/portfast), link flaps, loss' },
       { rank: 2, side: 'server', title: 'if the VIP moved with a virtual MAC, this is the takeover time', detail: 'lower the cluster’s failure detection (Heartbeat keepalive/deadtime, keepalived advert_int)' },
     ]);
   }
-
   if (!ctx.haveCapture && !ctx.haveNeigh) {
-    return done('unknown', false, `Outage of ${s(dur)}; nothing was captured, so the cause cannot be told.`, [{ rank: 1, side: 'client', title: 'capture', detail: 'run as root with the interface up so ARP can be captured' }]);
+    return done(f, 'unknown', false, `Outage of ${s(dur)}; nothing was captured, so the cause cannot be told.`, [{ rank: 1, side: 'client', title: 'capture', detail: 'run as root with the interface up so ARP can be captured' }]);
   }
+  if (o.learnedBy === 'announcement') return diagnoseTakenAnnouncement(f);
+  return diagnoseOwnResolution(f);
+}
 
-  if (o.learnedBy === 'announcement') {
-    const first = annsBeforeSwitch[0]!;
-    const takeover = first.tsMs - o.refTsMs;
-    const lat = o.acceptLatencyMs ?? o.switchTsMs! - first.tsMs;
-    const tookFirst = o.switchTsMs! - first.tsMs <= ctx.acceptWindowMs;
-    const sentence = tookFirst
-      ? `Takeover itself took ${s(takeover)} (detection); this host switched to ${newMac} ${msText(lat)} after the first announcement.`
-      : `Takeover took ${s(takeover)} to the first announcement; this host switched to ${newMac} only ${msText(o.switchTsMs! - first.tsMs)} later, after announcement ${annsBeforeSwitch.length} (${o.switchEvidence}).`;
-    return done('detection-bound', false, sentence, [
-      { rank: 1, side: 'server', title: 'detect the failure sooner', detail: 'the ARP side is already fast here: only the cluster’s detection time is left (Heartbeat keepalive/deadtime, e.g. keepalive 500ms / deadtime 2; keepalived advert_int)' },
-      { rank: 2, side: 'server', title: 'keep announcing from the long-running node', detail: 'announcements from an already running process reach clients within ~10 ms of the move; a freshly spawned helper adds ~0.1 s' },
-    ]);
-  }
+/** This host switched on an announcement: only the cluster's detection time is left. */
+function diagnoseTakenAnnouncement(f: Facts): Diagnosis {
+  const { o, ctx, annsBeforeSwitch, newMac } = f;
+  const first = annsBeforeSwitch[0]!;
+  const takeover = first.tsMs - o.refTsMs;
+  const lat = o.acceptLatencyMs ?? o.switchTsMs! - first.tsMs;
+  const tookFirst = o.switchTsMs! - first.tsMs <= ctx.acceptWindowMs;
+  const sentence = tookFirst
+    ? `Takeover itself took ${s(takeover)} (detection); this host switched to ${newMac} ${msText(lat)} after the first announcement.`
+    : `Takeover took ${s(takeover)} to the first announcement; this host switched to ${newMac} only ${msText(o.switchTsMs! - first.tsMs)} later, after announcement ${annsBeforeSwitch.length} (${o.switchEvidence}).`;
+  return done(f, 'detection-bound', false, sentence, [
+    { rank: 1, side: 'server', title: 'detect the failure sooner', detail: 'the ARP side is already fast here: only the cluster’s detection time is left (Heartbeat keepalive/deadtime, e.g. keepalive 500ms / deadtime 2; keepalived advert_int)' },
+    { rank: 2, side: 'server', title: 'keep announcing from the long-running node', detail: 'announcements from an already running process reach clients within ~10 ms of the move; a freshly spawned helper adds ~0.1 s' },
+  ]);
+}
 
+/** " (3 unicast probes to the dead MAC, then broadcast)": how this host resolved the VIP itself. */
+function ownResolutionText(o: OutageReport): string {
+  const parts: string[] = [];
+  if (o.unicastProbesToOld.length) parts.push(`${o.unicastProbesToOld.length} unicast probe${o.unicastProbesToOld.length > 1 ? 's' : ''} to the dead MAC`);
+  if (o.broadcastRequests.length) parts.push('then broadcast');
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/** This host found the new MAC by its own ARP resolution: was that the takeover's fault or ARP's? */
+function diagnoseOwnResolution(f: Facts): Diagnosis {
+  const { o, ctx, anns, annsBeforeSwitch, newMac } = f;
   const own = o.broadcastAnswer ?? (o.switchTsMs !== undefined ? { tsMs: o.switchTsMs, mac: newMac ?? '?' } : undefined);
-  const ownText = () => {
-    const parts: string[] = [];
-    if (o.unicastProbesToOld.length) parts.push(`${o.unicastProbesToOld.length} unicast probe${o.unicastProbesToOld.length > 1 ? 's' : ''} to the dead MAC`);
-    if (o.broadcastRequests.length) parts.push('then broadcast');
-    return parts.length ? ` (${parts.join(', ')})` : '';
-  };
   const recoveredAt = own ? rel(o, own.tsMs) : rel(o, o.endTsMs!);
   // Asked by broadcast and nobody answered at first: no node held the VIP yet, so the takeover, not ARP, bound it.
   const unansweredAsks = o.broadcastAnswer ? Math.max(0, o.broadcastRequests.filter((t) => t <= o.broadcastAnswer!.tsMs).length - 1) : 0;
-  if (!annsBeforeSwitch.length && o.learnedBy === 'own-resolution' && unansweredAsks >= 1) {
-    const later = anns.length ? `; the first announcement followed at ${rel(o, anns[0]!.tsMs)}` : '; no announcement was seen';
-    ev.push(`${unansweredAsks} broadcast request(s) for ${ctx.vip} went unanswered before ${o.broadcastAnswer!.mac} answered`);
-    return done('detection-bound', false, `Takeover itself took ${rel(o, o.broadcastAnswer!.tsMs).slice(1)}: this host had already dropped the dead MAC and was asking for ${ctx.vip} by broadcast (${unansweredAsks} unanswered) until ${o.broadcastAnswer!.mac} answered at ${rel(o, o.broadcastAnswer!.tsMs)}${later}.`, [
-      { rank: 1, side: 'server', title: 'take over sooner', detail: 'the VIP was not held by any node while this host asked: shorten failure detection and resource start (Heartbeat deadtime, IPaddr start time; keepalived advert_int)' },
-      { rank: 2, side: 'server', title: 'announce as soon as the VIP is up', detail: 'so clients that still hold the dead MAC switch at once (they were not the bottleneck this time)' },
-    ]);
-  }
-  if (annsBeforeSwitch.length) {
-    const why = dropGarp ? 'drop_gratuitous_arp=1' : annsBeforeSwitch.every((a) => a.form === 'garp-request' || a.form === 'garp-reply') ? 'an ARP filter dropping sender IP = target IP, or drop_gratuitous_arp' : 'a filter, or the neighbour locktime';
-    return done('announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host ignored them (${why}): it recovered only through its own ARP timeout at ${recoveredAt}${ownText()}.`, [
-      { rank: 1, side: 'client', title: 'let this host take gratuitous ARP', detail: dropGarp ? `sysctl -w net.ipv4.conf.${iface}.drop_gratuitous_arp=0` : 'remove the rule dropping ARP with sender IP = target IP (nft list ruleset; arptables -L); check drop_gratuitous_arp' },
-      acceptedFormsFix(2),
-      vmacFix(3),
-      timerFix(4),
-    ]);
-  }
+  if (!annsBeforeSwitch.length && o.learnedBy === 'own-resolution' && unansweredAsks >= 1) return diagnoseSlowTakeover(f, unansweredAsks);
+  if (annsBeforeSwitch.length) return diagnoseIgnoredAnnouncements(f, recoveredAt);
   if (anns.length) {
-    return done('late-announcement', true, `This host found ${newMac} through its own ARP resolution at ${recoveredAt}${ownText()}, before the first announcement arrived at ${rel(o, anns[0]!.tsMs)}: the announcement came too late to help.`, [
+    return done(f, 'late-announcement', true, `This host found ${newMac} through its own ARP resolution at ${recoveredAt}${ownResolutionText(o)}, before the first announcement arrived at ${rel(o, anns[0]!.tsMs)}: the announcement came too late to help.`, [
       { rank: 1, side: 'server', title: 'announce as soon as the VIP is up', detail: 'send from the long-running node right after adding the address, not from a helper started later' },
-      timerFix(2),
+      timerFix(f, 2),
       vmacFix(3),
     ]);
   }
-  return done('no-announcement', true, `No announcement for ${ctx.vip} reached this interface: the takeover node did not send one, or the path dropped it; this host recovered through its own ARP timeout at ${recoveredAt}${ownText()}.`, [
+  return done(f, 'no-announcement', true, `No announcement for ${ctx.vip} reached this interface: the takeover node did not send one, or the path dropped it; this host recovered through its own ARP timeout at ${recoveredAt}${ownResolutionText(o)}.`, [
     { rank: 1, side: 'server', title: 'make the takeover node announce the VIP', detail: 'IPaddr/IPaddr2 send_arp, keepalived garp_master_*, hadiag run-node --garp; check that broadcasts reach this segment (VLAN, switch filters)' },
     acceptedFormsFix(2),
     vmacFix(3),
-    timerFix(4),
+    timerFix(f, 4),
+  ]);
+}
+
+function diagnoseSlowTakeover(f: Facts, unansweredAsks: number): Diagnosis {
+  const { o, ctx, anns } = f;
+  const answer = o.broadcastAnswer!;
+  const later = anns.length ? `; the first announcement followed at ${rel(o, anns[0]!.tsMs)}` : '; no announcement was seen';
+  f.evidence.push(`${unansweredAsks} broadcast request(s) for ${ctx.vip} went unanswered before ${answer.mac} answered`);
+  return done(f, 'detection-bound', false, `Takeover itself took ${rel(o, answer.tsMs).slice(1)}: this host had already dropped the dead MAC and was asking for ${ctx.vip} by broadcast (${unansweredAsks} unanswered) until ${answer.mac} answered at ${rel(o, answer.tsMs)}${later}.`, [
+    { rank: 1, side: 'server', title: 'take over sooner', detail: 'the VIP was not held by any node while this host asked: shorten failure detection and resource start (Heartbeat deadtime, IPaddr start time; keepalived advert_int)' },
+    { rank: 2, side: 'server', title: 'announce as soon as the VIP is up', detail: 'so clients that still hold the dead MAC switch at once (they were not the bottleneck this time)' },
+  ]);
+}
+
+function diagnoseIgnoredAnnouncements(f: Facts, recoveredAt: string): Diagnosis {
+  const { o, iface, dropGarp, annsBeforeSwitch } = f;
+  const why = dropGarp ? 'drop_gratuitous_arp=1' : annsBeforeSwitch.every((a) => a.form === 'garp-request' || a.form === 'garp-reply') ? 'an ARP filter dropping sender IP = target IP, or drop_gratuitous_arp' : 'a filter, or the neighbour locktime';
+  return done(f, 'announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host ignored them (${why}): it recovered only through its own ARP timeout at ${recoveredAt}${ownResolutionText(o)}.`, [
+    { rank: 1, side: 'client', title: 'let this host take gratuitous ARP', detail: dropGarp ? `sysctl -w net.ipv4.conf.${iface}.drop_gratuitous_arp=0` : 'remove the rule dropping ARP with sender IP = target IP (nft list ruleset; arptables -L); check drop_gratuitous_arp' },
+    acceptedFormsFix(2),
+    vmacFix(3),
+    timerFix(f, 4),
   ]);
 }

@@ -61,3 +61,9 @@ export interface Probe {
   /** 'capture': a time was replaced by the kernel timestamp of the captured echo request/reply */
   timesFrom?: 'capture';
 }
+
+/** The Ethernet broadcast address, as WireEvent MACs spell it. */
+export const BROADCAST = 'ff:ff:ff:ff:ff:ff';
+
+export type ArpEvent = Extract<WireEvent, { kind: 'arp' }>;
+export type IcmpEvent = Extract<WireEvent, { kind: 'icmp' }>;
