@@ -29,6 +29,7 @@ fi
 if [ ! -f node_modules/cap/build/Release/cap.node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-# cap aborts a process whose captured interface goes down; the patch makes it report it (postinstall does this too)
+# cap aborts a process whose captured interface goes down; patches/cap-0.2.1-poll-error.patch makes it report it
+# (postinstall applies it too; this checks it by sha256 and rebuilds cap when the addon lacks it)
 node scripts/patch-cap.mjs
 npm run --silent build
