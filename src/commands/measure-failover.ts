@@ -100,80 +100,19 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
         ].join('\n'),
       ),
   handler: async (argv) => {
-    if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 address`, '--vip', 'write it dotted, e.g. --vip 10.0.0.20');
-    if (argv.read && argv.iface) throw usageError('give an interface or --read, not both', 'command line', 'drop IFACE to analyze the file, or --read to measure live');
-    if (argv.read && argv.trigger) throw usageError('--trigger needs a live run', '--trigger', 'drop --read');
-    if (argv.read && argv['check-duplicates']) throw usageError('--check-duplicates needs a live run', '--check-duplicates', 'drop --read');
-    const intervalMs = parseDuration(argv.interval, 'interval');
-    if (intervalMs < 1 || intervalMs > 1000) throw usageError(`interval ${argv.interval} is out of range`, '--interval', 'use 1ms to 1s (5ms is the default)');
-    const timeoutMs = parseDuration(argv.timeout, 'timeout');
-    const expectMs = argv.expect !== undefined ? parseDuration(argv.expect, 'expect') : undefined;
-
+    const { intervalMs, timeoutMs, expectMs } = checkArgs(argv);
     let input: AnalysisInput;
     let live: LiveResult | undefined;
-    if (argv.read) {
-      const pcap = await readPcap(argv.read);
-      const wire = wireEventsOf(pcap.records, pcap.linktype);
-      const fromCap = probesFromCapture(argv.vip, wire);
-      if (fromCap.probes.length === 0) {
-        throw usageError(`no echo probes to ${argv.vip} in the capture`, argv.read, 'capture on the client while it pings the VIP (hadiag measure-failover --write FILE saves such a capture)');
-      }
-      input = { vip: argv.vip, intervalMs: fromCap.intervalMs || intervalMs, probes: fromCap.probes, wire, neigh: [] };
-      if (fromCap.client) input.client = fromCap.client;
-    } else {
-      requireRoot('measure-failover (live)');
-      const ac = new AbortController();
-      const onSig = () => ac.abort();
-      process.once('SIGINT', onSig);
-      process.once('SIGTERM', onSig);
-      // ora loops forever clearing lines on a terminal that reports 0 columns (seen under `script`): no spinner there
-      const useSpinner = interactive() && !argv.json && (process.stderr.columns ?? 0) > 0;
-      const spinner = useSpinner ? (await import('ora')).default({ text: `starting probes to ${argv.vip}`, stream: process.stderr, discardStdin: false }).start() : undefined;
-      try {
-        const opts: Parameters<typeof measureLive>[0] = {
-          vip: argv.vip,
-          intervalMs,
-          timeoutMs,
-          untilRecovered: argv['until-recovered'],
-          writePath: argv.write ?? defaultCapturePath(argv.vip),
-          signal: ac.signal,
-          onState: (s) => {
-            if (spinner) spinner.text = stateText(argv.vip, s);
-          },
-        };
-        if (argv.iface) opts.iface = argv.iface;
-        if (argv.trigger) opts.trigger = argv.trigger;
-        if (argv['check-duplicates']) opts.checkDuplicates = true;
-        live = await measureLive(opts);
-        spinner?.stop();
-      } catch (err) {
-        spinner?.fail();
-        throw err;
-      } finally {
-        process.removeListener('SIGINT', onSig);
-        process.removeListener('SIGTERM', onSig);
-      }
+    if (argv.read) input = await inputFromCapture(argv.read, argv.vip, intervalMs);
+    else {
+      live = await runLive(argv, intervalMs, timeoutMs);
       input = live.input;
-      if (live.trigger && live.trigger.exitCode !== 0) {
-        const why = live.trigger.output.trim().split('\n')[0] || 'no output';
-        process.stderr.write(`hadiag: warning: the trigger exited ${live.trigger.exitCode ?? 'abnormally'}: ${why}\n`);
-      }
-      if (live.trigger === undefined && argv.trigger) process.stderr.write('hadiag: warning: the trigger never ran (the VIP did not answer a probe first)\n');
     }
     if (expectMs !== undefined) input.expectMs = expectMs;
     const analysis: Analysis = analyze(input);
     if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, probes: input.probes, wire: input.wire, neigh: input.neigh }));
-
-    if (argv.json) {
-      printJson({
-        ...analysis,
-        timestampSources: argv.read ? { capture: TIMESTAMP_SOURCES.capture, probes: 'capture (kernel) timestamps of the echo requests and replies' } : TIMESTAMP_SOURCES,
-        events: { probes: input.probes, wire: input.wire, neigh: input.neigh },
-        capture: live?.pcapPath ?? argv.read,
-        ...(live?.trigger ? { trigger: live.trigger } : {}),
-        ...(live ? { stoppedBy: live.stoppedBy, sysctls: input.sysctls } : {}),
-      });
-    } else {
+    if (argv.json) printJsonReport(argv, analysis, input, live);
+    else {
       const extra: Parameters<typeof renderReport>[1] = {};
       if (live) extra.pcapPath = live.pcapPath;
       if (argv.svg) extra.svgPath = argv.svg;
@@ -184,3 +123,82 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
     process.exitCode = analysis.problem ? EXIT_PROBLEM : EXIT_HEALTHY;
   },
 };
+
+function checkArgs(argv: Args): { intervalMs: number; timeoutMs: number; expectMs: number | undefined } {
+  if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 address`, '--vip', 'write it dotted, e.g. --vip 10.0.0.20');
+  if (argv.read && argv.iface) throw usageError('give an interface or --read, not both', 'command line', 'drop IFACE to analyze the file, or --read to measure live');
+  if (argv.read && argv.trigger) throw usageError('--trigger needs a live run', '--trigger', 'drop --read');
+  if (argv.read && argv['check-duplicates']) throw usageError('--check-duplicates needs a live run', '--check-duplicates', 'drop --read');
+  const intervalMs = parseDuration(argv.interval, 'interval');
+  if (intervalMs < 1 || intervalMs > 1000) throw usageError(`interval ${argv.interval} is out of range`, '--interval', 'use 1ms to 1s (5ms is the default)');
+  const timeoutMs = parseDuration(argv.timeout, 'timeout');
+  const expectMs = argv.expect !== undefined ? parseDuration(argv.expect, 'expect') : undefined;
+  return { intervalMs, timeoutMs, expectMs };
+}
+
+/** --read: the probes and wire events of a capture taken on the client while it pinged the VIP. */
+async function inputFromCapture(path: string, vip: string, intervalMs: number): Promise<AnalysisInput> {
+  const pcap = await readPcap(path);
+  const wire = wireEventsOf(pcap.records, pcap.linktype);
+  const fromCap = probesFromCapture(vip, wire);
+  if (fromCap.probes.length === 0) {
+    throw usageError(`no echo probes to ${vip} in the capture`, path, 'capture on the client while it pings the VIP (hadiag measure-failover --write FILE saves such a capture)');
+  }
+  const input: AnalysisInput = { vip, intervalMs: fromCap.intervalMs || intervalMs, probes: fromCap.probes, wire, neigh: [] };
+  if (fromCap.client) input.client = fromCap.client;
+  return input;
+}
+
+/** A live run with a spinner on a terminal; Ctrl-C stops measuring and analyzes what was seen. */
+async function runLive(argv: Args, intervalMs: number, timeoutMs: number): Promise<LiveResult> {
+  requireRoot('measure-failover (live)');
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  // ora loops forever clearing lines on a terminal that reports 0 columns (seen under `script`): no spinner there
+  const useSpinner = interactive() && !argv.json && (process.stderr.columns ?? 0) > 0;
+  const spinner = useSpinner ? (await import('ora')).default({ text: `starting probes to ${argv.vip}`, stream: process.stderr, discardStdin: false }).start() : undefined;
+  let live: LiveResult;
+  try {
+    const opts: Parameters<typeof measureLive>[0] = {
+      vip: argv.vip,
+      intervalMs,
+      timeoutMs,
+      untilRecovered: argv['until-recovered'],
+      writePath: argv.write ?? defaultCapturePath(argv.vip),
+      signal: ac.signal,
+      onState: (s) => {
+        if (spinner) spinner.text = stateText(argv.vip, s);
+      },
+    };
+    if (argv.iface) opts.iface = argv.iface;
+    if (argv.trigger) opts.trigger = argv.trigger;
+    if (argv['check-duplicates']) opts.checkDuplicates = true;
+    live = await measureLive(opts);
+    spinner?.stop();
+  } catch (err) {
+    spinner?.fail();
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSig);
+    process.removeListener('SIGTERM', onSig);
+  }
+  if (live.trigger && live.trigger.exitCode !== 0) {
+    const why = live.trigger.output.trim().split('\n')[0] || 'no output';
+    process.stderr.write(`hadiag: warning: the trigger exited ${live.trigger.exitCode ?? 'abnormally'}: ${why}\n`);
+  }
+  if (live.trigger === undefined && argv.trigger) process.stderr.write('hadiag: warning: the trigger never ran (the VIP did not answer a probe first)\n');
+  return live;
+}
+
+function printJsonReport(argv: Args, analysis: Analysis, input: AnalysisInput, live: LiveResult | undefined): void {
+  printJson({
+    ...analysis,
+    timestampSources: argv.read ? { capture: TIMESTAMP_SOURCES.capture, probes: 'capture (kernel) timestamps of the echo requests and replies' } : TIMESTAMP_SOURCES,
+    events: { probes: input.probes, wire: input.wire, neigh: input.neigh },
+    capture: live?.pcapPath ?? argv.read,
+    ...(live?.trigger ? { trigger: live.trigger } : {}),
+    ...(live ? { stoppedBy: live.stoppedBy, sysctls: input.sysctls } : {}),
+  });
+}

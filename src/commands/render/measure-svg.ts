@@ -25,8 +25,56 @@ const STATE_COLOR: Record<string, string> = {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** The drawing area shared by the lanes: the time window, its x scale and the reference point of the axis. */
+interface Plot {
+  a: Analysis;
+  from: number;
+  to: number;
+  x: (t: number) => number;
+  /** t0 of the axis: the first outage's reference point */
+  ref: number;
+}
+
+const W = 1000;
+const LEFT = 130;
+const RIGHT = 20;
+const PLOT_W = W - LEFT - RIGHT;
+const LANES = ['probes', 'ARP', 'neighbour', 'cluster'];
+const LANE_H = 50;
+const TOP = 50;
+const H = TOP + LANES.length * LANE_H + 60;
+
 /** A hand-written SVG timeline with four lanes: probes, ARP, neighbour state, cluster traffic. */
 export function renderSvg(inp: SvgInput): string {
+  const plot = plotOf(inp);
+  const { a } = plot;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<title>hadiag measure-failover ${esc(a.vip)}</title>`);
+  parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">${esc(`VIP ${a.vip}${a.iface ? ` on ${a.iface}` : ''}: ${a.outages.length} outage(s)`)}</text>`);
+  parts.push(`<text x="10" y="38" fill="#444">${esc(a.outages.map((o) => `#${o.index} ${o.durationMs !== undefined ? (o.durationMs / 1000).toFixed(3) + ' s' : 'not recovered'} (${o.diagnosis.cause})`).join('   '))}</text>`);
+  LANES.forEach((name, i) => {
+    const y = TOP + i * LANE_H;
+    parts.push(`<rect x="${LEFT}" y="${y + 5}" width="${PLOT_W}" height="${LANE_H - 10}" fill="${i % 2 ? '#fafafa' : '#f3f3f3'}"/>`);
+    parts.push(`<text x="10" y="${y + LANE_H / 2 + 4}">${name}</text>`);
+  });
+  // outages shaded across all lanes
+  for (const o of a.outages) {
+    const x1 = plot.x(o.startTsMs);
+    const x2 = plot.x(o.endTsMs ?? plot.to);
+    parts.push(`<rect x="${x1.toFixed(1)}" y="${TOP}" width="${Math.max(1, x2 - x1).toFixed(1)}" height="${LANES.length * LANE_H}" fill="#e53935" fill-opacity="0.08"><title>outage #${o.index}</title></rect>`);
+  }
+  for (const lane of [probeLane(plot, inp.probes), arpLane(plot, inp.wire), neighbourLane(plot, inp.neigh), clusterLane(plot, inp.wire), timeAxis(plot)]) for (const line of lane) parts.push(line);
+  parts.push(
+    `<text x="10" y="${H - 8}" fill="#666" font-size="10">probes: green answered, red lost · ARP: blue announcement, teal other from the VIP, orange unicast probe, purple broadcast request (from this host) · neighbour: green REACHABLE, yellow STALE, orange DELAY, red PROBE/FAILED, purple INCOMPLETE</text>`,
+  );
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}
+
+/** The window shown: the one asked for, else around the outages, else the whole run. */
+function plotOf(inp: SvgInput): Plot {
   const a = inp.analysis;
   const times = [...inp.probes.map((p) => p.sentTsMs ?? p.replyTsMs ?? NaN), ...inp.wire.map((e) => e.tsMs)].filter(Number.isFinite);
   let from = inp.fromMs ?? (a.outages.length ? Math.min(...a.outages.map((o) => o.lastOkTsMs ?? o.startTsMs)) - 2000 : Math.min(...times));
@@ -35,43 +83,22 @@ export function renderSvg(inp: SvgInput): string {
     from = 0;
     to = 1;
   }
-  const W = 1000;
-  const left = 130;
-  const right = 20;
-  const plotW = W - left - right;
-  const x = (t: number) => left + ((Math.min(Math.max(t, from), to) - from) / (to - from)) * plotW;
-  const lanes = ['probes', 'ARP', 'neighbour', 'cluster'];
-  const laneH = 50;
-  const top = 50;
-  const H = top + lanes.length * laneH + 60;
-  const ref = a.outages[0]?.refTsMs ?? from;
+  const x = (t: number) => LEFT + ((Math.min(Math.max(t, from), to) - from) / (to - from)) * PLOT_W;
+  return { a, from, to, x, ref: a.outages[0]?.refTsMs ?? from };
+}
+
+/** lane 1: probes — answered (green) / unanswered (red), merged into runs */
+function probeLane({ a, from, to, x }: Plot, probes: Probe[]): string[] {
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<title>hadiag measure-failover ${esc(a.vip)}</title>`);
-  parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
-  parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">${esc(`VIP ${a.vip}${a.iface ? ` on ${a.iface}` : ''}: ${a.outages.length} outage(s)`)}</text>`);
-  parts.push(`<text x="10" y="38" fill="#444">${esc(a.outages.map((o) => `#${o.index} ${o.durationMs !== undefined ? (o.durationMs / 1000).toFixed(3) + ' s' : 'not recovered'} (${o.diagnosis.cause})`).join('   '))}</text>`);
-  lanes.forEach((name, i) => {
-    const y = top + i * laneH;
-    parts.push(`<rect x="${left}" y="${y + 5}" width="${plotW}" height="${laneH - 10}" fill="${i % 2 ? '#fafafa' : '#f3f3f3'}"/>`);
-    parts.push(`<text x="10" y="${y + laneH / 2 + 4}">${name}</text>`);
-  });
-  // outages shaded across all lanes
-  for (const o of a.outages) {
-    const x1 = x(o.startTsMs);
-    const x2 = x(o.endTsMs ?? to);
-    parts.push(`<rect x="${x1.toFixed(1)}" y="${top}" width="${Math.max(1, x2 - x1).toFixed(1)}" height="${lanes.length * laneH}" fill="#e53935" fill-opacity="0.08"><title>outage #${o.index}</title></rect>`);
-  }
-  // lane 1: probes — answered (green) / unanswered (red), merged into runs
-  const yP = top + 10;
+  const yP = TOP + 10;
   let runStart: number | undefined;
   let runOk = false;
   let runEnd = 0;
   const flush = () => {
     if (runStart === undefined) return;
-    parts.push(`<rect x="${x(runStart).toFixed(1)}" y="${yP}" width="${Math.max(1, x(runEnd) - x(runStart)).toFixed(1)}" height="${laneH - 20}" fill="${runOk ? '#43a047' : '#e53935'}"/>`);
+    parts.push(`<rect x="${x(runStart).toFixed(1)}" y="${yP}" width="${Math.max(1, x(runEnd) - x(runStart)).toFixed(1)}" height="${LANE_H - 20}" fill="${runOk ? '#43a047' : '#e53935'}"/>`);
   };
-  for (const p of inp.probes) {
+  for (const p of probes) {
     const t = p.sentTsMs ?? p.replyTsMs;
     if (t === undefined || t < from || t > to) continue;
     const ok = p.replyTsMs !== undefined;
@@ -83,9 +110,14 @@ export function renderSvg(inp: SvgInput): string {
     runEnd = t + a.intervalMs;
   }
   flush();
-  // lane 2: ARP frames concerning the VIP
-  const yA = top + laneH;
-  for (const e of inp.wire) {
+  return parts;
+}
+
+/** lane 2: ARP frames concerning the VIP */
+function arpLane({ a, from, to, x, ref }: Plot, wire: WireEvent[]): string[] {
+  const parts: string[] = [];
+  const yA = TOP + LANE_H;
+  for (const e of wire) {
     if (e.kind !== 'arp' || e.tsMs < from || e.tsMs > to) continue;
     if (e.senderIp !== a.vip && e.targetIp !== a.vip) continue;
     const fromClient = a.client.mac ? e.srcMac === a.client.mac : e.senderIp !== a.vip;
@@ -94,39 +126,50 @@ export function renderSvg(inp: SvgInput): string {
     const xx = x(e.tsMs).toFixed(1);
     parts.push(`<line x1="${xx}" y1="${yA + (fromClient ? 25 : 8)}" x2="${xx}" y2="${yA + (fromClient ? 42 : 25)}" stroke="${color}" stroke-width="2"><title>${esc(label)}</title></line>`);
   }
-  // lane 3: neighbour state of the VIP
-  const yN = top + 2 * laneH;
-  const ns = inp.neigh.filter((n) => n.ip === a.vip).sort((p, q) => p.tsMs - q.tsMs);
+  return parts;
+}
+
+/** lane 3: neighbour state of the VIP */
+function neighbourLane({ a, from, to, x, ref }: Plot, neigh: NeighEvent[]): string[] {
+  const parts: string[] = [];
+  const yN = TOP + 2 * LANE_H;
+  const ns = neigh.filter((n) => n.ip === a.vip).sort((p, q) => p.tsMs - q.tsMs);
   ns.forEach((n, i) => {
     const st = neighStateOf(n);
     const t1 = Math.max(n.tsMs, from);
     const t2 = Math.min(ns[i + 1]?.tsMs ?? to, to);
     if (t2 < from || t1 > to) return;
-    parts.push(`<rect x="${x(t1).toFixed(1)}" y="${yN + 10}" width="${Math.max(1, x(t2) - x(t1)).toFixed(1)}" height="${laneH - 20}" fill="${STATE_COLOR[st] ?? '#9e9e9e'}"><title>${esc(`${st} ${n.lladdr ?? ''} at ${((n.tsMs - ref) / 1000).toFixed(3)} s`)}</title></rect>`);
-    if (x(t2) - x(t1) > 50) parts.push(`<text x="${(x(t1) + 3).toFixed(1)}" y="${yN + laneH / 2 + 4}" fill="#fff" font-size="10">${st}</text>`);
+    parts.push(`<rect x="${x(t1).toFixed(1)}" y="${yN + 10}" width="${Math.max(1, x(t2) - x(t1)).toFixed(1)}" height="${LANE_H - 20}" fill="${STATE_COLOR[st] ?? '#9e9e9e'}"><title>${esc(`${st} ${n.lladdr ?? ''} at ${((n.tsMs - ref) / 1000).toFixed(3)} s`)}</title></rect>`);
+    if (x(t2) - x(t1) > 50) parts.push(`<text x="${(x(t1) + 3).toFixed(1)}" y="${yN + LANE_H / 2 + 4}" fill="#fff" font-size="10">${st}</text>`);
   });
-  // lane 4: cluster traffic, one row per source
-  const yC = top + 3 * laneH;
-  const srcs = [...new Set(inp.wire.filter((e) => e.kind === 'cluster').map((e) => (e as { srcIp: string }).srcIp))];
-  for (const e of inp.wire) {
+  return parts;
+}
+
+/** lane 4: cluster traffic, one row per source */
+function clusterLane({ from, to, x }: Plot, wire: WireEvent[]): string[] {
+  const parts: string[] = [];
+  const yC = TOP + 3 * LANE_H;
+  const srcs = [...new Set(wire.filter((e) => e.kind === 'cluster').map((e) => (e as { srcIp: string }).srcIp))];
+  for (const e of wire) {
     if (e.kind !== 'cluster' || e.tsMs < from || e.tsMs > to) continue;
     const row = srcs.indexOf(e.srcIp);
     const yy = yC + 8 + (row % 3) * 12;
     parts.push(`<line x1="${x(e.tsMs).toFixed(1)}" y1="${yy}" x2="${x(e.tsMs).toFixed(1)}" y2="${yy + 10}" stroke="${['#37474f', '#8d6e63', '#5c6bc0'][row % 3]}"><title>${esc(`${e.proto} from ${e.srcIp}`)}</title></line>`);
   }
-  // time axis, seconds relative to the reference point
-  const yT = top + lanes.length * laneH + 15;
+  return parts;
+}
+
+/** time axis, seconds relative to the reference point */
+function timeAxis({ from, to, x, ref }: Plot): string[] {
+  const parts: string[] = [];
+  const yT = TOP + LANES.length * LANE_H + 15;
   const span = (to - from) / 1000;
   const step = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120].find((s) => span / s <= 12) ?? 300;
   const firstTick = Math.ceil((from - ref) / 1000 / step) * step;
   for (let s = firstTick; ref + s * 1000 <= to; s += step) {
     const xx = x(ref + s * 1000).toFixed(1);
-    parts.push(`<line x1="${xx}" y1="${top}" x2="${xx}" y2="${yT - 5}" stroke="#ccc" stroke-dasharray="2,3"/>`);
+    parts.push(`<line x1="${xx}" y1="${TOP}" x2="${xx}" y2="${yT - 5}" stroke="#ccc" stroke-dasharray="2,3"/>`);
     parts.push(`<text x="${xx}" y="${yT + 8}" text-anchor="middle" fill="#444">${s >= 0 ? '+' : ''}${Number(s.toFixed(1))} s</text>`);
   }
-  parts.push(
-    `<text x="10" y="${H - 8}" fill="#666" font-size="10">probes: green answered, red lost · ARP: blue announcement, teal other from the VIP, orange unicast probe, purple broadcast request (from this host) · neighbour: green REACHABLE, yellow STALE, orange DELAY, red PROBE/FAILED, purple INCOMPLETE</text>`,
-  );
-  parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return parts;
 }
