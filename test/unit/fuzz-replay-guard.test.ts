@@ -1,5 +1,5 @@
 /**
- * Fuzzing the node state machine's replay guard (src/models/node/machine.ts) with forged right-key streams, on
+ * Fuzzing the node state machine's replay guard (src/models/node/sequence-guard.ts, as the machine uses it) with forged right-key streams, on
  * the simulated cluster of the node tests (test/unit/node-sim.ts): a forger who knows the key sends
  * server1's status with jumped seqs or other generations while server1's genuine packets are briefly lost
  * (a hiccup). Whatever the stream, once it stops and genuine packets flow, server2 must not declare
