@@ -207,6 +207,8 @@ export class PcapReader {
   }
 
   private ngBlockRecord(type: number, block: Buffer): PcapRecord | undefined {
+    const least = MIN_NG_BLOCK[type];
+    if (least !== undefined && block.length < least) throw this.ngError(`block of type ${type} is ${block.length} bytes, shorter than its ${least}-byte minimum`);
     switch (type) {
       case PCAPNG_SHB:
         this.ifaces = [];
@@ -269,6 +271,9 @@ export class PcapReader {
     return usageError(`damaged pcapng file (${what})`, `${this.name}: offset ${this.offset}`, 'open it in Wireshark to check');
   }
 }
+
+/** The smallest well-formed pcapng block of each type this reader decodes (header, fixed fields, trailer). */
+const MIN_NG_BLOCK: Record<number, number> = { 1: 20, 2: 32, 3: 16, 6: 32 };
 
 type Step = typeof NEED_MORE | typeof CONSUMED;
 const NEED_MORE = Symbol('need more bytes');

@@ -1,4 +1,4 @@
-/** The client's own view of an outage, from its ping replies (lines parsed by measure/ping.ts). */
+/** The client's own view of an outage, from its ping replies (lines parsed by models/measure/ping-lines.ts). */
 
 export interface Outage {
   /** last reply before the silence (epoch ms) */
