@@ -1,7 +1,7 @@
 /**
- * decodeFrame: one captured frame (Ethernet, Linux cooked SLL or SLL2) into its layers. Never throws: a
- * malformed or truncated layer stops decoding there and is described in `error`; layers decoded before it
- * are kept.
+ * decodeFrame: one captured frame (Ethernet with VLAN tags or LLC/SNAP, Linux cooked SLL or SLL2, raw IPv4/IPv6)
+ * into its layers. Never throws: a malformed or truncated layer stops decoding there and is described in
+ * `error`; layers decoded before it are kept.
  */
 import { decodeArp, type ArpPacket } from './arp.js';
 import { macFromBytes } from './addr.js';
@@ -15,9 +15,56 @@ import { decodeIcmpv6, type Icmpv6Message, type NdMessage } from './nd.js';
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_LINUX_SLL2 = 276;
+/** IP with no link layer: the version nibble says IPv4 or IPv6 (12 and 14 are DLT_RAW as some systems number it) */
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+const RAW_IP_LINK_TYPES = new Set([LINKTYPE_RAW, 12, 14, LINKTYPE_IPV4, LINKTYPE_IPV6]);
 
-/** Linux cooked-capture packet types (`tcpdump -i any`). */
+export const isRawIpLinkType = (linktype: number): boolean => RAW_IP_LINK_TYPES.has(linktype);
+
+/** The LINKTYPE_ names of the link types one meets in captures (tcpdump.org/linktypes.html). */
+export const LINK_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'NULL, BSD loopback',
+  1: 'ETHERNET',
+  6: 'IEEE802_5, Token Ring',
+  7: 'ARCNET_BSD',
+  8: 'SLIP',
+  9: 'PPP',
+  10: 'FDDI',
+  12: 'RAW',
+  14: 'RAW',
+  50: 'PPP_HDLC',
+  51: 'PPP_ETHER, PPPoE',
+  101: 'RAW',
+  104: 'C_HDLC, Cisco HDLC',
+  105: 'IEEE802_11, Wi-Fi',
+  107: 'FRELAY, Frame Relay',
+  108: 'LOOP, OpenBSD loopback',
+  113: 'LINUX_SLL',
+  127: 'IEEE802_11_RADIOTAP, Wi-Fi monitor mode',
+  129: 'ARCNET_LINUX',
+  189: 'USB_LINUX',
+  192: 'PPI',
+  197: 'ERF',
+  220: 'USB_LINUX_MMAPPED',
+  228: 'IPV4',
+  229: 'IPV6',
+  253: 'NETLINK',
+  276: 'LINUX_SLL2',
+};
+
+/** Linux cooked-capture packet types (`tcpdump -i any`), by number. */
 export const SLL_PACKET_TYPES = ['host', 'broadcast', 'multicast', 'otherhost', 'outgoing'] as const;
+export const SLL_OUTGOING = 4;
+
+/**
+ * Whether the capturing host sent this frame, when the capture says so (Linux cooked: packet type "outgoing");
+ * undefined when the link layer does not tell (Ethernet, raw IP: compare the source MAC or IP instead).
+ */
+export function sentByCapturingHost(f: Frame): boolean | undefined {
+  return f.cooked ? f.cooked.pktType === SLL_OUTGOING : undefined;
+}
 
 export interface CookedHeader {
   kind: 'sll' | 'sll2';
@@ -33,7 +80,7 @@ export interface Frame {
   len: number;
   /**
    * Ethernet header. In a cooked capture (SLL/SLL2) only the source is known: `dst` is ff:ff:ff:ff:ff:ff for
-   * broadcast packet types and '' otherwise; see `cooked`.
+   * broadcast packet types and '' otherwise; see `cooked`. Absent in a raw IP capture (no link layer).
    */
   eth?: EthernetHeader;
   cooked?: CookedHeader;
@@ -65,8 +112,11 @@ export function decodeFrame(data: Buffer, linktype = LINKTYPE_ETHERNET): Frame {
       f.eth = { src: c.src, dst: c.cooked.pktType === 1 ? 'ff:ff:ff:ff:ff:ff' : '', ethertype: c.ethertype };
       off = c.offset;
       ethertype = c.ethertype;
+    } else if (isRawIpLinkType(linktype)) {
+      off = 0;
+      ethertype = rawIpEthertype(data, linktype);
     } else {
-      return fail(f, `link type ${linktype} is not supported (Ethernet 1, Linux cooked 113/276 are)`);
+      return fail(f, `link type ${linktype} is not supported (Ethernet 1, Linux cooked 113/276, raw IP 101/228/229 are)`);
     }
     decodeNetwork(f, data, off, ethertype);
   } catch (err) {
@@ -74,6 +124,14 @@ export function decodeFrame(data: Buffer, linktype = LINKTYPE_ETHERNET): Frame {
     f.error = `malformed frame: ${(err as Error).message}`;
   }
   return f;
+}
+
+/** The ethertype a raw IP frame would have carried: fixed by LINKTYPE_IPV4/IPV6, else the IP version nibble. */
+function rawIpEthertype(data: Buffer, linktype: number): number {
+  if (linktype === LINKTYPE_IPV4) return ETHERTYPE_IPV4;
+  if (linktype === LINKTYPE_IPV6) return ETHERTYPE_IPV6;
+  const version = data.length > 0 ? data[0]! >> 4 : 0;
+  return version === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
 }
 
 function fail(f: Frame, error: string): Frame {

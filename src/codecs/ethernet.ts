@@ -1,10 +1,17 @@
-/** Ethernet II header with optional 802.1Q / 802.1ad VLAN tags. */
+/**
+ * Ethernet header: Ethernet II or IEEE 802.3 with an LLC/SNAP header carrying an ethertype, behind any number
+ * of VLAN tags (802.1Q 0x8100, 802.1ad 0x88a8, the older QinQ 0x9100).
+ */
 import { macFromBytes, macToBytes } from './addr.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_VLAN = 0x8100;
 export const ETHERTYPE_QINQ = 0x88a8;
+export const ETHERTYPE_QINQ_OLD = 0x9100;
+const VLAN_TPIDS = new Set([ETHERTYPE_VLAN, ETHERTYPE_QINQ, ETHERTYPE_QINQ_OLD]);
+/** a type/length field up to this is an 802.3 length, not an ethertype */
+const MAX_8023_LENGTH = 1500;
 export const ETHERTYPE_IPV6 = 0x86dd;
 
 export interface VlanTag {
@@ -17,8 +24,13 @@ export interface VlanTag {
 export interface EthernetHeader {
   dst: string;
   src: string;
-  /** the ethertype after any VLAN tags */
+  /**
+   * the ethertype after any VLAN tags (and after the SNAP header of an 802.3 frame); for an 802.3 frame
+   * without SNAP, its length field (≤ 1500, never a real ethertype)
+   */
   ethertype: number;
+  /** an IEEE 802.3 frame: its length field, and the SNAP header when the LLC header is AA AA 03 */
+  ieee8023?: { length: number; snap?: { oui: number } };
   /** VLAN id of the outermost tag, if tagged */
   vlan?: number;
   /** every tag, outermost first */
@@ -34,9 +46,8 @@ export function decodeEthernet(buf: Buffer, off = 0): EthernetDecode {
   let p = off + 12;
   let type = buf.readUInt16BE(p);
   const tags: VlanTag[] = [];
-  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ) {
-    if (buf.length < p + 6) return { ok: false, error: 'truncated VLAN tag' };
-    if (tags.length >= 4) return { ok: false, error: 'more than 4 VLAN tags' };
+  while (VLAN_TPIDS.has(type)) {
+    if (buf.length < p + 6) return { ok: false, error: `truncated VLAN tag (tag ${tags.length + 1})` };
     const tci = buf.readUInt16BE(p + 2);
     tags.push({ tpid: type, pcp: tci >> 13, dei: Boolean(tci & 0x1000), id: tci & 0x0fff });
     p += 4;
@@ -47,7 +58,29 @@ export function decodeEthernet(buf: Buffer, off = 0): EthernetDecode {
     eth.vlan = tags[0]!.id;
     eth.tags = tags;
   }
-  return { ok: true, eth, payloadOffset: p + 2 };
+  let payloadOffset = p + 2;
+  if (type <= MAX_8023_LENGTH) {
+    eth.ieee8023 = { length: type };
+    const snap = decodeSnap(buf, payloadOffset);
+    if (snap) {
+      eth.ieee8023.snap = { oui: snap.oui };
+      eth.ethertype = snap.ethertype;
+      payloadOffset += SNAP_HEADER_LEN;
+    }
+  }
+  return { ok: true, eth, payloadOffset };
+}
+
+/** LLC (DSAP AA, SSAP AA, control 03 = UI) + SNAP (3-byte OUI, ethertype) */
+const SNAP_HEADER_LEN = 8;
+
+/** The SNAP header of an 802.3 frame when its LLC header says SNAP and the OUI is 0 (an encapsulated ethertype). */
+function decodeSnap(buf: Buffer, off: number): { oui: number; ethertype: number } | undefined {
+  if (buf.length < off + SNAP_HEADER_LEN) return undefined;
+  if (buf[off] !== 0xaa || buf[off + 1] !== 0xaa || buf[off + 2] !== 0x03) return undefined;
+  const oui = buf.readUIntBE(off + 3, 3);
+  if (oui !== 0) return undefined;
+  return { oui, ethertype: buf.readUInt16BE(off + 6) };
 }
 
 /** Build an Ethernet frame; `vlan` adds one 802.1Q tag (priority 0). */

@@ -2,8 +2,10 @@
  * pcap and pcapng, as a codec that owns no file or socket: `PcapReader` takes the bytes of a capture in chunks
  * (a file read stream, a `tcpdump -U -w -` pipe, or one whole buffer) and gives its records one at a time as
  * soon as they are complete. It reads classic pcap (µs and ns, either byte order) and pcapng (SHB/IDB/EPB/SPB/PB,
- * per-interface link type and timestamp resolution). `pcapHeader`/`pcapRecord` encode classic µs pcap that
- * tcpdump and Wireshark open. Reading and writing files is src/effects/io/pcap-file.ts.
+ * per-interface link type and timestamp resolution). A Simple Packet Block carries no timestamp: it is an
+ * `UntimedRecord`, counted in `untimed` and given only by `nextAny()`, so every `PcapRecord` has a real time.
+ * `pcapHeader`/`pcapRecord` encode classic µs pcap that tcpdump and Wireshark open. Reading and writing files
+ * is src/effects/io/pcap-file.ts.
  */
 import { usageError } from '../core/errors.js';
 
@@ -11,9 +13,7 @@ import { LINKTYPE_ETHERNET } from './decode.js';
 
 export { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from './decode.js';
 
-export interface PcapRecord {
-  /** epoch milliseconds (float; sub-ms digits as precise as the file's resolution allows) */
-  tsMs: number;
+interface RecordBody {
   /** the captured bytes (may be shorter than origLen when the capture had a snap length) */
   data: Buffer;
   origLen: number;
@@ -23,13 +23,26 @@ export interface PcapRecord {
   ifIndex: number;
 }
 
+export interface PcapRecord extends RecordBody {
+  /** epoch milliseconds (float; sub-ms digits as precise as the file's resolution allows) */
+  tsMs: number;
+}
+
+/** A record whose block carries no timestamp (pcapng Simple Packet Block). */
+export interface UntimedRecord extends RecordBody {
+  tsMs: undefined;
+}
+
 export type PcapFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
 export interface PcapFile {
   format: PcapFormat;
   /** link type of the file (classic) or of its first interface (pcapng) */
   linktype: number;
+  /** the timed records */
   records: PcapRecord[];
+  /** records left out because they carry no timestamp (pcapng Simple Packet Blocks) */
+  untimed: number;
   /** the file ended in the middle of a record (e.g. tcpdump was killed); the records before it are kept */
   truncated: boolean;
 }
@@ -61,6 +74,8 @@ export class PcapReader {
   /** link type of the file (classic) or of its first interface (pcapng); undefined until known */
   linktype: number | undefined;
   truncated = false;
+  /** records without a timestamp met so far (left out of `next()`/`records()`) */
+  untimed = 0;
   private readonly bytes = new ByteQueue();
   /** file offset of the first queued byte */
   private offset = 0;
@@ -88,8 +103,17 @@ export class PcapReader {
     if (this.stage !== 'stopped') this.bytes.push(chunk);
   }
 
-  /** The next complete record, or undefined until more bytes arrive. */
+  /** The next complete timed record, or undefined until more bytes arrive; untimed ones are counted and passed over. */
   next(): PcapRecord | undefined {
+    for (;;) {
+      const r = this.nextAny();
+      if (!r || r.tsMs !== undefined) return r as PcapRecord | undefined;
+      this.untimed++;
+    }
+  }
+
+  /** The next complete record, timed or not, or undefined until more bytes arrive. */
+  nextAny(): PcapRecord | UntimedRecord | undefined {
     for (;;) {
       const step = this.step();
       if (step === NEED_MORE) return undefined;
@@ -97,19 +121,35 @@ export class PcapReader {
     }
   }
 
+  /**
+   * Read the file header (and, in pcapng, up to the first interface description) from the bytes pushed so far.
+   * True once the link type is known; false while more bytes are needed. Never consumes a record.
+   */
+  readHeader(): boolean {
+    while (this.linktype === undefined) {
+      const step = this.step();
+      if (step === NEED_MORE) return false;
+      // (a record cannot come first: a packet block before any interface description throws)
+      if (step !== CONSUMED) return true;
+    }
+    return true;
+  }
+
   /** No more bytes will come: a header cut short is an error, a record cut short marks the capture truncated. */
   end(): void {
+    if (this.stage === 'magic' && this.bytes.length < 4) throw tooShort(this.bytes.length === 0 ? 'the file is empty' : `${this.bytes.length} bytes`, this.name);
     if (this.stage === 'magic') throw notPcap(this.bytes.peek(Math.min(this.bytes.length, SNIFF_BYTES))!, this.name);
-    if (this.stage === 'classic-header') throw usageError('truncated pcap file (header shorter than 24 bytes)', this.name, 'the file is damaged; capture again');
+    if (this.stage === 'classic-header') throw tooShort(`a pcap file header is 24 bytes, this file has ${this.bytes.length + this.offset}`, this.name);
+    if (this.stage === 'pcapng' && this.offset === 0) throw tooShort(`its pcapng section header is cut short after ${this.bytes.length} bytes`, this.name);
     if (this.bytes.length > 0) this.truncated = true;
   }
 
   /** What the whole capture was, with the records the caller collected. */
   summary(records: PcapRecord[]): PcapFile {
-    return { format: this.format ?? 'pcap', linktype: this.linktype ?? LINKTYPE_ETHERNET, records, truncated: this.truncated };
+    return { format: this.format ?? 'pcap', linktype: this.linktype ?? LINKTYPE_ETHERNET, records, untimed: this.untimed, truncated: this.truncated };
   }
 
-  private step(): PcapRecord | Step {
+  private step(): PcapRecord | UntimedRecord | Step {
     switch (this.stage) {
       case 'magic':
         return this.readMagic();
@@ -185,7 +225,7 @@ export class PcapReader {
 
   // ---- pcapng ----
 
-  private readNgBlock(): PcapRecord | Step {
+  private readNgBlock(): PcapRecord | UntimedRecord | Step {
     const head = this.bytes.peek(12);
     if (!head) return NEED_MORE;
     const isSection = head.readUInt32LE(0) === PCAPNG_SHB;
@@ -206,7 +246,7 @@ export class PcapReader {
     return record ?? CONSUMED;
   }
 
-  private ngBlockRecord(type: number, block: Buffer): PcapRecord | undefined {
+  private ngBlockRecord(type: number, block: Buffer): PcapRecord | UntimedRecord | undefined {
     const least = MIN_NG_BLOCK[type];
     if (least !== undefined && block.length < least) throw this.ngError(`block of type ${type} is ${block.length} bytes, shorter than its ${least}-byte minimum`);
     switch (type) {
@@ -258,13 +298,13 @@ export class PcapReader {
   }
 
   /** Simple Packet Block: interface 0, no timestamp */
-  private ngSimplePacket(block: Buffer): PcapRecord {
+  private ngSimplePacket(block: Buffer): UntimedRecord {
     const iface = this.ifaces[0];
     if (!iface) throw this.ngError('simple packet before any interface');
     const origLen = this.u32(block, 8);
     const room = block.length - 4 - 12;
     const capLen = Math.min(origLen, room, iface.snaplen || origLen);
-    return { tsMs: NaN, data: block.subarray(12, 12 + capLen), origLen, linktype: iface.linktype, ifIndex: 0 };
+    return { tsMs: undefined, data: block.subarray(12, 12 + capLen), origLen, linktype: iface.linktype, ifIndex: 0 };
   }
 
   private ngError(what: string): Error {
@@ -363,8 +403,26 @@ class ByteQueue {
   }
 }
 
+function tooShort(why: string, name: string): Error {
+  return usageError(`too short to be a capture (${why})`, name, 'the capture was cut off before its first packet; capture again with tcpdump -w FILE');
+}
+
 function notPcap(head: Buffer, name: string): Error {
+  const packed = compressionOf(head);
+  if (packed) return usageError(`not a pcap file (it is ${packed.what}-compressed)`, name, `decompress it first: ${packed.command} ${name}, then read the file it leaves`);
   return usageError(`not a pcap file (${describeBytes(head)})`, name, 'give a capture written by tcpdump -w, Wireshark or hadiag --write');
+}
+
+/** Compressed files by their magic bytes, with the command that decompresses them. */
+const COMPRESSIONS: { what: string; magic: number[]; command: string }[] = [
+  { what: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd], command: 'unzstd' },
+  { what: 'gzip', magic: [0x1f, 0x8b], command: 'gunzip' },
+  { what: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], command: 'xz -d' },
+  { what: 'bzip2', magic: [0x42, 0x5a, 0x68], command: 'bzip2 -d' },
+];
+
+export function compressionOf(head: Buffer): { what: string; command: string } | undefined {
+  return COMPRESSIONS.find((c) => head.length >= c.magic.length && c.magic.every((b, i) => head[i] === b));
 }
 
 /** Say what a file that is not a capture looks like (from its first bytes). */
@@ -372,14 +430,12 @@ export function describeBytes(buf: Buffer): string {
   if (buf.length === 0) return 'the file is empty';
   const hex = [...buf.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
   const m = buf.length >= 4 ? buf.readUInt32BE(0) : 0;
+  const packed = compressionOf(buf);
+  if (packed) return `it is a ${packed.what} file: ${packed.command} it first; starts with ${hex}`;
   const kinds: [boolean, string][] = [
-    [buf[0] === 0x1f && buf[1] === 0x8b, 'a gzip file: gunzip it first'],
     [buf.subarray(0, 4).toString('latin1') === 'PK\u0003\u0004', 'a zip archive'],
     [buf.subarray(0, 4).toString('latin1') === '\u007fELF', 'an ELF executable'],
     [m === 0xa1b2cd34 || m === 0x34cdb2a1, 'a modified (Kuznetzov) pcap: convert it with editcap -F pcap'],
-    [buf.subarray(0, 5).toString('latin1') === 'BZh91' || (buf[0] === 0x42 && buf[1] === 0x5a && buf[2] === 0x68), 'a bzip2 file'],
-    [buf[0] === 0xfd && buf.subarray(1, 6).toString('latin1') === '7zXZ\u0000', 'an xz file'],
-    [buf[0] === 0x28 && buf[1] === 0xb5 && buf[2] === 0x2f && buf[3] === 0xfd, 'a zstd file'],
   ];
   for (const [hit, what] of kinds) if (hit) return `it is ${what}; starts with ${hex}`;
   const head = buf.subarray(0, Math.min(buf.length, SNIFF_BYTES));

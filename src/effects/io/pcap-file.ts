@@ -30,7 +30,8 @@ export async function readPcap(path: string): Promise<PcapFile> {
   return reader.summary(records);
 }
 
-function unreadable(path: string, err: unknown): Error {
+/** The one-line error for a capture file that cannot be read (missing, not permitted, a directory …). */
+export function unreadable(path: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
   const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : (e.message ?? String(err));
   return usageError(`cannot read capture file`, `${path}: ${why}`, 'give the path of a .pcap or .pcapng file (e.g. from tcpdump -w)');
