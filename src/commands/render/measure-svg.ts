@@ -76,15 +76,36 @@ export function renderSvg(inp: SvgInput): string {
 /** The window shown: the one asked for, else around the outages, else the whole run. */
 function plotOf(inp: SvgInput): Plot {
   const a = inp.analysis;
-  const times = [...inp.probes.map((p) => p.sentTsMs ?? p.replyTsMs ?? NaN), ...inp.wire.map((e) => e.tsMs)].filter(Number.isFinite);
-  let from = inp.fromMs ?? (a.outages.length ? Math.min(...a.outages.map((o) => o.lastOkTsMs ?? o.startTsMs)) - 2000 : Math.min(...times));
-  let to = inp.toMs ?? (a.outages.length ? Math.max(...a.outages.map((o) => o.endTsMs ?? a.runEndTsMs ?? Math.max(...times))) + 2000 : Math.max(...times));
+  const all = timeSpan(inp);
+  let from = inp.fromMs ?? (a.outages.length ? minOf(a.outages, (o) => o.lastOkTsMs ?? o.startTsMs) - 2000 : all.from);
+  let to = inp.toMs ?? (a.outages.length ? -minOf(a.outages, (o) => -(o.endTsMs ?? a.runEndTsMs ?? all.to)) + 2000 : all.to);
   if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) {
     from = 0;
     to = 1;
   }
   const x = (t: number) => LEFT + ((Math.min(Math.max(t, from), to) - from) / (to - from)) * PLOT_W;
   return { a, from, to, x, ref: a.outages[0]?.refTsMs ?? from };
+}
+
+/** The smallest of f over xs (a loop: a spread of a long run overflows the stack). */
+function minOf<T>(xs: readonly T[], f: (x: T) => number): number {
+  let m = Infinity;
+  for (const x of xs) m = Math.min(m, f(x));
+  return m;
+}
+
+/** The first and last time of the probes and captured events. */
+function timeSpan(inp: SvgInput): { from: number; to: number } {
+  let from = Infinity;
+  let to = -Infinity;
+  const see = (t: number | undefined) => {
+    if (t === undefined || !Number.isFinite(t)) return;
+    from = Math.min(from, t);
+    to = Math.max(to, t);
+  };
+  for (const p of inp.probes) see(p.sentTsMs ?? p.replyTsMs);
+  for (const e of inp.wire) see(e.tsMs);
+  return { from, to };
 }
 
 /** lane 1: probes — answered (green) / unanswered (red), merged into runs */

@@ -49,7 +49,7 @@ export function analyze(input: AnalysisInput): Analysis {
   const probes = input.probes.map((p) => ({ ...p })).sort((a, b) => a.seq - b.seq);
   fillSendTimes(probes, input.intervalMs);
   refineSendTimes(probes, input.vip, wire, input.intervalMs);
-  const runEnd = input.runEndTsMs ?? Math.max(...probes.map((p) => p.replyTsMs ?? p.sentTsMs ?? -Infinity), ...wire.map((e) => e.tsMs));
+  const runEnd = input.runEndTsMs ?? lastTimeOf(probes, wire);
   const run: RunView = {
     input,
     wire,
@@ -176,6 +176,14 @@ function lastNeighMac(neigh: NeighEvent[], before: number): string | undefined {
   let mac: string | undefined;
   for (const n of neigh) if (n.tsMs <= before && n.lladdr && !n.deleted) mac = n.lladdr;
   return mac;
+}
+
+/** The latest reply, send or capture time of the run (a loop: a spread of a long run overflows the stack). */
+function lastTimeOf(probes: Probe[], wire: WireEvent[]): number {
+  let end = -Infinity;
+  for (const p of probes) end = Math.max(end, p.replyTsMs ?? p.sentTsMs ?? -Infinity);
+  for (const e of wire) end = Math.max(end, e.tsMs);
+  return end;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -1,12 +1,26 @@
 import type { WireEvent } from './events.js';
 import type { OutageReport } from './report.js';
 
-/** Cluster sources (heartbeat/VRRP senders) that fell silent or began during [from, to]. */
-export function clusterChanges(wire: WireEvent[], from: number, to: number): { stops: OutageReport['clusterStops']; starts: OutageReport['clusterStarts'] } {
+/** The first and last capture time of the events (a loop: a spread of a long run overflows the stack). */
+export function spanOf(wire: readonly WireEvent[]): { start: number; end: number } {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const e of wire) {
+    if (e.tsMs < start) start = e.tsMs;
+    if (e.tsMs > end) end = e.tsMs;
+  }
+  return { start, end };
+}
+
+/**
+ * Cluster sources (heartbeat/VRRP senders) that fell silent or began during [from, to]. `capture` is the span
+ * of the whole capture when `wire` holds only part of it (a streaming window); a sender's usual gap is then
+ * judged on the events at hand.
+ */
+export function clusterChanges(wire: readonly WireEvent[], from: number, to: number, capture = spanOf(wire)): { stops: OutageReport['clusterStops']; starts: OutageReport['clusterStarts'] } {
   const stops: OutageReport['clusterStops'] = [];
   const starts: OutageReport['clusterStarts'] = [];
-  const captureStart = Math.min(...wire.map((e) => e.tsMs));
-  const captureEnd = Math.max(...wire.map((e) => e.tsMs));
+  const { start: captureStart, end: captureEnd } = capture;
   for (const [k, s] of clusterSenders(wire)) {
     const srcIp = k.split(' ')[1]!;
     const silentAfter = Math.max(3 * usualGap(s.ts), 1500);
@@ -22,7 +36,7 @@ export function clusterChanges(wire: WireEvent[], from: number, to: number): { s
 }
 
 /** The send times of each cluster sender, keyed "<proto> <source IP>". */
-function clusterSenders(wire: WireEvent[]): Map<string, { proto: string; ts: number[] }> {
+function clusterSenders(wire: readonly WireEvent[]): Map<string, { proto: string; ts: number[] }> {
   const bySrc = new Map<string, { proto: string; ts: number[] }>();
   for (const e of wire) {
     if (e.kind !== 'cluster') continue;

@@ -35,40 +35,112 @@ export const defaultRules = (intervalMs: number): OutageRules => ({
  */
 export function findOutages(probes: Probe[], rules: OutageRules, runEndTsMs?: number): ProbeOutage[] {
   const out: ProbeOutage[] = [];
-  const end = runEndTsMs ?? Math.max(...probes.map((p) => p.replyTsMs ?? p.sentTsMs ?? -Infinity));
-  let lastOk: Probe | undefined;
-  let run: Probe[] = [];
-  const flush = (next: Probe | undefined) => {
-    if (run.length === 0) return;
-    let lost = run;
-    if (!next) lost = run.filter((p) => p.sentTsMs === undefined || p.sentTsMs <= end - rules.inFlightMs);
-    if (lost.length === 0) {
-      run = [];
-      return;
+  const tracker = new OutageTracker(rules);
+  for (const p of probes) {
+    const o = tracker.add(p);
+    if (o) out.push(o);
+  }
+  const last = tracker.finish(runEndTsMs ?? tracker.lastTsMs);
+  if (last) out.push(last);
+  return out;
+}
+
+/**
+ * The outage finder fed one probe at a time, in sequence order: its state is the last answered probe and the
+ * current run of unanswered ones (its first probe, its length, and the few probes near its end that may still
+ * be in flight when the run stops). An outage is returned when the answered probe that ends it arrives.
+ */
+export class OutageTracker {
+  private lastOk: Probe | undefined;
+  private first: Probe | undefined;
+  private lost = 0;
+  /** the run's newest probes, back to `inFlightMs` before the newest one (all the run's probes may be in flight at the end) */
+  private tail: Probe[] = [];
+  /** the newest probe dropped from `tail` */
+  private beforeTail: Probe | undefined;
+  /** the latest reply or send time seen */
+  lastTsMs = -Infinity;
+
+  constructor(private readonly rules: OutageRules) {}
+
+  /** Add the next probe (its answer final); returns the outage it ended, if any. */
+  add(p: Probe): ProbeOutage | undefined {
+    const t = p.replyTsMs ?? p.sentTsMs;
+    if (t !== undefined && t > this.lastTsMs) this.lastTsMs = t;
+    if (p.replyTsMs === undefined) {
+      this.addLost(p);
+      return undefined;
     }
-    const first = lost[0]!;
-    const startTsMs = first.sentTsMs ?? (lastOk?.replyTsMs ?? NaN);
-    const o: ProbeOutage = { firstLostSeq: first.seq, startTsMs, lostProbes: lost.length };
-    if (lastOk) {
-      o.lastOkTsMs = lastOk.replyTsMs;
-      o.lastOkSeq = lastOk.seq;
+    const o = this.lost > 0 ? this.outageOf(this.first!, this.lost, this.lastLost()!, p) : undefined;
+    this.resetRun();
+    this.lastOk = p;
+    return o;
+  }
+
+  /** The run of unanswered probes at the end, if it is an outage (probes sent within inFlightMs of `runEndTsMs` left out). */
+  finish(runEndTsMs: number): ProbeOutage | undefined {
+    if (this.lost === 0) return undefined;
+    const cutoff = runEndTsMs - this.rules.inFlightMs;
+    const settled = (q: Probe) => q.sentTsMs === undefined || q.sentTsMs <= cutoff;
+    let inFlight = 0;
+    let lastSettled = this.beforeTail;
+    for (const q of this.tail) {
+      if (settled(q)) lastSettled = q;
+      else inFlight++;
+    }
+    const lost = this.lost - inFlight;
+    if (lost <= 0) return undefined;
+    const first = settled(this.first!) ? this.first! : undefined;
+    return first && lastSettled ? this.outageOf(first, lost, lastSettled, undefined) : undefined;
+  }
+
+  /** The open run when it already counts as an outage: the time its window starts (the last answer before it). */
+  get openOutageFromTsMs(): number | undefined {
+    if (this.lost === 0 || !this.qualifies(this.lost, this.first!, this.lastLost()!.sentTsMs)) return undefined;
+    return this.lastOk?.replyTsMs ?? this.first!.sentTsMs;
+  }
+
+  /** unanswered probes in the open run */
+  get openLost(): number {
+    return this.lost;
+  }
+
+  private addLost(p: Probe): void {
+    if (this.lost === 0) this.first = p;
+    this.lost++;
+    this.tail.push(p);
+    const newest = p.sentTsMs;
+    if (newest === undefined) return;
+    while (this.tail.length > 1 && this.tail[0]!.sentTsMs !== undefined && this.tail[0]!.sentTsMs < newest - this.rules.inFlightMs) this.beforeTail = this.tail.shift();
+  }
+
+  private lastLost(): Probe | undefined {
+    return this.tail[this.tail.length - 1] ?? this.beforeTail;
+  }
+
+  private resetRun(): void {
+    this.first = undefined;
+    this.lost = 0;
+    this.tail = [];
+    this.beforeTail = undefined;
+  }
+
+  private qualifies(lost: number, first: Probe, spanEnd: number | undefined): boolean {
+    const startTsMs = first.sentTsMs ?? this.lastOk?.replyTsMs ?? NaN;
+    return lost >= this.rules.minLost || (spanEnd ?? startTsMs) - startTsMs >= this.rules.minDurationMs;
+  }
+
+  private outageOf(first: Probe, lost: number, lastLost: Probe, next: Probe | undefined): ProbeOutage | undefined {
+    const startTsMs = first.sentTsMs ?? this.lastOk?.replyTsMs ?? NaN;
+    const o: ProbeOutage = { firstLostSeq: first.seq, startTsMs, lostProbes: lost };
+    if (this.lastOk) {
+      o.lastOkTsMs = this.lastOk.replyTsMs;
+      o.lastOkSeq = this.lastOk.seq;
     }
     if (next) {
       o.endTsMs = next.replyTsMs;
       o.firstOkSeq = next.seq;
     }
-    const spanEnd = o.endTsMs ?? lost[lost.length - 1]!.sentTsMs ?? startTsMs;
-    if (lost.length >= rules.minLost || spanEnd - startTsMs >= rules.minDurationMs) out.push(o);
-    run = [];
-  };
-  for (const p of probes) {
-    if (p.replyTsMs !== undefined) {
-      flush(p);
-      lastOk = p;
-    } else {
-      run.push(p);
-    }
+    return this.qualifies(lost, first, o.endTsMs ?? lastLost.sentTsMs) ? o : undefined;
   }
-  flush(undefined);
-  return out;
 }
