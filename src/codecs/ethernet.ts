@@ -83,20 +83,38 @@ function decodeSnap(buf: Buffer, off: number): { oui: number; ethertype: number 
   return { oui, ethertype: buf.readUInt16BE(off + 6) };
 }
 
-/** Build an Ethernet frame; `vlan` adds one 802.1Q tag (priority 0). */
-export function encodeEthernet(h: { dst: string; src: string; ethertype: number; vlan?: number; pcp?: number }, payload: Buffer): Buffer {
-  const tagLen = h.vlan !== undefined ? 4 : 0;
-  const out = Buffer.alloc(14 + tagLen + payload.length);
+/**
+ * Build an Ethernet II frame; `vlan` adds one 802.1Q tag, `tags` any stack of them (outermost first, e.g. an
+ * 802.1ad service tag over an 802.1Q customer tag).
+ */
+export function encodeEthernet(
+  h: { dst: string; src: string; ethertype: number; vlan?: number; pcp?: number; tags?: { tpid?: number; id: number; pcp?: number; dei?: boolean }[] },
+  payload: Buffer,
+): Buffer {
+  const tags = h.tags ?? (h.vlan !== undefined ? [{ tpid: ETHERTYPE_VLAN, id: h.vlan, pcp: h.pcp }] : []);
+  const out = Buffer.alloc(14 + 4 * tags.length + payload.length);
   macToBytes(h.dst).copy(out, 0);
   macToBytes(h.src).copy(out, 6);
   let p = 12;
-  if (h.vlan !== undefined) {
-    out.writeUInt16BE(ETHERTYPE_VLAN, p);
-    out.writeUInt16BE((((h.pcp ?? 0) & 7) << 13) | (h.vlan & 0x0fff), p + 2);
+  for (const t of tags) {
+    out.writeUInt16BE(t.tpid ?? ETHERTYPE_VLAN, p);
+    out.writeUInt16BE((((t.pcp ?? 0) & 7) << 13) | (t.dei ? 0x1000 : 0) | (t.id & 0x0fff), p + 2);
     p += 4;
   }
   out.writeUInt16BE(h.ethertype, p);
   payload.copy(out, p + 2);
+  return out;
+}
+
+/** An IEEE 802.3 frame (length field) whose LLC/SNAP header carries `ethertype` (OUI 0), as some stacks send ARP. */
+export function encodeSnapFrame(h: { dst: string; src: string; ethertype: number }, payload: Buffer): Buffer {
+  const snap = Buffer.from([0xaa, 0xaa, 0x03, 0, 0, 0, h.ethertype >> 8, h.ethertype & 0xff]);
+  const out = Buffer.alloc(14 + SNAP_HEADER_LEN + payload.length);
+  macToBytes(h.dst).copy(out, 0);
+  macToBytes(h.src).copy(out, 6);
+  out.writeUInt16BE(SNAP_HEADER_LEN + payload.length, 12);
+  snap.copy(out, 14);
+  payload.copy(out, 14 + SNAP_HEADER_LEN);
   return out;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Fuzzing the packet layer's pure decoders (decodeFrame: Ethernet/VLAN, Linux cooked SLL/SLL2, ARP, IPv4,
- * UDP, ICMP, IPv6 + ND; parsePcap: classic pcap µs/ns both byte orders, pcapng) with frames and files
+ * Fuzzing the packet layer's pure decoders (decodeFrame: Ethernet with VLAN stacks and LLC/SNAP, Linux cooked
+ * SLL/SLL2, raw IPv4/IPv6, ARP, IPv4, UDP, ICMP, IPv6 + ND; parsePcap: classic pcap µs/ns both byte orders, pcapng) with frames and files
  * mutated from real captures (test/fixtures) and generated from scratch. Contract for every input: a value
  * (decodeFrame: a Frame, possibly with `error`; parsePcap: records) or a typed error (HadiagError for
  * parsePcap), never another exception, no hang (each call well under 250 ms), and allocations bounded by
@@ -18,7 +18,7 @@ import { decodeFrame, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2
 import { parsePcap, pcapHeader, pcapRecord } from '../../src/codecs/pcap.js';
 import { buildGarp } from '../../src/codecs/arp.js';
 import { HadiagError } from '../../src/core/errors.js';
-import { encodeEthernet } from '../../src/codecs/ethernet.js';
+import { encodeEthernet, encodeSnapFrame } from '../../src/codecs/ethernet.js';
 import { encodeIpv4 } from '../../src/codecs/ipv4.js';
 import { encodeIcmpEcho } from '../../src/codecs/icmp.js';
 
@@ -63,10 +63,25 @@ const echoes = [0, 8].map((type, i) =>
     encodeIpv4({ src: '198.18.0.5', dst: '198.18.0.20', proto: 1 }, encodeIcmpEcho({ type: type as 0 | 8, id: 0x1234, seq: 42 + i }, Buffer.alloc(56, 0x61))),
   ),
 );
+/** ARP behind stacks of tags (802.1ad over 802.1Q, the old 0x9100, five deep) and inside an 802.3 LLC/SNAP frame. */
+const arpBody = vlanGarp.subarray(18);
+const tagStacks = [
+  [{ tpid: 0x88a8, id: 100 }, { tpid: 0x8100, id: 20 }],
+  [{ tpid: 0x9100, id: 300 }, { tpid: 0x88a8, id: 100 }, { tpid: 0x8100, id: 20, pcp: 6 }],
+  Array.from({ length: 5 }, (_, i) => ({ tpid: 0x8100, id: i + 1 })),
+];
+const stackedArp = tagStacks.map((tags) => encodeEthernet({ dst: 'ff:ff:ff:ff:ff:ff', src: '02:48:44:00:00:0b', ethertype: 0x0806, tags }, arpBody));
+const snapArp = encodeSnapFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: '02:48:44:00:00:0b', ethertype: 0x0806 }, arpBody);
+/** IP packets of the fixtures with their link layer cut off: raw IP captures (LINKTYPE_RAW 101, IPV4 228, IPV6 229). */
+const ipPackets = frames.filter((f) => f.readUInt16BE(12) === 0x0800 || f.readUInt16BE(12) === 0x86dd).slice(0, 40).map((f) => f.subarray(14));
 const seeds: { lt: number; data: Buffer }[] = [
   ...frames.map((data) => ({ lt: LINKTYPE_ETHERNET, data })),
   ...echoes.map((data) => ({ lt: LINKTYPE_ETHERNET, data })),
   { lt: LINKTYPE_ETHERNET, data: vlanGarp },
+  ...[...stackedArp, snapArp].map((data) => ({ lt: LINKTYPE_ETHERNET, data })),
+  ...ipPackets.map((data) => ({ lt: 101, data })),
+  ...echoes.map((data) => ({ lt: 228, data: data.subarray(data.readUInt16BE(12) === 0x8100 ? 18 : 14) })),
+  ...frames.filter((f) => f.readUInt16BE(12) === 0x86dd).map((f) => ({ lt: 229, data: f.subarray(14) })),
   ...frames.slice(0, 20).map((f) => ({ lt: LINKTYPE_LINUX_SLL, data: toSll(f) })),
   ...frames.slice(0, 20).map((f) => ({ lt: LINKTYPE_LINUX_SLL2, data: toSll2(f) })),
 ];
@@ -213,6 +228,8 @@ export function checkFrame(data: Buffer, lt: number): Frame {
     assert.ok(MAC_RE.test(f.eth.src) || (f.cooked !== undefined && f.eth.src === ''), `eth src ${f.eth.src}`);
     assert.ok(f.eth.dst === '' || MAC_RE.test(f.eth.dst), `eth dst ${f.eth.dst}`);
     assert.ok(Number.isInteger(f.eth.ethertype) && f.eth.ethertype >= 0 && f.eth.ethertype <= 0xffff);
+    assert.ok(4 * (f.eth.tags?.length ?? 0) <= data.length - 14, 'more VLAN tags than the frame holds');
+    if (f.eth.tags) assert.equal(f.eth.vlan, f.eth.tags[0]!.id);
   }
   if (f.arp) {
     for (const ip of [f.arp.senderIp, f.arp.targetIp]) assert.ok(validIp4(ip), `arp ip ${ip}`);
@@ -256,7 +273,7 @@ export function checkPcap(buf: Buffer): 'ok' | 'error' {
   for (const rec of r.records) {
     assert.ok(rec.data.buffer === buf.buffer, 'record data is not a view of the file');
     total += rec.data.length;
-    assert.equal(typeof rec.tsMs, 'number');
+    assert.ok(Number.isFinite(rec.tsMs), 'a record without a real time (pcapng SPBs are counted as untimed instead)');
     // and whatever the record holds decodes to a value
     checkFrame(rec.data, rec.linktype ?? r.linktype);
   }
@@ -279,8 +296,12 @@ test('seed corpus: every fixture frame and file satisfies the contract and decod
     if (f.icmp) icmp++;
   }
   assert.ok(arp > 20 && udp > 100 && icmp >= 2, `seed layers: arp ${arp} udp ${udp} icmp ${icmp}`);
+  for (const data of [...stackedArp, snapArp]) assert.equal(checkFrame(data, LINKTYPE_ETHERNET).arp?.senderIp, '198.18.0.20', 'ARP behind tags / in LLC/SNAP');
+  assert.ok(ipPackets.length >= 20 && ipPackets.every((p) => { const f = checkFrame(p, 101); return !f.eth && (f.ipv4 ?? f.ipv6); }), 'raw IP seeds decode with no link layer');
   for (const b of fileSeeds) assert.equal(checkPcap(b), 'ok');
-  assert.equal(parsePcap(fileSeeds.at(-4)!).records.length, 12 + 1, 'pcapng seed: 12 EPBs + 1 SPB');
+  const ng = parsePcap(fileSeeds.at(-4)!);
+  assert.equal(ng.records.length, 12, 'pcapng seed: 12 EPBs');
+  assert.equal(ng.untimed, 1, 'pcapng seed: 1 SPB, untimed');
   assert.equal(parsePcap(fileSeeds.at(-2)!).format, 'pcap');
   assert.equal(parsePcap(fileSeeds.at(-1)!).format, 'pcap-ns');
 });
@@ -305,7 +326,7 @@ test('decodeFrame: generated frames with plausible headers (Ethernet + ethertype
       ethertype,
       fc.option(ethertype),
       fc.uint8Array({ maxLength: 200 }),
-      fc.constantFrom(LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, 0, 101, 0xffff),
+      fc.constantFrom(LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, 0, 12, 101, 228, 229, 0xffff),
       (macs, et, inner, body, lt) => {
         const h = Buffer.alloc(14 + (inner !== null ? 4 : 0));
         Buffer.from(macs).copy(h);
@@ -314,6 +335,27 @@ test('decodeFrame: generated frames with plausible headers (Ethernet + ethertype
         checkFrame(Buffer.concat([h, Buffer.from(body)]), lt);
       },
     ),
+    { numRuns: RUNS },
+  );
+});
+
+test('decodeFrame: generated stacks of VLAN tags, 802.3 length fields and LLC/SNAP headers', () => {
+  const tpid = fc.constantFrom(0x8100, 0x88a8, 0x9100);
+  const inner = fc.oneof(
+    fc.constantFrom(0x0806, 0x0800, 0x86dd).map((t) => Buffer.from([t >> 8, t & 0xff])),
+    fc.tuple(fc.integer({ min: 0, max: 1500 }), fc.constantFrom([0xaa, 0xaa, 0x03, 0, 0, 0], [0xaa, 0xaa, 0x03, 0, 0, 0x0c], [0x42, 0x42, 0x03], []), fc.constantFrom(0x0806, 0x0800, 0x1234)).map(([len, llc, t]) =>
+      Buffer.from([len >> 8, len & 0xff, ...llc, ...(llc.length === 6 ? [t >> 8, t & 0xff] : [])]),
+    ),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(tpid, fc.integer({ min: 0, max: 0xffff })), { maxLength: 12 }), inner, fc.uint8Array({ maxLength: 64 }), fc.nat(200), (tags, tail, body, cut) => {
+      const head = Buffer.concat([Buffer.alloc(6, 0xff), Buffer.from([2, 0, 0, 0, 0, 1]), ...tags.map(([t, tci]) => Buffer.from([t >> 8, t & 0xff, tci >> 8, tci & 0xff]))]);
+      const whole = Buffer.concat([head, tail, arpBody, Buffer.from(body)]);
+      const f = checkFrame(whole, LINKTYPE_ETHERNET);
+      assert.equal(f.eth!.tags?.length ?? 0, tags.length);
+      if ((tail.length === 2 && tail.readUInt16BE(0) === 0x0806) || (tail.length === 10 && tail.readUIntBE(5, 3) === 0 && tail.readUInt16BE(8) === 0x0806)) assert.equal(f.arp?.senderIp, '198.18.0.20');
+      checkFrame(whole.subarray(0, cut), LINKTYPE_ETHERNET);
+    }),
     { numRuns: RUNS },
   );
 });
