@@ -43,9 +43,16 @@ function predictionText(r: FrameReport): string {
   return `  ⇒ ${r.predictionFor ?? 'this host'} ${verb}: ${p.reason}${p.uncertain ? ` (uncertain: ${p.uncertain})` : ''}`;
 }
 
+/** " vlan 20", or every tag of a stack outermost first: " vlans 100,20" (QinQ). */
+function vlanText(r: FrameReport): string {
+  const ids = r.vlans ?? (r.vlan !== undefined ? [r.vlan] : []);
+  if (ids.length === 0) return '';
+  return ids.length === 1 ? ` vlan ${ids[0]}` : ` vlans ${ids.join(',')}`;
+}
+
 export function formatFrameLine(r: FrameReport): string {
   const t = new Date(r.tsMs).toISOString().slice(11, 23);
-  const vlan = r.vlan !== undefined ? ` vlan ${r.vlan}` : '';
+  const vlan = vlanText(r);
   const head = `${t} ${rel(r.relMs).padStart(10)}  ${r.ethSrc} → ${r.ethDst || '?'}${vlan}  ${r.op.padEnd(7)} ${r.senderMac} ${r.senderIp} → ${r.targetMac || '-'} ${r.targetIp}  ${r.label}`;
   const lines = [head];
   const p = predictionText(r);

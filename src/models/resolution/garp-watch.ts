@@ -15,7 +15,9 @@ export interface FrameReport {
   relMs: number;
   ethSrc: string;
   ethDst: string;
+  /** outer VLAN id; `vlans` has every tag's id, outermost first */
   vlan?: number;
+  vlans?: number[];
   proto: 'arp' | 'nd';
   op: string;
   senderMac: string;
@@ -159,6 +161,7 @@ export class GarpAnalyzer {
       ethSrc: f.eth?.src ?? '',
       ethDst: f.eth?.dst ?? '',
       vlan: f.eth?.vlan,
+      vlans: f.eth?.tags?.map((t) => t.id),
       proto: 'arp',
       op: a.op === 1 ? 'request' : a.op === 2 ? 'reply' : `op ${a.op}`,
       senderMac: a.senderMac,
@@ -201,6 +204,8 @@ export class GarpAnalyzer {
       relMs,
       ethSrc: f.eth?.src ?? '',
       ethDst: f.eth?.dst ?? '',
+      vlan: f.eth?.vlan,
+      vlans: f.eth?.tags?.map((t) => t.id),
       proto: 'nd',
       op: nd.kind === 'na' ? `NA [${flags}]` : 'NS',
       senderMac: nd.targetLinkAddr ?? nd.sourceLinkAddr ?? '',
