@@ -25,6 +25,12 @@ export interface NeighEvent {
 
 export type NeighState = 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'INCOMPLETE' | 'PERMANENT' | 'NOARP' | 'NONE';
 
+/**
+ * Linux cooked captures (`tcpdump -i any`) carry no destination MAC; instead the kernel's packet type says who
+ * the frame was for ('host': this host's MAC), or 'outgoing': this host sent it.
+ */
+export type CookedPacketType = 'host' | 'broadcast' | 'multicast' | 'otherhost' | 'outgoing';
+
 /** What the capture saw, reduced to what the analysis needs. */
 export type WireEvent =
   | {
@@ -37,6 +43,8 @@ export type WireEvent =
       senderIp: string;
       targetMac: string;
       targetIp: string;
+      /** Linux cooked captures only (dstMac is then '' unless broadcast) */
+      pktType?: CookedPacketType;
     }
   | {
       kind: 'icmp';
@@ -48,6 +56,8 @@ export type WireEvent =
       dstIp: string;
       id?: number;
       seq?: number;
+      /** Linux cooked captures only (dstMac is then '' unless broadcast) */
+      pktType?: CookedPacketType;
     }
   | { kind: 'cluster'; tsMs: number; proto: 'heartbeat' | 'vrrp'; srcMac: string; srcIp: string; dstIp: string };
 
@@ -67,3 +77,16 @@ export const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
 export type ArpEvent = Extract<WireEvent, { kind: 'arp' }>;
 export type IcmpEvent = Extract<WireEvent, { kind: 'icmp' }>;
+
+/** Did this host send the frame? A cooked capture says so; otherwise the source MAC is this host's. */
+export function sentByHost(e: ArpEvent | IcmpEvent, hostMac: string | undefined): boolean {
+  if (e.pktType !== undefined) return e.pktType === 'outgoing';
+  return hostMac !== undefined && e.srcMac === hostMac;
+}
+
+/** The destination MAC as far as the capture tells it ('' = unknown: a frame this host sent, in a cooked capture). */
+export function dstMacOf(e: ArpEvent | IcmpEvent, hostMac: string | undefined): string {
+  if (e.dstMac) return e.dstMac;
+  if (e.pktType === 'host' && hostMac) return hostMac;
+  return '';
+}
