@@ -89,7 +89,7 @@ class Stream {
     this.requests++;
     this.lastTsMs = tsMs;
     if (this.open.has(raw)) return; // a repeated request: the first copy stands
-    const p: Pending = { probe: { seq: Number.NaN, sentTsMs: tsMs, sentEstimated: false }, raw, hole: false };
+    const p: Pending = { probe: { seq: Number.NaN, sentTsMs: tsMs, sentEstimated: false, timesFrom: 'capture' }, raw, hole: false };
     this.open.set(raw, p);
     if (this.order === undefined) {
       this.held.push(p);
@@ -272,6 +272,25 @@ export class ProbeMatcher {
     this.lastSweepMs = this.nowMs;
     if (!this.main) return; // until the pinger is known every stream keeps its probes
     for (const s of this.streams.values()) if (s !== this.main) s.drain(this.nowMs, this.opts, undefined);
+  }
+
+  /** `push` under the name capture-probes.ts used (the streaming analysis feeds either). */
+  add(e: WireEvent): Probe[] {
+    return this.push(e);
+  }
+
+  get client(): { ip: string; mac: string } | undefined {
+    return this.pinger?.client;
+  }
+
+  /** The pinger's usual gap between requests (ms), 0 until it is known. */
+  get intervalMs(): number {
+    return this.pinger?.intervalMs ?? 0;
+  }
+
+  /** gaps between the pinger's requests the interval is judged on (at most GAP_SAMPLE) */
+  get gapsSeen(): number {
+    return this.main?.gaps.length ?? 0;
   }
 
   /** Probes held: outstanding ones of every stream (and, until the pinger is known, the candidates' decided ones). */
