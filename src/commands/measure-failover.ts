@@ -3,9 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
 import { interactive, printJson } from './output.js';
 import { parseDuration, formatDuration } from '../core/duration.js';
-import { readPcap } from '../effects/io/pcap-file.js';
-import { analyze, type Analysis, type AnalysisInput } from '../models/measure/analyze.js';
-import { probesFromCapture, wireEventsOf } from '../models/measure/frames.js';
+import { openCaptureFile } from '../effects/io/capture-file.js';
+import { analyze, type Analysis } from '../models/measure/analyze.js';
+import { wireEventOf } from '../models/measure/frames.js';
+import { MeasureStream, type NearEvents, type StreamOptions } from '../models/measure/stream.js';
 import { measureLive, type LiveResult, type LiveState } from '../effects/measure/live.js';
 import { renderReport, TIMESTAMP_SOURCES } from './render/measure.js';
 import { renderSvg } from './render/measure-svg.js';
@@ -24,6 +25,9 @@ interface Args {
   json: boolean;
   'check-duplicates': boolean;
 }
+
+/** outages whose surrounding events --read keeps for --svg and --json */
+const NEAR_OUTAGES_KEPT = 50;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
@@ -101,28 +105,37 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
       ),
   handler: async (argv) => {
     const { intervalMs, timeoutMs, expectMs } = checkArgs(argv);
-    let input: AnalysisInput;
-    let live: LiveResult | undefined;
-    if (argv.read) input = await inputFromCapture(argv.read, argv.vip, intervalMs);
-    else {
-      live = await runLive(argv, intervalMs, timeoutMs);
-      input = live.input;
-    }
+    if (argv.read) return reportCapture(argv, intervalMs, expectMs);
+    const live = await runLive(argv, intervalMs, timeoutMs);
+    const input = live.input;
     if (expectMs !== undefined) input.expectMs = expectMs;
     const analysis: Analysis = analyze(input);
-    if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, probes: input.probes, wire: input.wire, neigh: input.neigh }));
-    if (argv.json) printJsonReport(argv, analysis, input, live);
+    const events: NearEvents = { probes: input.probes, wire: input.wire, neigh: input.neigh };
+    if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, ...events }));
+    if (argv.json) printJsonReport(argv, analysis, events, live);
     else {
-      const extra: Parameters<typeof renderReport>[1] = {};
-      if (live) extra.pcapPath = live.pcapPath;
+      const extra: Parameters<typeof renderReport>[1] = { pcapPath: live.pcapPath };
       if (argv.svg) extra.svgPath = argv.svg;
-      if (live?.trigger) extra.trigger = live.trigger;
+      if (live.trigger) extra.trigger = live.trigger;
       process.stdout.write(renderReport(analysis, extra));
-      if (live && live.stoppedBy === 'timeout' && analysis.outages.length === 0) process.stdout.write(`(stopped after ${formatDuration(timeoutMs)} without an outage)\n`);
+      if (live.stoppedBy === 'timeout' && analysis.outages.length === 0) process.stdout.write(`(stopped after ${formatDuration(timeoutMs)} without an outage)\n`);
     }
     process.exitCode = analysis.problem ? EXIT_PROBLEM : EXIT_HEALTHY;
   },
 };
+
+async function reportCapture(argv: Args, intervalMs: number, expectMs: number | undefined): Promise<void> {
+  const { analysis, near, limits } = await analyzeCapture(argv, intervalMs, expectMs);
+  if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, ...near }));
+  if (argv.json) printJsonReport(argv, analysis, near, undefined, limits);
+  else {
+    const extra: Parameters<typeof renderReport>[1] = {};
+    if (argv.svg) extra.svgPath = argv.svg;
+    process.stdout.write(renderReport(analysis, extra));
+    for (const l of limits) process.stdout.write(`note: ${l}\n`);
+  }
+  process.exitCode = analysis.problem ? EXIT_PROBLEM : EXIT_HEALTHY;
+}
 
 function checkArgs(argv: Args): { intervalMs: number; timeoutMs: number; expectMs: number | undefined } {
   if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 address`, '--vip', 'write it dotted, e.g. --vip 10.0.0.20');
@@ -136,17 +149,25 @@ function checkArgs(argv: Args): { intervalMs: number; timeoutMs: number; expectM
   return { intervalMs, timeoutMs, expectMs };
 }
 
-/** --read: the probes and wire events of a capture taken on the client while it pinged the VIP. */
-async function inputFromCapture(path: string, vip: string, intervalMs: number): Promise<AnalysisInput> {
-  const pcap = await readPcap(path);
-  const wire = wireEventsOf(pcap.records, pcap.linktype);
-  const fromCap = probesFromCapture(vip, wire);
-  if (fromCap.probes.length === 0) {
-    throw usageError(`no echo probes to ${vip} in the capture`, path, 'capture on the client while it pings the VIP (hadiag measure-failover --write FILE saves such a capture)');
+/**
+ * --read: the capture streamed through the analysis one record at a time (memory bounded by what is open, not
+ * by the file); the events near each outage are kept for --svg and --json.
+ */
+async function analyzeCapture(argv: Args, intervalMs: number, expectMs: number | undefined): Promise<{ analysis: Analysis; near: NearEvents; limits: string[] }> {
+  const path = argv.read!;
+  const file = await openCaptureFile(path, 'icmp');
+  const opts: StreamOptions = { vip: argv.vip, intervalMs, keepNear: NEAR_OUTAGES_KEPT };
+  if (expectMs !== undefined) opts.expectMs = expectMs;
+  const stream = new MeasureStream(opts);
+  for await (const r of file.records) {
+    const e = wireEventOf(r.data, r.tsMs, r.linktype);
+    if (e) stream.addWire(e);
   }
-  const input: AnalysisInput = { vip, intervalMs: fromCap.intervalMs || intervalMs, probes: fromCap.probes, wire, neigh: [] };
-  if (fromCap.client) input.client = fromCap.client;
-  return input;
+  const analysis = stream.finish();
+  if (analysis.probesSent === 0) {
+    throw usageError(`no echo probes to ${argv.vip} in the capture`, path, 'capture on the client while it pings the VIP (hadiag measure-failover --write FILE saves such a capture)');
+  }
+  return { analysis, near: stream.nearEvents(), limits: file.limits };
 }
 
 /** A live run with a spinner on a terminal; Ctrl-C stops measuring and analyzes what was seen. */
@@ -192,13 +213,14 @@ async function runLive(argv: Args, intervalMs: number, timeoutMs: number): Promi
   return live;
 }
 
-function printJsonReport(argv: Args, analysis: Analysis, input: AnalysisInput, live: LiveResult | undefined): void {
+function printJsonReport(argv: Args, analysis: Analysis, events: NearEvents, live: LiveResult | undefined, limits: string[] = []): void {
   printJson({
     ...analysis,
     timestampSources: argv.read ? { capture: TIMESTAMP_SOURCES.capture, probes: 'capture (kernel) timestamps of the echo requests and replies' } : TIMESTAMP_SOURCES,
-    events: { probes: input.probes, wire: input.wire, neigh: input.neigh },
+    events,
     capture: live?.pcapPath ?? argv.read,
+    ...(limits.length ? { limits } : {}),
     ...(live?.trigger ? { trigger: live.trigger } : {}),
-    ...(live ? { stoppedBy: live.stoppedBy, sysctls: input.sysctls } : {}),
+    ...(live ? { stoppedBy: live.stoppedBy, sysctls: live.input.sysctls } : {}),
   });
 }

@@ -6,10 +6,10 @@ import type { IcmpEvent, NeighEvent, Probe, WireEvent } from './events.js';
 import { defaultRules, findOutages, type OutageRules, type ProbeOutage } from './outages.js';
 import { neighStateOf } from './neigh-events.js';
 import { fillSendTimes } from './ping-lines.js';
-import { findVipConflicts } from './conflicts.js';
+import { findVipConflicts, type VipConflict } from './conflicts.js';
 import { diagnose } from './diagnose.js';
 import { refineSendTimes } from './send-times.js';
-import { clusterChanges } from './cluster-changes.js';
+import { clusterChanges, spanOf } from './cluster-changes.js';
 import { buildTimeline } from './timeline.js';
 import { arpsIn, clientAsks, findAnnouncements, findSwitch, inWindow, whatMadeItSwitch, type OutageWindow } from './outage-evidence.js';
 import type { Analysis, AnalysisInput, OutageReport } from './report.js';
@@ -23,24 +23,28 @@ export type { Analysis, AnalysisInput, Announcement, AnnouncementForm, OutageRep
 export const ANNOUNCEMENT_TAIL_MS = 5000;
 
 /** Who is the client? The host sending echo requests to the VIP, or asking for it by ARP (not the VIP itself). */
-export function inferClient(vip: string, wire: WireEvent[]): { ip?: string; mac?: string } {
+export function inferClient(vip: string, wire: readonly WireEvent[]): { ip?: string; mac?: string } {
   for (const e of wire) if (e.kind === 'icmp' && e.type === 'echo-request' && e.dstIp === vip) return { ip: e.srcIp, mac: e.srcMac };
   for (const e of wire) if (e.kind === 'arp' && e.op === 'request' && e.targetIp === vip && e.senderIp !== vip && e.senderIp !== '0.0.0.0') return { ip: e.senderIp, mac: e.senderMac };
   return {};
 }
 
-/** The run as every outage is judged against it. */
-interface RunView {
+/** What every outage is judged on: the events around it (the whole run, or a streaming window) and the run's facts. */
+export interface RunView {
   input: AnalysisInput;
-  wire: WireEvent[];
+  /** the capture's events, time-ordered: all of them, or a window holding every outage's surroundings */
+  wire: readonly WireEvent[];
   client: { ip?: string; mac?: string };
-  vipNeigh: NeighEvent[];
-  bySeq: Map<number, Probe>;
+  vipNeigh: readonly NeighEvent[];
+  bySeq: ReadonlyMap<number, Probe>;
   /** echo replies from the VIP by 16-bit sequence */
   replies: Map<number, IcmpEvent[]>;
   runEnd: number;
-  outages: ProbeOutage[];
+  /** first and last capture time of the whole run */
+  capture: { start: number; end: number };
   acceptWindowMs: number;
+  haveCapture: boolean;
+  haveNeigh: boolean;
 }
 
 export function analyze(input: AnalysisInput): Analysis {
@@ -58,14 +62,24 @@ export function analyze(input: AnalysisInput): Analysis {
     bySeq: new Map(probes.map((p) => [p.seq, p])),
     replies: echoRepliesFrom(input.vip, wire),
     runEnd,
-    outages: findOutages(probes, rules, runEnd),
+    capture: spanOf(wire),
     acceptWindowMs: input.acceptWindowMs ?? 1000,
+    haveCapture: wire.length > 0,
+    haveNeigh: input.neigh.length > 0,
   };
-  const outages = run.outages.map((o, index) => reportOutage(run, o, index));
-  return summarize(run, probes, outages);
+  const found = findOutages(probes, rules, runEnd);
+  const outages = found.map((o, index) => reportOutage(run, o, index, announcementsUntil(found[index + 1])));
+  let answered = 0;
+  for (const p of probes) if (p.replyTsMs !== undefined) answered++;
+  return summarize(input, run.client, { sent: probes.length, answered }, outages, findVipConflicts(input.vip, wire));
 }
 
-function echoRepliesFrom(vip: string, wire: WireEvent[]): Map<number, IcmpEvent[]> {
+/** Announcements after an outage are attributed to it until the next outage's window begins. */
+export function announcementsUntil(next: ProbeOutage | undefined): number {
+  return next ? (next.lastOkTsMs ?? next.startTsMs) : Infinity;
+}
+
+export function echoRepliesFrom(vip: string, wire: readonly WireEvent[]): Map<number, IcmpEvent[]> {
   const replies = new Map<number, IcmpEvent[]>();
   for (const e of wire) {
     if (e.kind === 'icmp' && e.type === 'echo-reply' && e.srcIp === vip && e.seq !== undefined) {
@@ -77,18 +91,19 @@ function echoRepliesFrom(vip: string, wire: WireEvent[]): Map<number, IcmpEvent[
   return replies;
 }
 
-function reportOutage(run: RunView, o: ProbeOutage, index: number): OutageReport {
+/** The report of outage number `index` (0-based); `nextFrom`: where the next outage's window begins. */
+export function reportOutage(run: RunView, o: ProbeOutage, index: number, nextFrom: number): OutageReport {
   const { input, wire, client } = run;
-  const w = outageWindow(run, o, index);
+  const w = outageWindow(run, o, nextFrom);
   const macBefore = replyMacFor(o.lastOkSeq !== undefined ? run.bySeq.get(o.lastOkSeq) : undefined, run.replies) ?? lastNeighMac(run.vipNeigh, w.from);
   const macAfter = replyMacFor(o.firstOkSeq !== undefined ? run.bySeq.get(o.firstOkSeq) : undefined, run.replies);
-  const arps = arpsIn(wire, w);
-  const announcements = findAnnouncements(input.vip, wire, arps, w, macBefore, client);
+  const arps = arpsIn(wire as WireEvent[], w);
+  const announcements = findAnnouncements(input.vip, wire as WireEvent[], arps, w, macBefore, client);
   const asked = clientAsks(input.vip, arps, macBefore, client);
   const newMac = macAfter ?? asked.broadcastAnswer?.mac ?? announcements[0]?.mac;
-  const sw = findSwitch(input.vip, o, { macBefore, macAfter, newMac }, w, wire, run.vipNeigh, asked.asks);
+  const sw = findSwitch(input.vip, o, { macBefore, macAfter, newMac }, w, wire as WireEvent[], run.vipNeigh as NeighEvent[], asked.asks);
   const { learnedBy, acceptLatencyMs } = whatMadeItSwitch(sw, announcements, asked.broadcastAnswer, newMac);
-  const { stops: clusterStops, starts: clusterStarts } = clusterChanges(wire, w.from - 10_000, w.to);
+  const { stops: clusterStops, starts: clusterStarts } = clusterChanges(wire, w.from - 10_000, w.to, run.capture);
   const report: OutageReport = {
     ...o,
     index: index + 1,
@@ -118,16 +133,15 @@ function reportOutage(run: RunView, o: ProbeOutage, index: number): OutageReport
   }
   if (acceptLatencyMs !== undefined) report.acceptLatencyMs = acceptLatencyMs;
   report.timeline = buildTimeline(report, input, newMac);
-  report.diagnosis = diagnose(report, { vip: input.vip, iface: input.iface, expectMs: input.expectMs, acceptWindowMs: run.acceptWindowMs, sysctls: sysctlsAt(input, o.startTsMs), haveCapture: wire.length > 0, haveNeigh: input.neigh.length > 0 });
+  report.diagnosis = diagnose(report, { vip: input.vip, iface: input.iface, expectMs: input.expectMs, acceptWindowMs: run.acceptWindowMs, sysctls: sysctlsAt(input, o.startTsMs), haveCapture: run.haveCapture, haveNeigh: run.haveNeigh });
   return report;
 }
 
 /** From the last answer before the outage to its end; announcements until a little later, but not into the next outage. */
-function outageWindow(run: RunView, o: ProbeOutage, index: number): OutageWindow {
+function outageWindow(run: RunView, o: ProbeOutage, nextFrom: number): OutageWindow {
   const from = o.lastOkTsMs ?? o.startTsMs - 1000;
   const to = o.endTsMs ?? run.runEnd;
-  const next = run.outages[index + 1];
-  const annTo = Math.min(to + ANNOUNCEMENT_TAIL_MS, next ? (next.lastOkTsMs ?? next.startTsMs) : Infinity);
+  const annTo = Math.min(to + ANNOUNCEMENT_TAIL_MS, nextFrom);
   return { from, to, annTo };
 }
 
@@ -137,22 +151,21 @@ function timesFrom(run: RunView, o: ProbeOutage): OutageReport['timesFrom'] {
   return { start: srcOf(o.firstLostSeq), ...(o.firstOkSeq !== undefined ? { end: srcOf(o.firstOkSeq) } : {}) };
 }
 
-function summarize(run: RunView, probes: Probe[], outages: OutageReport[]): Analysis {
-  const { input } = run;
-  const conflicts = findVipConflicts(input.vip, run.wire);
+/** The run's verdict and one-line summary from its outage reports and conflicts. */
+export function summarize(input: AnalysisInput, client: Analysis['client'], probes: { sent: number; answered: number }, outages: OutageReport[], conflicts: VipConflict[]): Analysis {
   const problem = outages.some((o) => o.diagnosis.problem) || conflicts.length > 0;
   const conflictText = conflicts.length ? ` Split brain: ${conflicts.length} time(s) two MACs owned ${input.vip} (first: ${conflicts[0]!.evidence}).` : '';
-  const answered = probes.filter((p) => p.replyTsMs !== undefined).length;
+  const { sent, answered } = probes;
   const a: Analysis = {
     vip: input.vip,
     intervalMs: input.intervalMs,
-    client: run.client,
-    probesSent: probes.length,
+    client,
+    probesSent: sent,
     probesAnswered: answered,
     outages,
     problem,
     conflicts,
-    summary: (outages.length === 0 ? `no outage: ${answered} of ${probes.length} probes answered.` : outages.map((o) => `#${o.index}: ${o.diagnosis.sentence}`).join(' ')) + conflictText,
+    summary: (outages.length === 0 ? `no outage: ${answered} of ${sent} probes answered.` : outages.map((o) => `#${o.index}: ${o.diagnosis.sentence}`).join(' ')) + conflictText,
   };
   if (input.iface) a.iface = input.iface;
   if (input.runStartTsMs !== undefined) a.runStartTsMs = input.runStartTsMs;
@@ -172,7 +185,7 @@ function replyMacFor(p: Probe | undefined, replies: Map<number, IcmpEvent[]>): s
   return best && Math.abs(best.tsMs - p.replyTsMs) < 1000 ? best.srcMac : undefined;
 }
 
-function lastNeighMac(neigh: NeighEvent[], before: number): string | undefined {
+function lastNeighMac(neigh: readonly NeighEvent[], before: number): string | undefined {
   let mac: string | undefined;
   for (const n of neigh) if (n.tsMs <= before && n.lladdr && !n.deleted) mac = n.lladdr;
   return mac;

@@ -58,6 +58,8 @@ export class OutageTracker {
   private tail: Probe[] = [];
   /** the newest probe dropped from `tail` */
   private beforeTail: Probe | undefined;
+  /** where the last outage ended: the next one cannot begin before it (a late answer can arrive after the next probe went out) */
+  private lastEndTsMs = -Infinity;
   /** the latest reply or send time seen */
   lastTsMs = -Infinity;
 
@@ -72,6 +74,7 @@ export class OutageTracker {
       return undefined;
     }
     const o = this.lost > 0 ? this.outageOf(this.first!, this.lost, this.lastLost()!, p) : undefined;
+    if (o?.endTsMs !== undefined) this.lastEndTsMs = o.endTsMs;
     this.resetRun();
     this.lastOk = p;
     return o;
@@ -125,13 +128,19 @@ export class OutageTracker {
     this.beforeTail = undefined;
   }
 
+  /** send time of the run's first probe, not before the previous outage's end */
+  private startOf(first: Probe): number {
+    const sent = first.sentTsMs ?? this.lastOk?.replyTsMs ?? NaN;
+    return sent < this.lastEndTsMs ? this.lastEndTsMs : sent;
+  }
+
   private qualifies(lost: number, first: Probe, spanEnd: number | undefined): boolean {
-    const startTsMs = first.sentTsMs ?? this.lastOk?.replyTsMs ?? NaN;
+    const startTsMs = this.startOf(first);
     return lost >= this.rules.minLost || (spanEnd ?? startTsMs) - startTsMs >= this.rules.minDurationMs;
   }
 
   private outageOf(first: Probe, lost: number, lastLost: Probe, next: Probe | undefined): ProbeOutage | undefined {
-    const startTsMs = first.sentTsMs ?? this.lastOk?.replyTsMs ?? NaN;
+    const startTsMs = this.startOf(first);
     const o: ProbeOutage = { firstLostSeq: first.seq, startTsMs, lostProbes: lost };
     if (this.lastOk) {
       o.lastOkTsMs = this.lastOk.replyTsMs;
