@@ -1,4 +1,4 @@
-import type { Cause, Diagnosis, Fix, OutageReport } from './report.js';
+import type { AnnouncementForm, Cause, Diagnosis, Fix, OutageReport } from './report.js';
 
 export type { Cause, Diagnosis, Fix } from './report.js';
 
@@ -14,6 +14,13 @@ export interface DiagnoseContext {
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const rel = (o: OutageReport, ts: number) => `${ts - o.refTsMs >= 0 ? '+' : ''}${((ts - o.refTsMs) / 1000).toFixed(2)} s`;
+const FORM_PHRASE: Record<AnnouncementForm, string> = {
+  'garp-request': 'a gratuitous ARP request',
+  'garp-reply': 'a gratuitous ARP reply',
+  'directed-request': 'a request from the VIP to this host',
+  'unicast-reply': 'an unsolicited unicast ARP reply to this host',
+  other: 'ARP from the VIP',
+};
 const msText = (ms: number) => (ms < 1 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(1)} ms` : s(ms));
 
 /** The sysctl.d snippet that bounds a client's stale-MAC time to a few seconds (arp-facts: 4.6–4.7 s measured). */
@@ -136,6 +143,7 @@ function diagnoseRecovered(f: Facts): Diagnosis {
     return done(f, 'unknown', false, `Outage of ${s(dur)}; nothing was captured, so the cause cannot be told.`, [{ rank: 1, side: 'client', title: 'capture', detail: 'run as root with the interface up so ARP can be captured' }]);
   }
   if (o.learnedBy === 'announcement') return diagnoseTakenAnnouncement(f);
+  if (o.lastOkSeq === undefined && !o.macBefore && f.anns.length === 0) return diagnoseFirstResolution(f);
   return diagnoseOwnResolution(f);
 }
 
@@ -147,11 +155,22 @@ function diagnoseTakenAnnouncement(f: Facts): Diagnosis {
   const lat = o.acceptLatencyMs ?? o.switchTsMs! - first.tsMs;
   const tookFirst = o.switchTsMs! - first.tsMs <= ctx.acceptWindowMs;
   const sentence = tookFirst
-    ? `Takeover itself took ${s(takeover)} (detection); this host switched to ${newMac} ${msText(lat)} after the first announcement.`
+    ? `Takeover itself took ${s(takeover)} (detection); this host switched to ${newMac} ${msText(lat)} after the first announcement (${FORM_PHRASE[first.form]}).`
     : `Takeover took ${s(takeover)} to the first announcement; this host switched to ${newMac} only ${msText(o.switchTsMs! - first.tsMs)} later, after announcement ${annsBeforeSwitch.length} (${o.switchEvidence}).`;
   return done(f, 'detection-bound', false, sentence, [
     { rank: 1, side: 'server', title: 'detect the failure sooner', detail: 'the ARP side is already fast here: only the cluster’s detection time is left (Heartbeat keepalive/deadtime, e.g. keepalive 500ms / deadtime 2; keepalived advert_int)' },
     { rank: 2, side: 'server', title: 'keep announcing from the long-running node', detail: 'announcements from an already running process reach clients within ~10 ms of the move; a freshly spawned helper adds ~0.1 s' },
+  ]);
+}
+
+/** The run began unanswered and this host had no MAC for the VIP yet: its first probes waited for its own resolution. */
+function diagnoseFirstResolution(f: Facts): Diagnosis {
+  const { o, ctx } = f;
+  const asked = o.broadcastRequests.length
+    ? `: it asked for ${ctx.vip} by broadcast at ${rel(o, o.broadcastRequests[0]!)}${o.broadcastAnswer ? ` and ${o.broadcastAnswer.mac} answered at ${rel(o, o.broadcastAnswer.tsMs)}` : ''}`
+    : '';
+  return done(f, 'first-resolution', false, `The run began with ${o.lostProbes} unanswered probe${o.lostProbes === 1 ? '' : 's'} while this host first resolved ${ctx.vip}${asked}; the first answer came at ${rel(o, o.endTsMs!)}: the start of the run, not a failover.`, [
+    { rank: 1, side: 'client', title: 'start measuring with the VIP resolved', detail: 'ping the VIP once before the capture (the live run waits for answers before its trigger)' },
   ]);
 }
 

@@ -112,6 +112,7 @@ export type Cause =
   | 'no-announcement' // no announcement for the VIP reached this interface; recovery by the client's own resolution
   | 'late-announcement' // the client resolved the VIP itself before any announcement arrived
   | 'same-mac' // the VIP answered from the same MAC before and after: not an ARP problem
+  | 'first-resolution' // the run began unanswered while this host first resolved the VIP: not a failover
   | 'never-recovered'
   | 'unknown';
 
