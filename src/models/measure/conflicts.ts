@@ -1,4 +1,7 @@
-import { BROADCAST, type WireEvent } from './events.js';
+import { BROADCAST, type ArpEvent, type WireEvent } from './events.js';
+
+/** Sent to everyone; in a cooked capture a request this host sent shows no destination and is taken as broadcast. */
+const isBroadcast = (e: ArpEvent) => e.dstMac === BROADCAST || (e.dstMac === '' && e.pktType === 'outgoing');
 
 /** Two MACs claiming the VIP at the same time (split brain / duplicate address), as this host saw it. */
 export interface VipConflict {
@@ -12,16 +15,18 @@ export interface VipConflict {
  * VRRP advertisements from two routers interleaving (only the master advertises, so two at once = two masters).
  * Heartbeat's own traffic is not used: both nodes always send it.
  */
-export function findVipConflicts(vip: string, wire: WireEvent[], windowMs = 1000): VipConflict[] {
+export function findVipConflicts(vip: string, wire: readonly WireEvent[], windowMs = 1000): VipConflict[] {
   const out: VipConflict[] = [];
   const arps = wire.filter((e): e is Extract<WireEvent, { kind: 'arp' }> => e.kind === 'arp');
   let lastReported = -Infinity;
-  for (const req of arps) {
-    if (req.op !== 'request' || req.targetIp !== vip || req.senderIp === vip || req.dstMac !== BROADCAST) continue;
+  for (let i = 0; i < arps.length; i++) {
+    const req = arps[i]!;
+    if (req.op !== 'request' || req.targetIp !== vip || req.senderIp === vip || !isBroadcast(req)) continue;
     const macs = new Set<string>();
-    for (const r of arps) {
-      if (r.tsMs < req.tsMs || r.tsMs > req.tsMs + windowMs) continue;
-      if (r.op === 'reply' && r.senderIp === vip && r.targetIp === req.senderIp) macs.add(r.senderMac);
+    // time-ordered: only the replies within the window after the request are looked at
+    for (let j = i + 1; j < arps.length && arps[j]!.tsMs <= req.tsMs + windowMs; j++) {
+      const r = arps[j]!;
+      if (r.tsMs >= req.tsMs && r.op === 'reply' && r.senderIp === vip && r.targetIp === req.senderIp) macs.add(r.senderMac);
     }
     if (macs.size >= 2 && req.tsMs - lastReported > windowMs) {
       out.push({ tsMs: req.tsMs, macs: [...macs].sort(), evidence: `ARP request for ${vip} from ${req.senderIp} answered by ${[...macs].sort().join(' and ')}` });
