@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Idempotent set-up for hadiag on Debian 12 (run as root): system packages, npm deps, build.
-# Daemons (heartbeat, keepalived, ucarp) are installed with a policy-rc.d that forbids service starts,
+# Daemons (heartbeat, keepalived, ucarp, corosync, pacemaker) are installed with a policy-rc.d that forbids service starts,
 # so nothing runs in the root namespace; the lab starts them only inside its own namespaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(libpcap-dev g++ make python3 iproute2 iputils-ping iputils-arping tcpdump nftables bridge-utils
-      heartbeat keepalived ucarp procps util-linux psmisc)
+      heartbeat keepalived ucarp procps util-linux psmisc
+      pacemaker pacemaker-cli-utils corosync resource-agents)
+# resource-agents ships IPaddr2 (and send_arp) and /usr/sbin/ocf-tester; pacemaker-cli-utils the CLI tools
+# (crm_mon, cibadmin, crm_resource, crm_attribute) that --no-install-recommends would leave out.
 
 need=()
 for p in "${PKGS[@]}"; do
@@ -23,7 +26,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   # Debian starts nothing thanks to policy-rc.d; make sure no unit is enabled for boot either.
-  for s in heartbeat keepalived; do systemctl disable "$s" >/dev/null 2>&1 || true; done
+  for s in heartbeat keepalived corosync pacemaker; do systemctl disable "$s" >/dev/null 2>&1 || true; done
 fi
 
 if [ ! -f node_modules/cap/build/Release/cap.node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
