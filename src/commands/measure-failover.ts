@@ -1,21 +1,23 @@
 import type { CommandModule } from 'yargs';
 import { writeFileSync } from 'node:fs';
 import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
-import { interactive, printJson } from './output.js';
+import { interactive, printJson, printJsonLine } from './output.js';
 import { parseDuration, formatDuration } from '../core/duration.js';
 import { openCaptureFile } from '../effects/io/capture-file.js';
 import { analyze, type Analysis } from '../models/measure/analyze.js';
 import { wireEventOf } from '../models/measure/frames.js';
 import { MeasureStream, type NearEvents, type StreamOptions } from '../models/measure/stream.js';
 import { measureLive, type LiveResult, type LiveState } from '../effects/measure/live.js';
-import { renderReport, TIMESTAMP_SOURCES } from './render/measure.js';
+import { renderOutageLine, renderReport, renderWatchSummary, TIMESTAMP_SOURCES } from './render/measure.js';
+import { watchLive, type WatchOptions } from '../effects/measure/watch.js';
+import { parseSize } from '../effects/io/pcap-ring.js';
 import { renderSvg } from './render/measure-svg.js';
 
 interface Args {
   vip: string;
   iface?: string;
   interval: string;
-  timeout: string;
+  timeout?: string;
   'until-recovered': boolean;
   expect?: string;
   trigger?: string;
@@ -24,6 +26,8 @@ interface Args {
   svg?: string;
   json: boolean;
   'check-duplicates': boolean;
+  watch: boolean;
+  'write-limit': string;
 }
 
 /** outages whose surrounding events --read keeps for --svg and --json */
@@ -57,7 +61,7 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
       .positional('iface', { type: 'string', describe: 'interface on the VIP’s subnet (default: from `ip route get VIP`)' })
       .option('vip', { type: 'string', demandOption: true, describe: 'the floating IP to probe (must be on a directly connected subnet)' })
       .option('interval', { type: 'string', default: '5ms', describe: 'probe interval (1ms–1s; below 10ms ping keeps it exactly)' })
-      .option('timeout', { type: 'string', default: '120s', describe: 'stop after this long in any case' })
+      .option('timeout', { type: 'string', describe: 'stop after this long in any case (default 120s)' })
       .option('until-recovered', { type: 'boolean', default: false, describe: 'stop once an outage has ended (and 2 s passed)' })
       .option('expect', { type: 'string', describe: 'expected takeover time: a longer outage is a problem (exit 1)' })
       .option('trigger', { type: 'string', describe: 'shell command run at t0 after 1 s of answered probes (e.g. a lab fault); stops 2 s after it has ended and the VIP answers again' })
@@ -65,10 +69,13 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
       .option('write', { type: 'string', describe: 'pcap of what was captured (default ./captures/measure-VIP-DATE.pcap)' })
       .option('svg', { type: 'string', describe: 'write a timeline picture (probes, ARP, neighbour state, cluster traffic)' })
       .option('check-duplicates', { type: 'boolean', default: false, describe: 'at the end, ask for the VIP by broadcast (arping -D): two answers = split brain' })
-      .option('json', { type: 'boolean', default: false, describe: 'one JSON document with every event' })
+      .option('watch', { type: 'boolean', default: false, describe: 'run until SIGINT/SIGTERM (days if need be), one line per outage as it ends, a rolling capture, flat memory' })
+      .option('write-limit', { type: 'string', default: '64MB', describe: 'with --watch: disk for the rolling capture (e.g. 64MB, 1GB) besides the ±30 s kept around each outage' })
+      .option('json', { type: 'boolean', default: false, describe: 'one JSON document with every event (--watch: one JSON line per outage, then a summary line)' })
       .example('hadiag measure-failover --vip 10.0.0.20', 'wait for a failover, report it (Ctrl-C to stop)')
       .example("hadiag measure-failover --vip 198.18.0.20 --trigger 'hadiag lab fault link-down server1' --expect 6s", 'cause a failover and time it')
       .example('hadiag measure-failover --vip 10.0.0.20 --read client.pcap --svg t.svg', 'analyze a capture taken on a client')
+      .example('hadiag measure-failover --vip 10.0.0.20 --watch --write /var/tmp/vip.pcap --write-limit 256MB', 'watch for days, one line per outage')
       .epilogue(
         [
           'Live: probes with `ping -D -O -n -i INTERVAL VIP` through this host’s kernel (so its ARP cache is',
@@ -99,12 +106,23 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
           '    timeline: [{tsMs, relMs, kind, text}],',
           '    diagnosis: {cause, problem, sentence, evidence, fixes: [{rank, side, title, detail}]} }],',
           '  events: {probes, wire, neigh}, capture, trigger, stoppedBy, sysctls }',
+          '  With --read, events are those within 2 s of each outage (the file is streamed, never held).',
+          '',
+          '--watch: no timeout; runs until SIGINT/SIGTERM (or ping exits). Each outage is printed when it has',
+          'ended and its 5 s announcement tail passed: one line (--json: one JSON line {type: "outage", ...the',
+          'outage object above}); at the end one summary line ({type: "summary", vip, probesSent, probesAnswered,',
+          'outages (count), conflicts, problem, summary, runStartTsMs, runEndTsMs, capture: {segments, kept}}).',
+          'Exit 0 / 1 as above, judged on every outage of the run. The capture rolls: --write FILE is written as',
+          'FILE.0001.pcap, FILE.0002.pcap, … (segments of 1/8 of --write-limit); the oldest are deleted once the',
+          'segments exceed --write-limit (default 64MB), except those overlapping an outage ±30 s, which are kept.',
+          'Not with --timeout, --until-recovered, --trigger, --svg or --read.',
           '  Times are epoch ms (floats). cause: detection-bound | announcements-ignored |',
           '  no-announcement | late-announcement | same-mac | never-recovered | unknown',
         ].join('\n'),
       ),
   handler: async (argv) => {
     const { intervalMs, timeoutMs, expectMs } = checkArgs(argv);
+    if (argv.watch) return watch(argv, intervalMs, expectMs);
     if (argv.read) return reportCapture(argv, intervalMs, expectMs);
     const live = await runLive(argv, intervalMs, timeoutMs);
     const input = live.input;
@@ -137,14 +155,25 @@ async function reportCapture(argv: Args, intervalMs: number, expectMs: number | 
   process.exitCode = analysis.problem ? EXIT_PROBLEM : EXIT_HEALTHY;
 }
 
+/** The flags --watch cannot go with (a run that ends, or a picture of the whole run). */
+function checkWatchArgs(argv: Args): void {
+  if (!argv.watch) return;
+  const given = (flag: keyof Args) => argv[flag] !== undefined && argv[flag] !== false;
+  if (argv.read) throw usageError('--watch needs a live run', '--watch', 'drop --read to analyze a file, or --watch to watch live');
+  for (const flag of ['timeout', 'until-recovered', 'trigger', 'svg', 'check-duplicates'] as const) {
+    if (given(flag)) throw usageError(`--watch and --${flag} do not go together`, `--${flag}`, '--watch runs until SIGINT/SIGTERM: drop one of them');
+  }
+}
+
 function checkArgs(argv: Args): { intervalMs: number; timeoutMs: number; expectMs: number | undefined } {
+  checkWatchArgs(argv);
   if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 address`, '--vip', 'write it dotted, e.g. --vip 10.0.0.20');
   if (argv.read && argv.iface) throw usageError('give an interface or --read, not both', 'command line', 'drop IFACE to analyze the file, or --read to measure live');
   if (argv.read && argv.trigger) throw usageError('--trigger needs a live run', '--trigger', 'drop --read');
   if (argv.read && argv['check-duplicates']) throw usageError('--check-duplicates needs a live run', '--check-duplicates', 'drop --read');
   const intervalMs = parseDuration(argv.interval, 'interval');
   if (intervalMs < 1 || intervalMs > 1000) throw usageError(`interval ${argv.interval} is out of range`, '--interval', 'use 1ms to 1s (5ms is the default)');
-  const timeoutMs = parseDuration(argv.timeout, 'timeout');
+  const timeoutMs = parseDuration(argv.timeout ?? '120s', 'timeout');
   const expectMs = argv.expect !== undefined ? parseDuration(argv.expect, 'expect') : undefined;
   return { intervalMs, timeoutMs, expectMs };
 }
@@ -168,6 +197,40 @@ async function analyzeCapture(argv: Args, intervalMs: number, expectMs: number |
     throw usageError(`no echo probes to ${argv.vip} in the capture`, path, 'capture on the client while it pings the VIP (hadiag measure-failover --write FILE saves such a capture)');
   }
   return { analysis, near: stream.nearEvents(), limits: file.limits };
+}
+
+/** --watch: one line per outage as it ends, a summary line when stopped by a signal. */
+async function watch(argv: Args, intervalMs: number, expectMs: number | undefined): Promise<void> {
+  const limitBytes = parseSize(argv['write-limit']);
+  if (limitBytes === undefined || limitBytes < 64 * 1024) throw usageError(`--write-limit ${argv['write-limit']} is not a size of at least 64KB`, '--write-limit', 'write it with a unit, e.g. --write-limit 64MB');
+  requireRoot('measure-failover --watch');
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  try {
+    const opts: WatchOptions = {
+      vip: argv.vip,
+      intervalMs,
+      writePath: argv.write ?? defaultCapturePath(argv.vip),
+      limitBytes,
+      signal: ac.signal,
+      onOutage: (o) => (argv.json ? printJsonLine({ type: 'outage', ...o }) : process.stdout.write(renderOutageLine(o))),
+    };
+    if (argv.iface) opts.iface = argv.iface;
+    if (expectMs !== undefined) opts.expectMs = expectMs;
+    const res = await watchLive(opts);
+    const a = res.analysis;
+    const kept = res.segments.filter((s) => s.kept).length;
+    if (argv.json) {
+      const { outages, ...rest } = a;
+      printJsonLine({ type: 'summary', ...rest, outages: outages.length, stoppedBy: res.stoppedBy, capture: { segments: res.segments.map((s) => s.path), kept } });
+    } else process.stdout.write(renderWatchSummary(a, kept, res.segments.length));
+    process.exitCode = a.problem ? EXIT_PROBLEM : EXIT_HEALTHY;
+  } finally {
+    process.removeListener('SIGINT', onSig);
+    process.removeListener('SIGTERM', onSig);
+  }
 }
 
 /** A live run with a spinner on a terminal; Ctrl-C stops measuring and analyzes what was seen. */

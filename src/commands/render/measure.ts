@@ -60,3 +60,16 @@ export function renderReport(a: Analysis, extra: { pcapPath?: string; svgPath?: 
   out.push(a.problem ? 'result: PROBLEM (exit 1)' : 'result: healthy (exit 0)');
   return out.join('\n') + '\n';
 }
+
+/** --watch: one line per outage as it ends. */
+export function renderOutageLine(o: OutageReport): string {
+  const dur = o.durationMs !== undefined ? secs(o.durationMs) : 'not recovered';
+  return `outage #${o.index}: ${new Date(o.startTsMs).toISOString().slice(0, 10)} ${clock(o.startTsMs)} UTC, ${dur}, ${o.lostProbes} probes lost, MAC ${o.macBefore ?? '?'} → ${o.macAfter ?? '?'}, ${o.diagnosis.cause}${o.diagnosis.problem ? ' (PROBLEM)' : ''}: ${o.diagnosis.sentence}\n`;
+}
+
+/** --watch: the closing line (SIGINT/SIGTERM). */
+export function renderWatchSummary(a: Analysis, kept: number, segments: number): string {
+  const ran = a.runStartTsMs !== undefined && a.runEndTsMs !== undefined ? ` for ${secs(a.runEndTsMs - a.runStartTsMs)}` : '';
+  const conflicts = a.conflicts.length ? `, ${a.conflicts.length} split brain(s)` : '';
+  return `watched ${a.vip}${ran}: ${a.probesSent} probes, ${a.probesSent - a.probesAnswered} unanswered, ${a.outages.length} outage(s)${conflicts}; capture: ${segments} segment(s), ${kept} kept around outages; result: ${a.problem ? 'PROBLEM (exit 1)' : 'healthy (exit 0)'}\n`;
+}

@@ -110,6 +110,13 @@ export class MeasureStream {
     return summarize(this.input(), this.client(), { sent: this.sent, answered: this.answered }, this.reports, this.conflicts);
   }
 
+  /** The start of the earliest outage still open or not yet reported (its last answer), if any. */
+  get unreportedFromTsMs(): number | undefined {
+    const waiting = this.pending[0];
+    if (waiting) return waiting.lastOkTsMs ?? waiting.startTsMs;
+    return this.tracker?.openOutageFromTsMs;
+  }
+
   nearEvents(): NearEvents {
     return this.near;
   }
