@@ -4,7 +4,9 @@ import type { CommandModule } from 'yargs';
 import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
 import { interactive, printJson, printJsonLine } from './output.js';
 import { parseDuration } from '../core/duration.js';
-import { readPcap, PcapWriter } from '../effects/io/pcap-file.js';
+import { PcapWriter } from '../effects/io/pcap-file.js';
+import { openCaptureFile } from '../effects/io/capture-file.js';
+import { JsonArrayDocument } from './render/json-stream.js';
 import { decodeFrame } from '../codecs/decode.js';
 import { normMac } from '../codecs/addr.js';
 import { buildGarp } from '../codecs/arp.js';
@@ -45,26 +47,32 @@ function judge(s: GarpSummary, extra: { ignored?: string[]; send?: SendSummaryRo
   return { healthy: problems.length === 0, problems };
 }
 
+/**
+ * --read: the records are analysed one at a time and each frame's line (or JSON element) is written as soon
+ * as it is decided; what stays in memory is the analyzer's per-address and per-client state.
+ */
 async function checkFile(argv: Args): Promise<void> {
-  const file = await readPcap(argv.read!);
+  const file = await openCaptureFile(argv.read!, 'arp');
   const analyzer = new GarpAnalyzer({ vip: argv.vip });
-  const reports: FrameReport[] = [];
-  for (const rec of file.records) {
+  const out = (text: string) => process.stdout.write(text);
+  const doc = argv.json ? new JsonArrayDocument(out, { file: argv.read, format: file.format, linktype: file.linktype }, 'frames') : undefined;
+  for await (const rec of file.records) {
     const f = decodeFrame(rec.data, rec.linktype);
     const stock = stockClientVerdicts(f);
     const r = analyzer.add(rec.tsMs, f, stock?.withEntry, 'a stock client');
     if (!r) continue;
-    reports.push(r);
-    if (!argv.json) process.stdout.write(formatFrameLine(r) + '\n');
+    if (doc) doc.item(r);
+    else out(formatFrameLine(r) + '\n');
   }
   const summary = analyzer.summary();
-  const notes: string[] = [];
-  if (file.truncated) notes.push(`${argv.read} ends in the middle of a record (capture cut short); the frames before it were analysed`);
-  if (file.records.some((r) => Number.isNaN(r.tsMs))) notes.push('some pcapng records carry no timestamp (simple packet blocks)');
+  const { stats } = file;
+  const notes: string[] = [...file.limits];
+  if (stats.truncated) notes.push(`${argv.read} ends in the middle of a record (capture cut short); the frames before it were analysed`);
+  if (stats.untimed) notes.push(`${stats.untimed} pcapng record(s) carry no timestamp (simple packet blocks): left out`);
   notes.push('offline: "a stock client" = a default Linux host (arp_accept 0) whose entry points at another MAC');
   const verdict = judge(summary, {});
-  if (argv.json) printJson({ file: argv.read, format: file.format, linktype: file.linktype, truncated: file.truncated, frames: reports, summary, ...verdict });
-  else process.stdout.write(formatSummary(summary, { notes }) + (verdict.healthy ? 'healthy\n' : `problems: ${verdict.problems.length}\n`));
+  if (doc) doc.end({ truncated: stats.truncated, summary, ...verdict, ...(notes.length > 1 ? { notes } : {}) });
+  else out(formatSummary(summary, { notes }) + (verdict.healthy ? 'healthy\n' : `problems: ${verdict.problems.length}\n`));
   process.exitCode = verdict.healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
 }
 
@@ -316,7 +324,9 @@ export const garpCheckCommand: CommandModule<object, Args> = {
           '  macAfter, reason, uncertain?}, warnings}, {"type":"mismatch",…}, {"type":"summary", summary: {takeovers,',
           '  announcers, clients, warnings, conclusions, …}, send: [{spec, form, sent, seen, medianSeenAfterMs,',
           '  stockWithEntry, stockNoEntry}], verification: {checked, matched, mismatches}, healthy, problems}.',
-          '--json --read: one document {file, format, linktype, truncated, frames: [...], summary, healthy, problems}.',
+          '--json --read: one document {file, format, linktype, frames: [...], truncated, summary, healthy, problems,',
+          '  notes?}, written as it goes: each element of frames as its frame is decided (memory stays flat on any',
+          '  capture length); the keys known only at the end follow the array.',
         ].join('\n'),
       ),
   handler: async (argv) => {

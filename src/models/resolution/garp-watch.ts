@@ -3,10 +3,12 @@
  * frame (classification, problems, optional acceptance prediction, warnings) and, at the end, who announced
  * which address when, and what the clients did afterwards. Pure: no I/O, no clock.
  */
-import { classifyArp, classifyNd, type ArpKind } from './classify.js';
+import { classifyArp, classifyNd, type ArpClass, type ArpKind } from './classify.js';
 import type { Frame } from '../../codecs/decode.js';
 import type { Prediction } from './accept-model.js';
-import { MAC_BROADCAST } from '../../codecs/addr.js';
+import { RecentUnicast, TakeoverClients, showsUsedMac, type ClientBehaviour, type Traffic } from './client-watch.js';
+
+export type { ClientBehaviour } from './client-watch.js';
 
 export interface FrameReport {
   index: number;
@@ -24,7 +26,8 @@ export interface FrameReport {
   senderIp: string;
   targetMac: string;
   targetIp: string;
-  kind: ArpKind | 'unsolicited-na' | 'na' | 'ns';
+  /** `unsolicited-reply`, `vip-unicast-request`: forms that move a client's entry although classify.ts calls them a reply / unicast request (see movingForm) */
+  kind: ArpKind | MovingKind | 'unsolicited-na' | 'na' | 'ns';
   label: string;
   gratuitous: boolean;
   problems: string[];
@@ -33,6 +36,11 @@ export interface FrameReport {
   predictionFor?: 'this host' | 'a stock client';
   warnings: string[];
 }
+
+type MovingKind = 'unsolicited-reply' | 'vip-unicast-request';
+
+/** A reply this long after the target host asked for the sender is its answer (resolution), not an announcement. */
+export const SOLICITED_WITHIN_MS = 5000;
 
 export interface Warning {
   code: 'split-brain' | 'mac-flapping' | 'malformed' | 'burst-in-locktime' | 'ignored' | 'decode-error';
@@ -54,27 +62,6 @@ export interface Takeover {
   announcements: number;
   /** count per frame label, e.g. {"GARP request (target MAC 00:00)": 10, ...} */
   forms: Record<string, number>;
-}
-
-export interface ClientBehaviour {
-  ip: string;
-  mac: string;
-  vip: string;
-  /** the takeover this is about */
-  takeoverRelMs: number;
-  newMac: string;
-  oldMac?: string;
-  /** IPv4 frames to the VIP still sent to the old MAC after the announcements */
-  sentToOldMac: number;
-  lastToOldRelMs?: number;
-  /** unicast ARP requests for the VIP to the old / new MAC (neighbour probes) */
-  probesToOld: number[];
-  probesToNew: number[];
-  /** broadcast requests for the VIP from this client */
-  broadcastRequests: number[];
-  firstToNewRelMs?: number;
-  verdict: 'accepted' | 'ignored' | 'unknown';
-  conclusion: string;
 }
 
 export interface GarpSummary {
@@ -116,12 +103,22 @@ export class GarpAnalyzer {
   private readonly byKind: Record<string, number> = {};
   private readonly warnings: Warning[] = [];
   private readonly takeovers: Takeover[] = [];
-  /** claims per IP (announcements and replies from that IP) */
-  private readonly claims = new Map<string, Claim[]>();
+  /** the last claim per IP (announcements and replies from that IP) */
+  private readonly lastClaim = new Map<string, Claim>();
+  /** the last GARP (request or reply) per "IP MAC" */
+  private readonly lastGarpMs = new Map<string, number>();
+  /** per IP, when its takeovers of the last minute happened and by which MAC (for flapping and split brain) */
+  private readonly recentTakeovers = new Map<string, { tsMs: number; mac: string }[]>();
   private readonly owner = new Map<string, Takeover>();
   private readonly announcers = new Map<string, GarpSummary['announcers'][number]>();
-  /** every frame sent to an announced IP, for the client analysis */
-  private readonly traffic: { tsMs: number; srcIp: string; srcMac: string; dstMac: string; ip: string; arp?: 'request' | 'reply' }[] = [];
+  /** the clients of each takeover, in takeover order; the last one per IP is the one traffic goes to */
+  private readonly clientWatches: TakeoverClients[] = [];
+  private readonly currentClients = new Map<string, TakeoverClients>();
+  /** takeovers whose old MAC is not known yet (the capture began after the VIP moved), per IP */
+  private readonly oldMacUnknown = new Map<string, TakeoverClients[]>();
+  private readonly recentUnicast = new RecentUnicast();
+  /** when "requester IP>asked IP" last asked: a reply to it is resolution, not an announcement */
+  private readonly asked = new Map<string, number>();
   private readonly warned = new Set<string>();
 
   constructor(opts: AnalyzerOptions = {}) {
@@ -135,7 +132,7 @@ export class GarpAnalyzer {
     this.n++;
     const relMs = tsMs - this.startMs;
     if (f.ipv4 && f.eth) {
-      this.traffic.push({ tsMs, srcIp: f.ipv4.src, srcMac: f.eth.src, dstMac: f.eth.dst, ip: f.ipv4.dst });
+      this.observe({ tsMs, srcIp: f.ipv4.src, srcMac: f.eth.src, dstMac: f.eth.dst, ip: f.ipv4.dst });
     }
     if (f.nd) return this.addNd(tsMs, relMs, f);
     if (!f.arp) {
@@ -149,11 +146,15 @@ export class GarpAnalyzer {
     const a = f.arp;
     const c = classifyArp(f, { vip: this.vip })!;
     if (a.op === 1 && a.senderIp !== '0.0.0.0' && a.senderIp !== a.targetIp) {
-      this.traffic.push({ tsMs, srcIp: a.senderIp, srcMac: a.senderMac, dstMac: f.eth?.dst ?? '', ip: a.targetIp, arp: 'request' });
+      this.observe({ tsMs, srcIp: a.senderIp, srcMac: a.senderMac, dstMac: f.eth?.dst ?? '', ip: a.targetIp, arp: 'request' });
+      this.asked.set(`${a.senderIp}>${a.targetIp}`, tsMs);
     }
     if (this.vip && a.senderIp !== this.vip && a.targetIp !== this.vip) return undefined;
+    const moving = this.movingForm(f, c, tsMs);
+    const kind = moving?.kind ?? c.kind;
+    const gratuitous = c.gratuitous || moving !== undefined;
     this.reported++;
-    this.byKind[c.kind] = (this.byKind[c.kind] ?? 0) + 1;
+    this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
     const r: FrameReport = {
       index: this.n - 1,
       tsMs,
@@ -168,9 +169,9 @@ export class GarpAnalyzer {
       senderIp: a.senderIp,
       targetMac: a.targetMac,
       targetIp: a.targetIp,
-      kind: c.kind,
-      label: c.label,
-      gratuitous: c.gratuitous,
+      kind,
+      label: moving?.label ?? c.label,
+      gratuitous,
       problems: c.problems,
       prediction,
       predictionFor: prediction ? predictionFor : undefined,
@@ -181,13 +182,30 @@ export class GarpAnalyzer {
       r.warnings.push(...c.problems.map((p) => `malformed announcement: ${p}`));
       this.warn({ code: 'malformed', tsMs, message: `${rel(relMs)}: malformed announcement from ${a.senderMac}: ${c.problems.join('; ')}` }, `malformed:${a.senderMac}:${c.problems[0]}`);
     }
-    const claims = c.gratuitous || a.op === 2;
-    const claimIp = c.kind === 'directed-request' || c.kind === 'reply' ? a.senderIp : c.gratuitous ? a.senderIp : undefined;
-    if (claims && claimIp && claimIp !== '0.0.0.0') this.claim(r, claimIp, a.senderMac, c.gratuitous);
-    if (prediction && c.gratuitous && !prediction.accepted && prediction.outcome === 'ignore') {
+    if ((gratuitous || a.op === 2) && a.senderIp !== '0.0.0.0') this.claim(r, a.senderIp, a.senderMac, gratuitous);
+    if (prediction && gratuitous && !prediction.accepted && prediction.outcome === 'ignore') {
       r.warnings.push(`${predictionFor} ignores it: ${prediction.reason}`);
     }
     return r;
+  }
+
+  /**
+   * Frames that move the target host's entry for the sender at once although they are no GARP (the kernel
+   * learns from both, see accept-model.ts): a unicast reply nobody asked for (hadiag's unicast-reply form; also
+   * what ARP poisoning looks like) and a unicast request from the VIP to a host. A reply to the host's own
+   * request is resolution.
+   */
+  private movingForm(f: Frame, c: ArpClass, tsMs: number): { kind: MovingKind; label: string } | undefined {
+    const a = f.arp!;
+    if (c.kind === 'reply' && c.ethDst === 'unicast') {
+      const askedMs = this.asked.get(`${a.targetIp}>${a.senderIp}`);
+      if (askedMs !== undefined && tsMs - askedMs <= SOLICITED_WITHIN_MS) return undefined;
+      return { kind: 'unsolicited-reply', label: `unsolicited unicast reply to ${a.targetIp}` };
+    }
+    if (c.kind === 'unicast-request' && this.vip !== undefined && a.senderIp === this.vip) {
+      return { kind: 'vip-unicast-request', label: `unicast request from the VIP to ${a.targetIp}` };
+    }
+    return undefined;
   }
 
   private addNd(tsMs: number, relMs: number, f: Frame): FrameReport | undefined {
@@ -229,10 +247,8 @@ export class GarpAnalyzer {
   }
 
   private claim(r: FrameReport, ip: string, mac: string, announcement: boolean): void {
-    const list = this.claims.get(ip) ?? [];
-    const prev = list.at(-1);
-    list.push({ tsMs: r.tsMs, mac, kind: r.kind });
-    this.claims.set(ip, list);
+    const prev = this.lastClaim.get(ip);
+    this.lastClaim.set(ip, { tsMs: r.tsMs, mac, kind: r.kind });
     if (announcement) {
       const key = `${ip} ${mac}`;
       const a = this.announcers.get(key) ?? { ip, mac, count: 0, firstRelMs: r.relMs, lastRelMs: r.relMs, forms: {} };
@@ -243,8 +259,9 @@ export class GarpAnalyzer {
       // a burst inside locktime: back-to-back repeats (< 100 ms apart) add no time diversity, and reply
       // repeats whose target MAC is not the sender MAC are ignored by a client inside locktime
       const isAnn = (k: string) => k === 'announce-request' || k === 'announce-reply';
-      const lastSame = isAnn(r.kind) ? [...list].reverse().slice(1).find((x) => x.mac === mac && isAnn(x.kind)) : undefined;
-      const gap = lastSame ? r.tsMs - lastSame.tsMs : Infinity;
+      const lastSameMs = isAnn(r.kind) ? this.lastGarpMs.get(key) : undefined;
+      if (isAnn(r.kind)) this.lastGarpMs.set(key, r.tsMs);
+      const gap = lastSameMs !== undefined ? r.tsMs - lastSameMs : Infinity;
       const cur = this.owner.get(ip);
       if (cur && cur.mac === mac && gap >= 0 && gap < this.locktimeMs) {
         const ignoredForm = r.op === 'reply' && r.targetMac !== r.senderMac;
@@ -273,7 +290,8 @@ export class GarpAnalyzer {
       if (!announcement) return;
       const t: Takeover = { ip, mac, previousMac: cur?.mac ?? (prev && prev.mac !== mac ? prev.mac : undefined), tsMs: r.tsMs, relMs: r.relMs, lastMs: r.tsMs, lastAnnouncementMs: r.tsMs, announcements: 1, forms: { [r.label]: 1 } };
       // A → B → A within a few seconds: both are announcing
-      const back = this.takeovers.filter((x) => x.ip === ip);
+      const back = this.recentTakeovers.get(ip) ?? [];
+      while (back.length > 2 && r.tsMs - back[0]!.tsMs >= 60_000) back.shift();
       const last = back.at(-1);
       const before = back.at(-2);
       if (last && before && before.mac === mac && r.tsMs - last.tsMs < 5000) {
@@ -283,8 +301,11 @@ export class GarpAnalyzer {
       if (recent.length >= 3) {
         this.warn({ code: 'mac-flapping', tsMs: r.tsMs, message: `${rel(r.relMs)}: ${ip} changed owner MAC ${recent.length + 1} times within 60 s (flapping)` }, `flap:${ip}:${Math.floor(r.tsMs / 60000)}`);
       }
+      back.push({ tsMs: t.tsMs, mac });
+      this.recentTakeovers.set(ip, back);
       this.takeovers.push(t);
       this.owner.set(ip, t);
+      this.watchClients(t);
     } else if (announcement) {
       cur.announcements++;
       cur.lastMs = r.tsMs;
@@ -303,59 +324,8 @@ export class GarpAnalyzer {
   summary(): GarpSummary {
     const clients: ClientBehaviour[] = [];
     const conclusions: string[] = [];
-    for (const t of this.takeovers) {
-      const next = this.takeovers.find((x) => x.ip === t.ip && x.tsMs > t.tsMs);
-      const end = next ? next.tsMs : Infinity;
-      const traffic = this.traffic.filter((x) => x.ip === t.ip && x.tsMs >= t.tsMs && x.tsMs < end && x.srcIp !== t.ip);
-      const oldMac = t.previousMac ?? this.oldMacFromTraffic(t);
-      const byClient = new Map<string, typeof traffic>();
-      for (const x of traffic) {
-        if (x.srcMac === t.mac || x.srcMac === oldMac) continue; // the servers themselves
-        const k = `${x.srcIp} ${x.srcMac}`;
-        byClient.set(k, [...(byClient.get(k) ?? []), x]);
-      }
-      for (const [k, list] of byClient) {
-        const [ip, mac] = k.split(' ') as [string, string];
-        const relOf = (ts: number) => ts - (this.startMs ?? 0);
-        const ip4 = list.filter((x) => !x.arp);
-        const toOld = oldMac ? ip4.filter((x) => x.dstMac === oldMac && x.tsMs - t.tsMs > 50) : [];
-        const reqs = list.filter((x) => x.arp === 'request');
-        const probesToOld = reqs.filter((x) => oldMac && x.dstMac === oldMac).map((x) => relOf(x.tsMs));
-        const probesToNew = reqs.filter((x) => x.dstMac === t.mac).map((x) => relOf(x.tsMs));
-        const broadcastRequests = reqs.filter((x) => x.dstMac === MAC_BROADCAST).map((x) => relOf(x.tsMs));
-        const firstNew = list.find((x) => x.dstMac === t.mac);
-        const cb: ClientBehaviour = {
-          ip,
-          mac,
-          vip: t.ip,
-          takeoverRelMs: t.relMs,
-          newMac: t.mac,
-          oldMac,
-          sentToOldMac: toOld.length,
-          lastToOldRelMs: toOld.length ? relOf(toOld.at(-1)!.tsMs) : undefined,
-          probesToOld,
-          probesToNew,
-          broadcastRequests,
-          firstToNewRelMs: firstNew ? relOf(firstNew.tsMs) : undefined,
-          verdict: 'unknown',
-          conclusion: '',
-        };
-        const T = rel(t.relMs);
-        if (probesToOld.length || toOld.length) {
-          cb.verdict = 'ignored';
-          const failedAt = broadcastRequests.find((b) => b > (probesToOld.at(-1) ?? -Infinity)) ?? cb.firstToNewRelMs;
-          const probes = probesToOld.length ? `, sent ${probesToOld.length} unicast ARP probe(s) to it from ${rel(probesToOld[0]!)}` : '';
-          cb.conclusion =
-            failedAt !== undefined
-              ? `client ${ip}: the announcements at ${T} reached this interface but the host kept the old MAC ${oldMac}${probes} until its own probes failed at ${rel(failedAt)}: it ignored or filtered them`
-              : `client ${ip}: the announcements at ${T} reached this interface but the host still used the old MAC ${oldMac}${probes} at the end of the capture: it ignored or filtered them`;
-        } else if (firstNew) {
-          cb.verdict = 'accepted';
-          const how = probesToNew.length && probesToNew[0] === cb.firstToNewRelMs ? 'its first frame to the VIP after them was a unicast probe to the new MAC' : 'it sent to the new MAC';
-          cb.conclusion = `client ${ip}: accepted the announcements at ${T}: ${how} at ${rel(cb.firstToNewRelMs!)} (${((cb.firstToNewRelMs! - t.relMs) / 1000).toFixed(2)} s later), never to the old MAC`;
-        } else {
-          cb.conclusion = `client ${ip}: sent nothing to ${t.ip} after the announcements at ${T}: cannot tell whether it accepted them`;
-        }
+    for (const w of this.clientWatches) {
+      for (const cb of w.behaviours(this.startMs ?? 0, w.tsMs - (this.startMs ?? 0))) {
         clients.push(cb);
         conclusions.push(cb.conclusion);
       }
@@ -377,12 +347,25 @@ export class GarpAnalyzer {
     };
   }
 
-  /** The MAC clients used for the VIP just before a takeover (IPv4 traffic or unicast probes). */
-  private oldMacFromTraffic(t: Takeover): string | undefined {
-    const unicastTo = (x: (typeof this.traffic)[number]) => x.ip === t.ip && x.dstMac && x.dstMac !== MAC_BROADCAST && x.dstMac !== t.mac && x.srcMac !== t.mac;
-    const before = this.traffic.filter((x) => x.tsMs < t.tsMs && unicastTo(x));
-    if (before.length) return before.at(-1)!.dstMac;
-    // the capture began after the VIP moved: a client still sending to another MAC shows the old one
-    return this.traffic.find((x) => x.tsMs >= t.tsMs && unicastTo(x))?.dstMac;
+  /** Traffic to an address: for the clients of its current takeover, and to learn which MAC they used. */
+  private observe(x: Traffic): void {
+    this.recentUnicast.note(x);
+    const waiting = this.oldMacUnknown.get(x.ip);
+    if (waiting) {
+      for (const w of waiting) if (showsUsedMac(x, w.ip, w.newMac)) w.learnOldMac(x.dstMac);
+      const still = waiting.filter((w) => w.oldMac === undefined);
+      if (still.length) this.oldMacUnknown.set(x.ip, still);
+      else this.oldMacUnknown.delete(x.ip);
+    }
+    this.currentClients.get(x.ip)?.feed(x);
+  }
+
+  /** From now on the traffic to `t.ip` tells about the clients of this takeover. */
+  private watchClients(t: Takeover): void {
+    const oldMac = t.previousMac ?? this.recentUnicast.usedMac(t.ip, t.mac, t.tsMs);
+    const w = new TakeoverClients(t.ip, t.mac, t.tsMs, oldMac);
+    if (oldMac === undefined) this.oldMacUnknown.set(t.ip, [...(this.oldMacUnknown.get(t.ip) ?? []), w]);
+    this.clientWatches.push(w);
+    this.currentClients.set(t.ip, w);
   }
 }
