@@ -21,6 +21,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   failover: () => failoverBench(),
   'garp-drop': () => failoverBench({ name: 'garp-drop', profile: 'garp-filtered' }),
   'measure-accuracy': measureAccuracyBench,
+  watch: () => import('./watch.js').then((m) => m.watchBench()), // measure-failover --watch, RSS over --duration (default 1h)
 };
 
 async function main(): Promise<void> {
