@@ -12,6 +12,8 @@ import { main } from '../../src/cli/main.js';
 import { pcapHeader, pcapRecord } from '../../src/codecs/pcap.js';
 import { encodeArp } from '../../src/codecs/arp.js';
 import { encodeEthernet, encodeSnapFrame, ETHERTYPE_ARP, ETHERTYPE_QINQ, ETHERTYPE_VLAN } from '../../src/codecs/ethernet.js';
+import { encodeIpv4, IPPROTO_ICMP } from '../../src/codecs/ipv4.js';
+import { encodeIcmpEcho } from '../../src/codecs/icmp.js';
 
 let tmp = '';
 before(() => {
@@ -82,4 +84,48 @@ test('compressed, empty and cut-short captures: one line, exit 2, in every --rea
     refused(await run([...c, '--read', ten]), /^hadiag: too short to be a capture \(its pcapng section header is cut short after 10 bytes\): .*ten\.pcapng — /);
     refused(await run([...c, '--read', empty]), /^hadiag: too short to be a capture \(the file is empty\): .*empty\.pcap — /);
   }
+});
+
+/** pcapng (little endian): SHB, an Ethernet IDB, and Simple Packet Blocks only (no timestamps). */
+function spbOnly(frames: Buffer[]): Buffer {
+  const u16 = (v: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
+  const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+  const block = (type: number, body: Buffer) => {
+    const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+    return Buffer.concat([u32(type), u32(12 + padded.length), padded, u32(12 + padded.length)]);
+  };
+  return Buffer.concat([
+    block(0x0a0d0d0a, Buffer.concat([u32(0x1a2b3c4d), u16(1), u16(0), Buffer.alloc(8, 0xff)])),
+    block(1, Buffer.concat([u16(1), u16(0), u32(262144)])),
+    ...frames.map((f) => block(3, Buffer.concat([u32(f.length), f]))),
+  ]);
+}
+
+test('link types a command cannot use, and captures whose packets carry no timestamp: one line, exit 2', async () => {
+  const echo = encodeIpv4({ src: '198.18.0.5', dst: VIP, proto: IPPROTO_ICMP }, encodeIcmpEcho({ type: 8, id: 1, seq: 1 }));
+  const raw = file('raw.pcap', Buffer.concat([pcapHeader(101), pcapRecord(T0, echo)]));
+  refused(await run(['garp-check', '--read', raw]), new RegExp(`^hadiag: link type 101 \\(RAW\\) has no link layer, so no ARP: ${raw} — capture on the Ethernet interface, e.g. tcpdump -i eth0 -w FILE$`));
+  const arcnet = file('arcnet.pcap', Buffer.concat([pcapHeader(7), pcapRecord(T0, echo)]));
+  const unknown = file('unknown.pcap', Buffer.concat([pcapHeader(4242), pcapRecord(T0, echo)]));
+  const garp = encodeEthernet({ dst: 'ff:ff:ff:ff:ff:ff', src: '02:00:00:00:00:0b', ethertype: ETHERTYPE_ARP }, encodeArp({ op: 1, senderMac: '02:00:00:00:00:0b', senderIp: VIP, targetMac: '00:00:00:00:00:00', targetIp: VIP }));
+  const untimed = file('spb.pcapng', spbOnly([garp, garp]));
+  for (const c of [['garp-check'], ['measure-failover', '--vip', VIP], ['hb-inspect']]) {
+    refused(await run([...c, '--read', arcnet]), /^hadiag: link type 7 \(ARCNET_BSD\) is not supported \(hadiag reads Ethernet, Linux cooked and raw IP captures\): .*arcnet\.pcap — capture on the Ethernet interface/);
+    refused(await run([...c, '--read', unknown]), /^hadiag: link type 4242 is not supported/);
+    refused(await run([...c, '--read', untimed]), /^hadiag: no packet has a timestamp \(2 pcapng simple packet block\(s\)\), and .*spb\.pcapng — capture again with tcpdump -w FILE/);
+  }
+});
+
+test('measure-failover --read on a raw IP capture: ICMP still timed, and the note says what it cannot see', async () => {
+  const records: Buffer[] = [pcapHeader(101)];
+  for (let seq = 1; seq <= 200; seq++) {
+    const t = T0 + seq * 10;
+    records.push(pcapRecord(t, encodeIpv4({ src: '198.18.0.5', dst: VIP, proto: IPPROTO_ICMP }, encodeIcmpEcho({ type: 8, id: 77, seq }))));
+    if (seq < 50 || seq >= 150) records.push(pcapRecord(t + 0.4, encodeIpv4({ src: VIP, dst: '198.18.0.5', proto: IPPROTO_ICMP }, encodeIcmpEcho({ type: 0, id: 77, seq }))));
+  }
+  const p = file('raw-pings.pcap', Buffer.concat(records));
+  const r = await run(['measure-failover', '--vip', VIP, '--read', p]);
+  assert.equal(r.err, '');
+  assert.match(r.out, /200 probes every 10(\.0+)? ms, 100 unanswered, 1 outage\(s\)/);
+  assert.match(r.out, /note: raw IP capture: no link layer, so no MAC addresses and no ARP/);
 });
