@@ -8,7 +8,8 @@ import { onCleanup } from '../effects/io/cleanup.js';
 import { PcapWriter } from '../effects/io/pcap-file.js';
 import { parseDuration } from '../core/duration.js';
 import { frameToDatagram } from '../models/inspect/datagrams.js';
-import { readHeartbeatCapture } from '../effects/io/heartbeat-capture.js';
+import { openHeartbeatCapture } from '../effects/io/heartbeat-capture.js';
+import { JsonArrayDocument } from './render/json-stream.js';
 import { HeartbeatInspector, type InspectOptions, type InspectReport } from '../models/inspect/heartbeats.js';
 import { formatMessageLine, formatSummary } from './render/inspect.js';
 
@@ -54,17 +55,30 @@ function finish(report: InspectReport, json: boolean): void {
   process.exitCode = report.healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
 }
 
+/**
+ * --read: datagrams are inspected one at a time and each message's line (or JSON element) is written as it is
+ * decided; the inspector keeps per-node state and counters, not the messages.
+ */
 async function inspectFile(path: string, argv: Args, opts: InspectOptions, port: number): Promise<void> {
-  const { datagrams, truncated } = await readHeartbeatCapture(path, port);
-  const ins = new HeartbeatInspector(opts);
-  for (const d of datagrams) {
+  const capture = await openHeartbeatCapture(path, port);
+  const ins = new HeartbeatInspector({ ...opts, keepMessages: false });
+  const out = (text: string) => process.stdout.write(text);
+  const doc = argv.json ? new JsonArrayDocument(out, {}, 'messages') : undefined;
+  for await (const d of capture.datagrams) {
     const rec = ins.add(d);
-    if (!argv.json) process.stdout.write(formatMessageLine(rec) + '\n');
+    if (doc) doc.item(rec);
+    else out(formatMessageLine(rec) + '\n');
   }
   const report = ins.report();
-  if (truncated) report.notes.push(`${path} ends in the middle of a packet (capture cut short); the packets before it were inspected`);
-  if (datagrams.length === 0) report.notes.push(`no UDP datagrams to port ${port} in ${path} (another --port?)`);
-  finish(report, argv.json);
+  const { stats } = capture.file;
+  report.notes.push(...capture.file.limits);
+  if (stats.truncated) report.notes.push(`${path} ends in the middle of a packet (capture cut short); the packets before it were inspected`);
+  if (stats.untimed) report.notes.push(`${stats.untimed} pcapng record(s) carry no timestamp (simple packet blocks): left out`);
+  if (report.counts.datagrams === 0) report.notes.push(`no UDP datagrams to port ${port} in ${path} (another --port?)`);
+  if (doc) {
+    doc.end({ ...report });
+    process.exitCode = report.healthy ? EXIT_HEALTHY : EXIT_PROBLEM;
+  } else finish(report, false);
 }
 
 async function inspectLive(iface: string, argv: Args, opts: InspectOptions, port: number): Promise<void> {
@@ -151,7 +165,8 @@ export const hbInspectCommand: CommandModule<object, Args> = {
           'nodes. An orderly stop / start / takeover / failback is healthy.',
           'Exit 1: a problem was found. Exit 2: bad usage, unreadable file or interface.',
           '',
-          '--json: one document {healthy, problems[], notes[], firstTsMs, lastTsMs,',
+          '--json: one document {messages: [...], healthy, problems[], notes[], firstTsMs, lastTsMs,',
+          '  (with --read written as it goes: each message as it is inspected, the rest after the array)',
           '  counts: {datagrams, decoded, undecodable, authOk, authFailed, duplicates},',
           '  messages: [{n, tsMs, src, srcPort, dst, node, encoding, trailing, inner,',
           '    trailingIndex, innerIndex, authOk, duplicate, error?: {code, reason},',

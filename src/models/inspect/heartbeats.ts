@@ -6,7 +6,7 @@
 import { decodeMessage, verifyDecoded, type DecodeErrorCode, type Encoding, type Verdict } from '../../codecs/heartbeat/codec.js';
 import type { AuthKeyLike } from '../../codecs/heartbeat/auth.js';
 import { messageSummary, type MessageSummary } from '../../codecs/heartbeat/summary.js';
-import { median } from '../../core/stats.js';
+import { SeqWindow, medianOfCounts } from './seq-window.js';
 import { ClusterTimeline, type ClusterEvent } from './cluster-events.js';
 
 /** One UDP datagram as captured. */
@@ -27,6 +27,8 @@ export interface InspectOptions {
   /** ha.cf keepalive and deadtime. Without deadtime the deadtime the nodes announce (`dt`) is used. */
   keepaliveMs?: number;
   deadtimeMs?: number;
+  /** keep every record for the report's `messages` (default true); false keeps memory flat on long captures */
+  keepMessages?: boolean;
 }
 
 export interface MessageRecord {
@@ -114,9 +116,9 @@ interface NodeState {
   stats: NodeStats;
   lastHg?: number;
   lastStatusTs?: number;
-  intervals: number[];
-  seqs: Map<number, Set<number>>; // hg -> seqs
-  seen: Set<string>;
+  /** status intervals of one generation: value → how often (a median needs no list of them) */
+  intervals: Map<number, number>;
+  seqs: Map<number, SeqWindow>; // hg -> its sequence numbers
   twoGenerationsWarned: boolean;
   zeroWarned: boolean;
 }
@@ -131,6 +133,12 @@ export class HeartbeatInspector {
   private readonly opts: InspectOptions;
   private readonly haNodes: Set<string> | undefined;
   private readonly records: MessageRecord[] = [];
+  private readonly counts = { datagrams: 0, decoded: 0, undecodable: 0, authOk: 0, authFailed: 0, duplicates: 0 };
+  private firstUndecodable?: MessageRecord;
+  /** why messages failed auth ("trailing …, inner …" → count), when keys were given */
+  private readonly failures = new Map<string, number>();
+  private firstTsMs?: number;
+  private lastTsMs?: number;
   private readonly nodes = new Map<string, NodeState>();
   private readonly warnings: InspectWarning[] = [];
   private readonly timeline: ClusterTimeline;
@@ -144,7 +152,34 @@ export class HeartbeatInspector {
   }
 
   add(d: Datagram): MessageRecord {
-    const n = this.records.length + 1;
+    const rec = this.inspect(d);
+    this.count(rec);
+    if (this.opts.keepMessages !== false) this.records.push(rec);
+    return rec;
+  }
+
+  private count(rec: MessageRecord): void {
+    const c = this.counts;
+    c.datagrams++;
+    this.firstTsMs ??= rec.tsMs;
+    this.lastTsMs = rec.tsMs;
+    if (rec.duplicate) c.duplicates++;
+    if (rec.error) {
+      c.undecodable++;
+      this.firstUndecodable ??= rec;
+      return;
+    }
+    c.decoded++;
+    if (rec.authOk) c.authOk++;
+    else if (this.opts.keys && this.opts.keys.size > 0) {
+      c.authFailed++;
+      const k = `trailing ${verdictText(rec.trailing, rec.trailingIndex)}, inner ${verdictText(rec.inner, rec.innerIndex)}`;
+      this.failures.set(k, (this.failures.get(k) ?? 0) + 1);
+    }
+  }
+
+  private inspect(d: Datagram): MessageRecord {
+    const n = this.counts.datagrams + 1;
     const base = { n, tsMs: d.tsMs, src: d.src, srcPort: d.srcPort, dst: d.dst };
     const decoded = decodeMessage(d.payload);
     if (!decoded.ok) {
@@ -157,7 +192,6 @@ export class HeartbeatInspector {
         duplicate: false,
         error: { code: decoded.code, reason: decoded.reason },
       };
-      this.records.push(rec);
       return rec;
     }
     const v = verifyDecoded(d.payload, decoded, this.opts.keys);
@@ -176,7 +210,6 @@ export class HeartbeatInspector {
     if (v.trailingIndex !== undefined) rec.trailingIndex = v.trailingIndex;
     if (v.innerIndex !== undefined) rec.innerIndex = v.innerIndex;
     if (v.trailing === 'ok' && v.inner !== 'ok' && v.inner !== 'no-key') this.innerMismatches++;
-    this.records.push(rec);
     if (node !== undefined) this.track(rec, node, d);
     return rec;
   }
@@ -186,9 +219,8 @@ export class HeartbeatInspector {
     if (!s) {
       s = {
         stats: { node, addresses: [], messages: 0, statusMessages: 0, seqGaps: 0, rexmitRequests: 0, generations: [], authFailures: 0, deadtimesMs: [], keyIndexes: [] },
-        intervals: [],
+        intervals: new Map(),
         seqs: new Map(),
-        seen: new Set(),
         twoGenerationsWarned: false,
         zeroWarned: false,
       };
@@ -212,12 +244,12 @@ export class HeartbeatInspector {
 
     // Duplicates (several media, or a capture on `any`) are listed but not analysed twice.
     if (seq !== undefined && hg !== undefined) {
-      const key = `${hg}/${seq}/${type ?? ''}`;
-      if (s.seen.has(key)) {
+      let window = s.seqs.get(hg);
+      if (!window) s.seqs.set(hg, (window = new SeqWindow()));
+      if (!window.note(seq, type ?? '')) {
         rec.duplicate = true;
         return;
       }
-      s.seen.add(key);
     }
 
     st.messages++;
@@ -254,11 +286,6 @@ export class HeartbeatInspector {
       }
       if (generation.restarted) s.lastStatusTs = undefined;
       s.lastHg = hg;
-      if (seq !== undefined) {
-        let set = s.seqs.get(hg);
-        if (!set) s.seqs.set(hg, (set = new Set()));
-        set.add(seq);
-      }
     }
 
     if (type === 'status') {
@@ -267,7 +294,10 @@ export class HeartbeatInspector {
         st.lastDeadtimeMs = m.deadtimeMs;
         if (!st.deadtimesMs.includes(m.deadtimeMs)) st.deadtimesMs.push(m.deadtimeMs);
       }
-      if (s.lastStatusTs !== undefined && hg === s.lastHg) s.intervals.push(d.tsMs - s.lastStatusTs);
+      if (s.lastStatusTs !== undefined && hg === s.lastHg) {
+        const iv = d.tsMs - s.lastStatusTs;
+        s.intervals.set(iv, (s.intervals.get(iv) ?? 0) + 1);
+      }
       s.lastStatusTs = d.tsMs;
     } else if (type === 'NS_rexmit') {
       st.rexmitRequests++;
@@ -282,44 +312,28 @@ export class HeartbeatInspector {
   }
 
   report(): InspectReport {
-    const recs = this.records;
+    const c = this.counts;
     const warnings = [...this.warnings];
     const keysGiven = Boolean(this.opts.keys && this.opts.keys.size > 0);
-    const lastTs = recs.length ? recs[recs.length - 1]!.tsMs : undefined;
+    const lastTs = this.lastTsMs;
 
     const nodes: NodeStats[] = [];
     for (const s of this.nodes.values()) {
       const st: NodeStats = { ...s.stats, seqGaps: 0 };
-      const iv = median(s.intervals);
+      const iv = medianOfCounts(s.intervals);
       if (iv !== undefined) st.statusIntervalMs = iv;
-      for (const set of s.seqs.values()) {
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (const q of set) {
-          if (q < lo) lo = q;
-          if (q > hi) hi = q;
-        }
-        st.seqGaps += hi - lo + 1 - set.size;
-      }
+      for (const window of s.seqs.values()) st.seqGaps += window.gaps();
       nodes.push(st);
     }
     nodes.sort((a, b) => a.node.localeCompare(b.node));
 
-    const undecodable = recs.filter((r) => r.error);
-    if (undecodable.length) {
-      const first = undecodable[0]!;
-      warnings.push({ kind: 'undecodable', tsMs: first.tsMs, message: `${undecodable.length} datagram(s) are not Heartbeat messages (first #${first.n} from ${first.src}: ${first.error!.code}: ${first.error!.reason})` });
+    const first = this.firstUndecodable;
+    if (first) {
+      warnings.push({ kind: 'undecodable', tsMs: first.tsMs, message: `${c.undecodable} datagram(s) are not Heartbeat messages (first #${first.n} from ${first.src}: ${first.error!.code}: ${first.error!.reason})` });
     }
-    const decoded = recs.filter((r) => !r.error);
-    const failed = keysGiven ? decoded.filter((r) => !r.authOk) : [];
-    if (failed.length) {
-      const why = new Map<string, number>();
-      for (const r of failed) {
-        const k = `trailing ${verdictText(r.trailing, r.trailingIndex)}, inner ${verdictText(r.inner, r.innerIndex)}`;
-        why.set(k, (why.get(k) ?? 0) + 1);
-      }
-      const parts = [...why].map(([k, n]) => `${n}× ${k}`).join('; ');
-      warnings.push({ kind: 'auth-failure', message: `${failed.length} of ${decoded.length} messages fail authentication (${parts}) — real Heartbeat drops them; check authkeys on every node` });
+    if (c.authFailed) {
+      const parts = [...this.failures].map(([k, n]) => `${n}× ${k}`).join('; ');
+      warnings.push({ kind: 'auth-failure', message: `${c.authFailed} of ${c.decoded} messages fail authentication (${parts}) — real Heartbeat drops them; check authkeys on every node` });
     }
     if (this.innerMismatches) {
       warnings.push({ kind: 'inner-auth-mismatch', message: `${this.innerMismatches} message(s) have a valid trailing token but a bad auth field (3.0.6 checks only the trailing one)` });
@@ -344,28 +358,21 @@ export class HeartbeatInspector {
     const notes: string[] = [];
     if (!keysGiven) notes.push('authentication not checked: no keys (give --authkeys)');
     if (!this.haNodes) notes.push('node names not checked against ha.cf (give --hacf)');
-    if (recs.length === 0) notes.push('no Heartbeat datagrams seen');
+    if (c.datagrams === 0) notes.push('no Heartbeat datagrams seen');
 
     const problems = warnings.map((w) => w.message);
     const report: InspectReport = {
       healthy: problems.length === 0,
       problems,
       notes,
-      counts: {
-        datagrams: recs.length,
-        decoded: decoded.length,
-        undecodable: undecodable.length,
-        authOk: decoded.filter((r) => r.authOk).length,
-        authFailed: failed.length,
-        duplicates: recs.filter((r) => r.duplicate).length,
-      },
-      messages: [...recs],
+      counts: { ...c },
+      messages: [...this.records],
       nodes,
       warnings,
       events: this.timeline.timeline(lastTs, (node) => this.deadtimeFor(this.nodes.get(node)!)),
     };
-    if (recs.length) {
-      report.firstTsMs = recs[0]!.tsMs;
+    if (this.firstTsMs !== undefined) {
+      report.firstTsMs = this.firstTsMs;
       report.lastTsMs = lastTs!;
     }
     return report;
