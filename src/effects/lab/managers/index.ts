@@ -4,9 +4,10 @@ import { heartbeat } from './heartbeat.js';
 import { keepalived } from './keepalived.js';
 import { ucarp } from './ucarp.js';
 import { hadiag } from './hadiag.js';
+import { pacemaker } from './pacemaker.js';
 
 /** Every manager the lab can run. hadiag's own node (run-node) is added here when it lands. */
-export const MANAGERS: Manager[] = [heartbeat, keepalived, ucarp, hadiag];
+export const MANAGERS: Manager[] = [heartbeat, keepalived, ucarp, hadiag, pacemaker];
 
 export function getManager(name: string): Manager {
   const m = MANAGERS.find((x) => x.name === name);
