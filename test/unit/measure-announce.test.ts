@@ -37,7 +37,8 @@ test('an unsolicited unicast ARP reply from the new MAC is an announcement, take
   assert.equal(a.outages.length, 1);
   const o = a.outages[0]!;
   assert.deepEqual(o.announcements.map((x) => [x.mac, x.form]), [[F.newMac, 'unicast-reply']]);
-  assert.deepEqual(announcersOf(o.announcements).map((x) => [x.mac, x.forms, x.count]), [[F.newMac, ['unicast-reply'], 1]]);
+  assert.deepEqual(o.announcers.map((x) => [x.mac, x.forms, x.count]), [[F.newMac, ['unicast-reply'], 1]], 'listed as announcers in the JSON');
+  assert.deepEqual(announcersOf(o.announcements), o.announcers);
   assert.equal(o.learnedBy, 'announcement');
   assert.equal(o.diagnosis.cause, 'detection-bound');
   assert.match(o.diagnosis.sentence, /after the first announcement \(an unsolicited unicast ARP reply to this host\)/);

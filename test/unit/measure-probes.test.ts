@@ -41,7 +41,7 @@ test("Windows' ping across the byte boundary (0x00ff → 0x0100 read little-endi
   assert.equal(lin.cap.pinger?.step, 1);
 });
 
-test('traceroute -I interleaved with the ping stream: no outage, listed apart as another echo stream', () => {
+test('traceroute -I interleaved with the ping stream: no outage, listed apart as another echo stream', async () => {
   const ping = pingStream({ startMs: F.t0, count: 400, intervalMs: 5, id: 0x4d2 });
   // traceroute sends 16 probes at once with rising TTL, then 16 more; only the last ones reach the VIP
   const trace: FixtureFrame[] = [];
@@ -64,6 +64,14 @@ test('traceroute -I interleaved with the ping stream: no outage, listed apart as
   assert.equal(t.requests, 32);
   assert.equal(t.answered, 8);
   assert.match(t.why!, /not a steady pinger/);
+  // the streaming analysis (what --read runs) lists it in the JSON's otherEchoStreams
+  const { MeasureStream } = await import('../../src/models/measure/stream.js');
+  const { wire } = analyzeCapture([...ping, ...trace]);
+  const s = new MeasureStream({ vip: F.vip, intervalMs: 5 });
+  for (const e of wire) s.addWire(e);
+  const streamed = s.finish();
+  assert.equal(streamed.outages.length, 0);
+  assert.deepEqual(streamed.otherEchoStreams?.map((x) => [x.id, x.requests, x.answered]), [[0x777, 32, 8]]);
 });
 
 test('a second ping started later (monitoring) is set apart; its losses are no outage of the run', () => {

@@ -11,7 +11,7 @@ import { diagnose } from './diagnose.js';
 import { refineSendTimes } from './send-times.js';
 import { clusterChanges, spanOf } from './cluster-changes.js';
 import { buildTimeline } from './timeline.js';
-import { arpsIn, clientAsks, findAnnouncements, findSwitch, inWindow, whatMadeItSwitch, type OutageWindow } from './outage-evidence.js';
+import { announcersOf, arpsIn, clientAsks, findAnnouncements, findSwitch, inWindow, whatMadeItSwitch, type OutageWindow } from './outage-evidence.js';
 import type { Analysis, AnalysisInput, OutageReport } from './report.js';
 
 export { BROADCAST } from './events.js';
@@ -110,6 +110,7 @@ export function reportOutage(run: RunView, o: ProbeOutage, index: number, nextFr
     recovered: o.endTsMs !== undefined,
     refTsMs: input.triggerTsMs !== undefined && input.triggerTsMs <= o.startTsMs && index === 0 ? input.triggerTsMs : o.startTsMs,
     announcements,
+    announcers: announcersOf(announcements),
     learnedBy,
     unicastProbesToOld: asked.unicastProbesToOld,
     broadcastRequests: asked.broadcastRequests,

@@ -6,7 +6,7 @@ import { ARP_REPLY, ARP_REQUEST, type ArpPacket } from '../../codecs/arp.js';
 import { predictArp, type HostArpState } from '../resolution/accept-model.js';
 import { BROADCAST, dstMacOf, sentByHost, type ArpEvent, type NeighEvent, type WireEvent } from './events.js';
 import { neighStateOf } from './neigh-events.js';
-import type { Announcement, AnnouncementForm, OutageReport } from './report.js';
+import type { Announcement, AnnouncementForm, Announcer, OutageReport } from './report.js';
 
 type Client = { ip?: string; mac?: string };
 
@@ -97,8 +97,8 @@ export function findAnnouncements(vip: string, wire: readonly WireEvent[], _arps
 }
 
 /** The MACs that announced the VIP, each with its forms and how often: the JSON's `announcers`. */
-export function announcersOf(anns: readonly Announcement[]): { mac: string; forms: AnnouncementForm[]; count: number; firstTsMs: number }[] {
-  const by = new Map<string, { mac: string; forms: AnnouncementForm[]; count: number; firstTsMs: number }>();
+export function announcersOf(anns: readonly Announcement[]): Announcer[] {
+  const by = new Map<string, Announcer>();
   for (const a of anns) {
     let x = by.get(a.mac);
     if (!x) by.set(a.mac, (x = { mac: a.mac, forms: [], count: 0, firstTsMs: a.tsMs }));

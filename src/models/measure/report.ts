@@ -5,6 +5,7 @@
 import type { NeighEvent, Probe, WireEvent } from './events.js';
 import type { OutageRules, ProbeOutage } from './outages.js';
 import type { VipConflict } from './conflicts.js';
+import type { EchoStream } from './echo-matcher.js';
 
 export interface AnalysisInput {
   vip: string;
@@ -60,6 +61,14 @@ export interface Announcement {
   form: AnnouncementForm;
 }
 
+/** One MAC that announced the VIP during an outage: the forms it used, how often, from when. */
+export interface Announcer {
+  mac: string;
+  forms: AnnouncementForm[];
+  count: number;
+  firstTsMs: number;
+}
+
 export interface OutageReport extends ProbeOutage {
   index: number;
   recovered: boolean;
@@ -70,6 +79,8 @@ export interface OutageReport extends ProbeOutage {
   macBefore?: string;
   macAfter?: string;
   announcements: Announcement[];
+  /** the announcements by MAC */
+  announcers: Announcer[];
   /** when and how this host started using the new MAC */
   switchTsMs?: number;
   switchEvidence?: string;
@@ -99,6 +110,8 @@ export interface Analysis {
   runEndTsMs?: number;
   triggerTsMs?: number;
   outages: OutageReport[];
+  /** echo requests to the VIP not from the pinger (traceroute, a second ping, monitoring): set apart, never outages */
+  otherEchoStreams?: EchoStream[];
   /** moments when two MACs owned the VIP (split brain) */
   conflicts: VipConflict[];
   /** a problem beyond detection time was found, or an outage exceeded --expect, or the VIP never recovered */

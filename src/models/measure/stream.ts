@@ -107,7 +107,10 @@ export class MeasureStream {
     this.horizon = Infinity;
     this.reportReady(true, end);
     this.scanConflicts(Infinity);
-    return summarize(this.input(), this.client(), { sent: this.sent, answered: this.answered }, this.reports, this.conflicts);
+    const analysis = summarize(this.input(), this.client(), { sent: this.sent, answered: this.answered }, this.reports, this.conflicts);
+    const others = this.probes.otherStreams();
+    if (others.length) analysis.otherEchoStreams = others;
+    return analysis;
   }
 
   /** The start of the earliest outage still open or not yet reported (its last answer), if any. */
