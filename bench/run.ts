@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/run.ts [names…] [flags]
  *
- * names: fuzz, capture-rate, footprint, failover, garp-drop, measure-accuracy (default: all, in that order).
+ * names: fuzz, capture-rate, footprint, failover, garp-drop, measure-accuracy, capture-scale, watch (default: all, in that order).
  * Each prints its figures and the ratio to the anchor measured in the same run, and writes
  * bench/results/<name>-<time>.json and <name>-latest.json. Flags are passed to every bench (see each file).
  */
@@ -13,6 +13,7 @@ import { captureRateBench } from './capture-rate.js';
 import { footprintBench } from './footprint.js';
 import { failoverBench } from './failover.js';
 import { measureAccuracyBench } from './measure-accuracy.js';
+import { captureScaleBench } from './capture-scale.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   fuzz: fuzzBench,
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   failover: () => failoverBench(),
   'garp-drop': () => failoverBench({ name: 'garp-drop', profile: 'garp-filtered' }),
   'measure-accuracy': measureAccuracyBench,
+  'capture-scale': captureScaleBench, // garp-check / measure-failover / hb-inspect --read on a 1-million-frame capture vs tcpdump -nr
   watch: () => import('./watch.js').then((m) => m.watchBench()), // measure-failover --watch, RSS over --duration (default 1h)
 };
 
