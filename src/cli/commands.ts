@@ -7,10 +7,11 @@ import { runNodeCommand } from '../commands/run-node.js';
 import { nodeCommand } from '../commands/node.js';
 import { garpCheckCommand } from '../commands/garp-check.js';
 import { compareGarpCommand } from '../commands/compare-garp.js';
+import { announceCommand } from '../commands/announce.js';
 
 /**
  * Every command hadiag registers. Add a command by importing its module here; register only commands
  * that work.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [checkConfigCommand, hbInspectCommand, measureFailoverCommand, labCommand, runNodeCommand, nodeCommand, garpCheckCommand, compareGarpCommand];
+export const commands: CommandModule<any, any>[] = [checkConfigCommand, hbInspectCommand, measureFailoverCommand, labCommand, runNodeCommand, nodeCommand, garpCheckCommand, compareGarpCommand, announceCommand];

@@ -40,6 +40,8 @@ export interface Announcer {
   addPeerClients?(list: Client[]): void;
   /** Every client known now and where it was learned (for `hadiag node status`). */
   knownClients?(): (Client & { source: string })[];
+  /** Resolves once the announcer has read what it learns at start-up (the neighbour table). */
+  readonly ready?: Promise<void>;
 }
 
 export function interfaceMac(iface: string): string {
@@ -77,16 +79,29 @@ export class GarpAnnouncer implements Announcer {
   constructor(
     private readonly strategy: Strategy,
     ifaces: string[],
-    private readonly opts: { confirm: boolean; captureDir: string; node: string; clients?: Client[]; onReport: (r: AnnounceReport, final: boolean) => void; log?: AnnounceLog },
+    private readonly opts: {
+      confirm: boolean;
+      captureDir: string;
+      node: string;
+      clients?: Client[];
+      onReport: (r: AnnounceReport, final: boolean) => void;
+      log?: AnnounceLog;
+      /** with confirm, keep what the confirming handle saw in a pcap (default true; the announce sidecar runs without) */
+      pcap?: boolean;
+      /** the pcap's name prefix (default run-node) */
+      pcapPrefix?: string;
+    },
   ) {
     for (const iface of new Set(ifaces)) {
       const mac = interfaceMac(iface);
       // the sending handle needs no frames: a filter that matches nothing
       const send = new SteadyCapture(iface, 'less 1', () => {}, { bufferSize: 64 * 1024, onState: (up, detail) => this.onSendState(iface, up, detail) });
       const h: IfaceHandles = { mac, send };
-      if (opts.confirm) {
+      if (opts.confirm && opts.pcap !== false) {
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        h.pcap = PcapWriter.create(join(opts.captureDir, `run-node-${opts.node}-${iface}-${stamp}.pcap`));
+        h.pcap = PcapWriter.create(join(opts.captureDir, `${opts.pcapPrefix ?? 'run-node'}-${opts.node}-${iface}-${stamp}.pcap`));
+      }
+      if (opts.confirm) {
         h.watch = new SteadyCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), {
           bufferSize: 256 * 1024,
           onState: (up) => up && this.flushPending(iface),

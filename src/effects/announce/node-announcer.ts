@@ -37,6 +37,9 @@ export interface AnnouncerOptions {
   log?: AnnounceLog;
   /** how often the neighbour table is read (ms; default 5000) */
   neighPollMs?: number;
+  /** with confirm, keep a pcap of what the confirming handle saw (default true) */
+  pcap?: boolean;
+  pcapPrefix?: string;
 }
 
 export function createAnnouncer(strategy: Strategy, ifaces: string[], opts: AnnouncerOptions): Announcer {
@@ -64,6 +67,8 @@ class NodeAnnouncer implements Announcer {
   private poll?: NodeJS.Timeout;
   private readonly log: AnnounceLog;
   answered = 0;
+  /** resolves once the neighbour table has been read the first time (at once when the strategy learns no clients) */
+  ready: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly strategy: Strategy,
@@ -110,7 +115,7 @@ class NodeAnnouncer implements Announcer {
         /* unreadable: next poll */
       }
     };
-    void readNeigh();
+    this.ready = readNeigh();
     this.poll = setInterval(() => void readNeigh(), this.opts.neighPollMs ?? 5000);
     this.poll.unref();
   }

@@ -1,0 +1,161 @@
+import type { CommandModule } from 'yargs';
+import { EXIT_HEALTHY, EXIT_PROBLEM, EXIT_USAGE, HadiagError, envError, renderError, requireRoot, usageError } from '../core/errors.js';
+import { isIpv4 } from '../codecs/ipv4-address.js';
+import { printJson } from './output.js';
+import { readAuthkeys } from '../effects/config/load.js';
+import { controlRequest } from '../effects/node/control.js';
+import { Sidecar, DEFAULT_ANNOUNCE_STATE_DIR, DEFAULT_PEER_PORT, type SidecarOptions } from '../effects/announce/sidecar.js';
+import type { AnnounceReport } from '../effects/announce/garp-announcer.js';
+import { presentIpv4 } from '../effects/io/address-watch.js';
+import { runCleanups } from '../effects/io/cleanup.js';
+
+interface Args {
+  iface: string;
+  vip?: string[];
+  garp?: string[];
+  'state-dir': string;
+  json: boolean;
+  once: boolean;
+  peer?: string[];
+  authkeys?: string;
+  port: number;
+  node?: string;
+  debug?: boolean;
+}
+
+function sidecarOptions(a: Args): SidecarOptions {
+  const vips = (a.vip ?? []).map(String);
+  if (!vips.length) throw usageError('no VIP to watch', 'command line', 'give --vip IP (repeat it for more)');
+  for (const v of vips) if (!isIpv4(v)) throw usageError(`not an IPv4 address: ${v}`, '--vip', 'IPv4 only for now');
+  const peers = (a.peer ?? []).map(String);
+  for (const p of peers) if (!isIpv4(p)) throw usageError(`not an IPv4 address: ${p}`, '--peer', 'the peer sidecar’s address');
+  if (peers.length && !a.authkeys) throw usageError('--peer needs --authkeys', 'command line', 'give the authkeys file both sidecars share (Heartbeat format)');
+  if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535) throw usageError(`bad port ${a.port}`, '--port', '1–65535');
+  return { iface: a.iface, vips, garp: (a.garp ?? []).map(String), stateDir: a['state-dir'], json: a.json, peers, port: a.port, ...(a.node ? { node: a.node } : {}) };
+}
+
+/** Run until SIGTERM/SIGINT; 0 after a clean stop. */
+async function runSidecar(s: Sidecar): Promise<number> {
+  await s.start(true);
+  await s.reconcile('start');
+  // a daemon's SIGTERM is its normal stop (exit 0): it takes the signals over from the cleanup registry's
+  // exit-143 handlers, closes itself, then runs the registry's cleanups
+  await new Promise<void>((res) => {
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      process.removeAllListeners(sig);
+      process.once(sig, () => res());
+    }
+  });
+  await s.close();
+  await runCleanups();
+  return EXIT_HEALTHY;
+}
+
+/** --once: announce what is here now and judge it. */
+async function runOnce(s: Sidecar, o: SidecarOptions): Promise<number> {
+  // o.json: the document; the sidecar's own log is text on stderr
+  await s.start(false);
+  const here = await presentIpv4(o.iface);
+  const absent = o.vips.filter((v) => !here.has(v));
+  const present = o.vips.filter((v) => here.has(v));
+  const waits = present.map((v) => s.finished(v));
+  await s.reconcile('start');
+  const reports: AnnounceReport[] = await Promise.all(waits);
+  await s.close();
+  const results = [
+    ...absent.map((vip) => ({ vip, verdict: 'not-here' as const })),
+    ...reports.map((r) => ({ vip: r.vip, verdict: (r.seen ?? 0) > 0 ? ('confirmed' as const) : ('not-confirmed' as const), planned: r.planned, sent: r.sent, seen: r.seen ?? 0, firstSeenMs: r.firstSeenMs })),
+  ];
+  const ok = results.every((r) => r.verdict === 'confirmed');
+  if (o.json) printJson({ iface: o.iface, ok, results });
+  else {
+    for (const r of results) {
+      if (r.verdict === 'not-here') process.stdout.write(`${r.vip}: not on ${o.iface} — nothing announced (exit 1)\n`);
+      else process.stdout.write(`${r.vip} on ${o.iface}: ${r.sent}/${r.planned} frames sent, ${r.seen} seen leaving${r.firstSeenMs !== undefined ? `, first ${r.firstSeenMs.toFixed(2)} ms after start` : ''}${r.verdict === 'not-confirmed' ? ' — not confirmed on the wire (exit 1)' : ''}\n`);
+    }
+  }
+  return ok ? EXIT_HEALTHY : EXIT_PROBLEM;
+}
+
+function renderStatus(s: Record<string, any>): string {
+  const lines = [`announce sidecar ${s.node} (pid ${s.pid}) on ${s.iface}: ${s.vips.map((v: any) => `${v.vip} ${v.held ? 'held here' : 'not here'}`).join(', ')}`];
+  const shown = (s.clients as any[]).slice(0, 8).map((c) => `${c.ip}${c.mac ? ` ${c.mac}` : ''} (${c.source})`);
+  lines.push(`clients known: ${s.clients.length}${shown.length ? ` — ${shown.join(', ')}${s.clients.length > 8 ? ', …' : ''}` : ''}`);
+  const t = s.lastTakeover;
+  lines.push(
+    t
+      ? `last takeover: ${t.vip} at ${new Date(t.addedMs).toISOString()}, first frame on the wire ${t.firstSeenMs !== undefined ? `${t.firstSeenMs} ms` : 'not seen'} after the address was added, ${t.seen ?? 0}/${t.planned ?? '?'} frames seen${t.removedAfterMs !== undefined ? `, address removed after ${t.removedAfterMs} ms` : ''}`
+      : 'last takeover: none since start',
+  );
+  if (s.latencyMs) lines.push(`latency address added → first frame: median ${s.latencyMs.median} ms, max ${s.latencyMs.max} ms over ${s.latencyMs.count} takeover(s)`);
+  for (const p of s.peers) lines.push(`peer ${p.ip}${p.name ? ` (${p.name})` : ''}${p.configured ? '' : ' (not configured)'}: auth ${p.auth}, accepted ${p.accepted}, rejected ${p.rejected}${p.lastError ? ` (${p.lastError})` : ''}, clients received ${p.clientsReceived}`);
+  return lines.join('\n') + '\n';
+}
+
+async function status(a: Args): Promise<number> {
+  let r;
+  try {
+    r = await controlRequest(a['state-dir'], 'status');
+  } catch {
+    throw envError('no announce sidecar is running here', a['state-dir'], 'start one with `hadiag announce IFACE --vip IP`, or give its --state-dir');
+  }
+  if (!r.ok || !r.status) throw envError(`the sidecar answered: ${r.error ?? 'no status'}`, a['state-dir']);
+  if (a.json) printJson(r.status);
+  else process.stdout.write(renderStatus(r.status));
+  return (r.status.peers as any[]).some((p) => p.rejected > 0 && p.auth !== 'ok') ? EXIT_PROBLEM : EXIT_HEALTHY;
+}
+
+export const announceCommand: CommandModule<object, Args> = {
+  command: 'announce <iface>',
+  describe: 'sidecar for any HA manager (keepalived, Pacemaker, ucarp, Heartbeat): announce a VIP to every known client the moment it is added here; `announce status` asks a running one',
+  builder: (y) =>
+    y
+      .positional('iface', { type: 'string', demandOption: true, describe: 'the interface the VIP is added on (or `status`)' })
+      .option('vip', { type: 'string', array: true, describe: 'a VIP to watch (repeatable)' })
+      .option('garp', { type: 'string', array: true, describe: 'announcement strategy, spec language of run-node --garp (repeatable; default directed, falling back to both:count=10,interval=250ms with no client known)' })
+      .option('state-dir', { type: 'string', default: DEFAULT_ANNOUNCE_STATE_DIR, describe: 'where the control socket lives' })
+      .option('once', { type: 'boolean', default: false, describe: 'announce now, wait for the frames on the wire, exit' })
+      .option('peer', { type: 'string', array: true, describe: 'a peer sidecar to share the client book with (repeatable; needs --authkeys)' })
+      .option('authkeys', { type: 'string', describe: 'Heartbeat authkeys file (mode 600) signing the client book' })
+      .option('port', { type: 'number', default: DEFAULT_PEER_PORT, describe: 'UDP port of the client-book exchange (not Heartbeat’s 694)' })
+      .option('node', { type: 'string', describe: 'this sidecar’s name in logs and peer messages (default: hostname)' })
+      .option('json', { type: 'boolean', default: false, describe: 'JSON lines log (status / --once: one JSON document)' })
+      .example('hadiag announce eth0 --vip 192.0.2.10', 'announce the VIP to every known client whenever keepalived/Pacemaker adds it here')
+      .example('hadiag announce eth0 --vip 192.0.2.10 --peer 192.0.2.2 --authkeys /etc/ha.d/authkeys', 'share the client book with the other node')
+      .example('hadiag announce eth0 --vip 192.0.2.10 --once', 'announce now (from a notify script), exit 0 when the frames left')
+      .example('hadiag announce status', 'clients known, last takeover and its latency, peers and their auth state')
+      .epilogue(
+        [
+          'Runs until SIGTERM/SIGINT (exit 0), removing its control socket. Watches addresses with `ip -o -ts monitor address`;',
+          'the capture/inject handles are open before any takeover. Learns clients all the time (ARP, traffic to the VIP,',
+          'the neighbour table, peers). Announcements stop the moment the address is removed.',
+          '--once: exit 0 when every VIP is here and its frames were seen leaving; 1 when a VIP is not here or its frames',
+          'were not seen (the output says which); 2 on usage/environment errors. status: exit 1 when a peer’s datagrams fail auth.',
+          '',
+          '--json: JSON lines {tsMs, node, level, event, text, ...}; events: start, address-added {vip, addedMs, eventDelayMs},',
+          'garp-seen {vip, firstSeenMs}, garp {vip, planned, sent, seen}, address-removed {vip, removedAfterMs}, clients,',
+          'peer-clients {from, clients}, peer-rejected {from, detail}, exit. status --json: {node, pid, iface, vips: [{vip, held}],',
+          'clients: [{ip, mac?, source}], takeovers, lastTakeover, latencyMs: {count, median, max}, peers: [{ip, name, auth,',
+          'accepted, rejected, lastError, clientsReceived}], port, rssBytes}.',
+        ].join('\n'),
+      ),
+  handler: async (argv) => {
+    try {
+      if (argv.iface === 'status') {
+        process.exitCode = await status(argv);
+        return;
+      }
+      requireRoot('announce');
+      const o = sidecarOptions(argv);
+      if (argv.authkeys) o.authkeys = await readAuthkeys(argv.authkeys);
+      // --once --json prints one document at the end: its log goes to stderr as text
+      const s = new Sidecar(argv.once ? { ...o, json: false } : o);
+      process.exitCode = argv.once ? await runOnce(s, o) : await runSidecar(s);
+    } catch (err) {
+      process.stderr.write(renderError(err, !!argv.debug) + '\n');
+      process.exitCode = err instanceof HadiagError ? err.exitCode : EXIT_USAGE;
+    }
+    // capture handles may keep the loop alive after close: a sidecar run ends here
+    if (argv.iface !== 'status') process.exit(process.exitCode ?? EXIT_HEALTHY);
+  },
+};
