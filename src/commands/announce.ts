@@ -102,7 +102,8 @@ async function status(a: Args): Promise<number> {
   if (!r.ok || !r.status) throw envError(`the sidecar answered: ${r.error ?? 'no status'}`, a['state-dir']);
   if (a.json) printJson(r.status);
   else process.stdout.write(renderStatus(r.status));
-  return (r.status.peers as any[]).some((p) => p.rejected > 0 && p.auth !== 'ok') ? EXIT_PROBLEM : EXIT_HEALTHY;
+  // a configured peer whose datagrams fail auth cannot share its book: a problem; strangers are only counted
+  return (r.status.peers as any[]).some((p) => p.configured && p.auth === 'failed') ? EXIT_PROBLEM : EXIT_HEALTHY;
 }
 
 export const announceCommand: CommandModule<object, Args> = {
@@ -130,7 +131,8 @@ export const announceCommand: CommandModule<object, Args> = {
           'the capture/inject handles are open before any takeover. Learns clients all the time (ARP, traffic to the VIP,',
           'the neighbour table, peers). Announcements stop the moment the address is removed.',
           '--once: exit 0 when every VIP is here and its frames were seen leaving; 1 when a VIP is not here or its frames',
-          'were not seen (the output says which); 2 on usage/environment errors. status: exit 1 when a peer’s datagrams fail auth.',
+          'were not seen (the output says which); 2 on usage/environment errors. status: exit 0 when the sidecar answers, 1 when',
+          'a configured peer’s last datagram failed auth (datagrams from other senders are counted only), 2 when none runs.',
           '',
           '--json: JSON lines {tsMs, node, level, event, text, ...}; events: start, address-added {vip, addedMs, eventDelayMs},',
           'garp-seen {vip, firstSeenMs}, garp {vip, planned, sent, seen}, address-removed {vip, removedAfterMs}, clients,',
