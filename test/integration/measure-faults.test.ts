@@ -8,7 +8,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
@@ -42,14 +42,22 @@ const client = () => clients(L())[0]!;
 const fault = (spec: string, host?: string) => applyFault(L(), parseFault(spec), host);
 
 /** Run measure-failover on the client while the bridge-port truth capture runs; `during` runs meanwhile. */
-async function measured(name: string, args: string[], during?: () => Promise<void>) {
+/** Resolves once the client's probes are crossing its bridge port (the truth capture grows), so a fault lands inside the run even when start-up is slow. */
+async function probesFlowing(portPcap: string, timeoutMs = 30_000): Promise<void> {
+  const size = () => (existsSync(portPcap) ? statSync(portPcap).size : 0);
+  const start = size();
+  const ok = await waitFor(async () => (size() > start + 4096 ? true : undefined), timeoutMs);
+  assert.ok(ok, `no probes crossed the client's port within ${timeoutMs} ms`);
+}
+
+async function measured(name: string, args: string[], during?: (portPcap: string) => Promise<void>) {
   const c = client();
   assert.equal((await run(['ip', 'netns', 'exec', c.netns, 'ping', '-c', '1', '-W', '2', L().vip])).code, 0, 'VIP reachable before');
   const portPcap = join(dir, `${name}.pcap`);
   const truthPid = (await startPortCapture(L().bridgeNetns, c.bridgePort, portPcap)).pid;
   try {
     const measuring = hadiag(c.netns, ['measure-failover', '--vip', L().vip, '--interval', `${INTERVAL_MS}ms`, '--json', '--write', join(dir, `${name}-m.pcap`), ...args]);
-    if (during) await during();
+    if (during) await during(portPcap);
     const res = await measuring;
     assert.ok(res.stdout.trim().startsWith('{'), `no JSON (exit ${res.code}): ${res.stderr}`);
     return { res, doc: JSON.parse(res.stdout), portPcap };
@@ -98,8 +106,9 @@ test('link-down of the VIP holder: the measured outage agrees with the bridge-po
 
 test('loss=30 on the client\'s port: every reported outage is one the truth has, and lost probes are counted', async () => {
   const c = client();
-  const { doc, portPcap } = await measured('loss', ['--timeout', '5s'], async () => {
-    await sleep(800);
+  const { doc, portPcap } = await measured('loss', ['--timeout', '5s'], async (pcap) => {
+    await probesFlowing(pcap);
+    await sleep(300);
     try {
       await fault('loss=30', c.name);
       await sleep(3000);
