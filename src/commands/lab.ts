@@ -71,7 +71,7 @@ export function renderDemo(r: DemoResult): string {
 const nameOpt = { type: 'string', describe: 'lab id (may be omitted when only one lab is up)' } as const;
 const jsonOpt = { type: 'boolean', default: false, describe: 'print one JSON document' } as const;
 
-interface UpArgs { manager: string; garp?: string; 'client-profile'?: string[]; clients?: number; timers: string; subnet: string; name?: string; 'client-neigh'?: string[]; json: boolean }
+interface UpArgs { manager: string; garp?: string; announce?: string[]; 'client-profile'?: string[]; clients?: number; timers: string; subnet: string; name?: string; 'client-neigh'?: string[]; json: boolean }
 
 const up: CommandModule<object, UpArgs> = {
   command: 'up',
@@ -80,6 +80,7 @@ const up: CommandModule<object, UpArgs> = {
     y
       .option('manager', { type: 'string', default: 'heartbeat', describe: `HA manager on the servers: ${MANAGERS.map((m) => m.name).join(', ')}` })
       .option('garp', { type: 'string', describe: `announcement strategy of --manager hadiag (run-node --garp; default ${DEFAULT_GARP})` })
+      .option('announce', { type: 'string', array: true, describe: 'also run the `hadiag announce` sidecar on both servers (any manager) with this strategy (repeatable; `default` = its default, directed)' })
       .option('client-profile', { type: 'string', array: true, describe: 'client behaviour, one per client in order (the last repeats); see `hadiag lab profiles`' })
       .option('clients', { type: 'number', describe: `number of clients (1–${MAX_CLIENTS}; default: one per profile)` })
       .option('timers', { type: 'string', default: 'classic', describe: 'classic (keepalive 1 s / deadtime 5 s), fast (200 ms / 1 s) or KEEPALIVE/DEADTIME, e.g. 500ms/3s' })
@@ -90,6 +91,7 @@ const up: CommandModule<object, UpArgs> = {
       .example('hadiag lab up --manager heartbeat --client-profile garp-filtered', "the field report's cluster and a PC that ignores GARPs")
       .example('hadiag lab up --manager keepalived --timers fast --client-profile garp-filtered --client-profile linux-default', 'two clients side by side')
       .example('hadiag lab up --manager hadiag --garp directed --client-profile garp-filtered', 'hadiag run-node announcing with directed requests')
+      .example('hadiag lab up --manager keepalived --announce default --client-profile garp-filtered', 'keepalived with the announce sidecar on both servers (log: SERVER_DIR/announce.out)')
       .epilogue('Exit 0 once exactly one server holds the VIP; 2 on a usage or environment error (everything built is removed).\n--json prints the lab state: {id, dir, manager, timers, vip, subnet, hosts: [{name, role, netns, ifname, bridgePort, mac, address, profile?, manager?: {pid, logs}}], …}.'),
   handler: async (a) => {
     requireRoot('hadiag lab up');
@@ -98,6 +100,7 @@ const up: CommandModule<object, UpArgs> = {
       const lab = await upLab({
         manager: a.manager,
         ...(a.garp !== undefined ? { garp: a.garp } : {}),
+        ...(a.announce?.length ? { announce: a.announce.map(String) } : {}),
         profiles: asList(a['client-profile']),
         ...(a.clients !== undefined ? { clients: a.clients } : {}),
         timers: a.timers,

@@ -63,6 +63,8 @@ export class Sidecar {
   private peersX?: PeerExchange;
   private control?: net.Server;
   private readonly held = new Set<string>();
+  /** this host's own addresses on the interface (a peer's book lists them) */
+  private readonly ownIps = new Set<string>();
   readonly takeovers: Takeover[] = [];
   private readonly current = new Map<string, Takeover>();
   private readonly finals = new Map<string, (r: AnnounceReport) => void>();
@@ -86,7 +88,8 @@ export class Sidecar {
       await mkdir(o.stateDir, { recursive: true });
       await claimControlSocket(o.stateDir);
     }
-    await presentIpv4(o.iface); // a missing interface is an environment error before any handle is opened
+    // a missing interface is an environment error before any handle is opened
+    for (const ip of await presentIpv4(o.iface)) if (!o.vips.includes(ip)) this.ownIps.add(ip);
     for (const s of strategies) {
       this.announcers.push(
         createAnnouncer(s, [o.iface], {
@@ -137,6 +140,7 @@ export class Sidecar {
   /** VIPs the interface holds now, announced if this sidecar had not seen them added (start-up, monitor restart). */
   async reconcile(why: 'start' | 'restart'): Promise<string[]> {
     const now = await presentIpv4(this.o.iface);
+    for (const ip of now) if (!this.o.vips.includes(ip)) this.ownIps.add(ip);
     for (const vip of this.o.vips) {
       if (now.has(vip) && !this.held.has(vip)) {
         this.emit('info', 'address-present', `${vip} is on ${this.o.iface} already (${why}): announcing it`, { vip });
@@ -213,7 +217,10 @@ export class Sidecar {
     return [...seen.values()];
   }
 
-  private onPeerClients(p: PeerState, list: { ip: string; mac?: string }[]): void {
+  private onPeerClients(p: PeerState, given: { ip: string; mac?: string }[]): void {
+    // a peer learns this host as one of its clients: never a client of ours
+    const list = given.filter((c) => !this.ownIps.has(c.ip));
+    if (!list.length) return;
     const before = new Set(this.knownClients().map((c) => c.ip));
     for (const a of this.announcers) a.addPeerClients?.(list);
     const fresh = list.filter((c) => !before.has(c.ip));

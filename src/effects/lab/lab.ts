@@ -1,9 +1,12 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { moduleArgv } from '../../core/module-argv.js';
+import { spawnDetached } from './managers/common.js';
 import { join } from 'node:path';
-import { usageError, requireRoot } from '../../core/errors.js';
+import { usageError, requireRoot, envError } from '../../core/errors.js';
 import { run } from '../io/exec.js';
 import { onCleanup } from '../io/cleanup.js';
-import { Topology, NETNS_PREFIX, LINK_PREFIX, assertRunId, deleteNetns, labMac, listNetns, netnsPids, newRunId, sleep } from '../io/netns.js';
+import { Topology, NETNS_PREFIX, LINK_PREFIX, alive, assertRunId, deleteNetns, labMac, listNetns, netnsPids, newRunId, sleep } from '../io/netns.js';
 import { DEFAULT_SUBNET, broadcastAddress, hostAddress, parseSubnet, planHosts, VIP_HOST } from './addressing.js';
 import { parseTimers } from './timers.js';
 import { getManager } from './managers/index.js';
@@ -13,6 +16,9 @@ import { labDir, listLabIds, readState, removeLabDir, writeState } from './state
 import { clients, servers, type LabState } from './types.js';
 import { waitForVipHolder } from './vip.js';
 import { parseStrategy } from '../../models/strategy/language.js';
+
+/** how long the announce sidecars get to start (tsx from source is slow on a loaded machine) */
+const SIDECAR_START_MS = 30_000;
 
 export interface UpOptions {
   manager?: string;
@@ -26,6 +32,8 @@ export interface UpOptions {
   name?: string;
   /** neighbour-timer overrides applied to every client (tests shrink them) */
   neigh?: NeighOverrides;
+  /** run the `hadiag announce` sidecar on every server with these strategies (any manager; [] = its default) */
+  announce?: string[];
   onProgress?: (text: string) => void;
 }
 
@@ -48,6 +56,7 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
   const profiles = profilesFor(nClients, o.profiles);
   profiles.forEach(getProfile);
   if (o.profiles && o.profiles.length > nClients) throw usageError(`${o.profiles.length} client profiles for ${nClients} clients`, '--client-profile', 'give at most one profile per client');
+  for (const spec of o.announce ?? []) if (spec !== 'default') parseStrategy(spec, '--announce');
   if (o.garp !== undefined) {
     if (mgr.name !== 'hadiag') throw usageError(`--garp applies to hadiag run-node only, not ${mgr.name}`, '--garp', 'add --manager hadiag, or drop --garp (the other managers announce their own way)');
     parseStrategy(o.garp, '--garp');
@@ -113,6 +122,11 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
       progress(`applying client profile ${c.profile} to ${c.name}`);
       await applyProfile(c.netns, c.ifname, state.vip, getProfile(c.profile!), o.neigh);
     }
+    if (o.announce) {
+      check();
+      progress(`starting hadiag announce on ${servers(state).map((s) => s.name).join(', ')}`);
+      await startSidecars(state, o.announce);
+    }
     for (const s of servers(state)) {
       check();
       progress(`starting ${mgr.name} on ${s.name}`);
@@ -132,6 +146,36 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     undo();
     await destroyLab(id);
     throw err;
+  }
+}
+
+/**
+ * The announce sidecar in each server's namespace, started before the manager (it must see the first
+ * takeover), sharing its client book with the other server (an authkeys file of the lab's). Its log
+ * (JSON lines) is SERVER_DIR/announce.out, its control socket SERVER_DIR/announce/control.sock; `lab down`
+ * ends it with everything else in the namespace.
+ */
+async function startSidecars(state: LabState, specs: string[]): Promise<void> {
+  const keyFile = join(state.dir, 'announce-authkeys');
+  await writeFile(keyFile, `auth 1\n1 sha1 ${randomBytes(12).toString('hex')}\n`, { mode: 0o600 });
+  const [node, ...loader] = moduleArgv('cli/main');
+  const entry = loader.pop()!;
+  const cli = [node!, ...loader, '--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); await m.main(process.argv.slice(1));`, '--'];
+  const started: { name: string; out: string; pid: number }[] = [];
+  for (const s of servers(state)) {
+    const peers = servers(state).filter((p) => p !== s).flatMap((p) => ['--peer', p.address]);
+    const argv = [...cli, 'announce', s.ifname, '--vip', state.vip, ...specs.filter((g) => g !== 'default').flatMap((g) => ['--garp', g]), ...peers, '--authkeys', keyFile, '--node', s.name, '--state-dir', join(s.dir, 'announce'), '--json'];
+    const out = join(s.dir, 'announce.out');
+    started.push({ name: s.name, out, pid: spawnDetached(s.netns, argv, out) });
+  }
+  const deadline = Date.now() + SIDECAR_START_MS;
+  for (const st of started) {
+    for (;;) {
+      const log = await readFile(st.out, 'utf8').catch(() => '');
+      if (log.includes('"event":"start"')) break;
+      if (!alive(st.pid) || Date.now() > deadline) throw envError(`hadiag announce did not start on ${st.name}`, st.out, 'read its log');
+      await sleep(100);
+    }
   }
 }
 
