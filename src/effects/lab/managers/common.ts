@@ -62,12 +62,16 @@ export async function signalManager(host: LabHost, how: StopHow): Promise<number
     process.kill(pid, 'SIGTERM');
     return [pid];
   }
+  // Freeze them all first, then kill: a manager whose child dies first may react in the gap (keepalived's
+  // parent respawns its VRRP child, which removes the VIP) — seen under load, when the gap grows.
   const pids = await netnsPids(host.netns);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone already */
+  for (const signal of ['SIGSTOP', 'SIGKILL'] as const) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* gone already */
+      }
     }
   }
   return pids;
