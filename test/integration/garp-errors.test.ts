@@ -3,6 +3,7 @@
  * never a crash (a failed cap open must not abort the process when it is garbage-collected).
  */
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Topology, labMac } from '../../src/effects/io/netns.js';
 import { run } from '../../src/effects/io/exec.js';
+import { sleep } from '../../src/core/clock.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -30,6 +32,27 @@ const distFresh = (() => {
 })();
 const cli = (args: string[]) =>
   distFresh ? ['node', join(ROOT, 'bin/hadiag.js'), ...args] : ['node', '--import', 'tsx', '-e', `import(${JSON.stringify(ROOT + 'src/cli/main.ts')}).then((m) => m.main(process.argv.slice(1)))`, ...args];
+
+/** Start a command, resolve `listening` at its JSON `listening` line, and `done` with its exit code and output. */
+function watchUntilListening(argv: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let heard: () => void = () => undefined;
+  const listening = new Promise<void>((resolve) => (heard = resolve));
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (/"type":"listening"/.test(stdout)) heard();
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => {
+      heard();
+      resolve({ code: code ?? -1, stdout, stderr });
+    }),
+  );
+  return { listening, done };
+}
 
 function oneLine(r: { code: number; stdout: string; stderr: string }, re: RegExp, what: string): void {
   const err = r.stderr.split('\n').filter((l) => l.trim() && !/^Warning:/.test(l));
@@ -77,10 +100,12 @@ test('garp-check bad input: one-line errors, exit 2', { timeout: 120_000 }, asyn
     const up = `hd${topo.runId}-dn`;
     await run(['ip', '-n', a.netns, 'link', 'set', up, 'up']);
     await run(['ip', '-n', a.netns, 'link', 'set', `hd${topo.runId}-dp`, 'up']);
-    const watching = run(inNs(['garp-check', up, '--duration', '3s', '--json']), { cwd: ROOT, timeoutMs: 90_000, env: { ...process.env, HOME: dir } });
-    await new Promise((res) => setTimeout(res, 1_500));
+    // the link goes down once garp-check says it is listening (its JSON 'listening' line), however slow its start-up
+    const watching = watchUntilListening(inNs(['garp-check', up, '--duration', '5s', '--json']), { ...process.env, HOME: dir });
+    await watching.listening;
+    await sleep(300);
     await run(['ip', '-n', a.netns, 'link', 'set', up, 'down']);
-    const w = await watching;
+    const w = await watching.done;
     assert.equal(w.code, 1, `exit 1 when the capture was lost:\n${w.stderr}`);
     assert.match(w.stderr, /^hadiag: warning: capture on hd\w+-dn lost: the interface went down .* — bring it up \(ip link set hd\w+-dn up\) and run again$/m);
     const summary = JSON.parse(w.stdout.trim().split('\n').pop()!);
