@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -55,7 +55,11 @@ test('--watch: two failovers, two outage lines, SIGTERM ends it with a summary l
     const portPcap = join(dir, 'port.pcap');
     truthPid = (await startPortCapture(lab.bridgeNetns, c.bridgePort, portPcap)).pid;
     w = startWatch(c.netns, ['--vip', lab.vip, '--interval', '5ms', '--watch', '--json', '--write', join(dir, 'w.pcap'), '--write-limit', '256KB']);
-    await sleep(3000);
+    // the first fault only once the probes cross the client's port (a slow start-up under load would miss it)
+    const portBytes = () => (existsSync(portPcap) ? statSync(portPcap).size : 0);
+    const before = portBytes();
+    await until('the probes on the client port', () => portBytes() > before + 8192, 60_000);
+    await sleep(1000);
     const outageLines = () => w!.lines.filter((l) => l.includes('"type":"outage"'));
     for (let i = 1; i <= 2; i++) {
       const holder = await waitForVipHolder(lab, 10_000);
