@@ -28,7 +28,7 @@ const KEY_RE = `IPaddr::${VIP.replace(/\./g, '\\.')}/255\\.255\\.255\\.0/`;
 interface Sample { t: number; h: string[] }
 
 /** Sample the VIP holders every STEP_MS (t = ms since `t0`) while `fn` runs. */
-async function sampleHolders(topo: Topology, t0: number, fn: () => Promise<void>): Promise<Sample[]> {
+async function sampleHolders(topo: Topology, t0: number, fn: (samples: Sample[]) => Promise<void>): Promise<Sample[]> {
   const samples: Sample[] = [];
   let sampling = true;
   const sampler = (async () => {
@@ -38,7 +38,7 @@ async function sampleHolders(topo: Topology, t0: number, fn: () => Promise<void>
     }
   })();
   try {
-    await fn();
+    await fn(samples);
   } finally {
     sampling = false;
     await sampler;
@@ -67,11 +67,22 @@ function summarize(samples: Sample[]) {
   return { both: runs((h) => h.length === 2), none: runs((h) => h.length === 0), changes: changes.join(' ') };
 }
 
+/** Enough samples in the last `ms` to say what the VIP did then (sampling slows down on a loaded machine). */
+const endSamples = (ms: number): number => Math.ceil(ms / STEP_MS / 3);
+
 /** The last `ms` of samples all show the VIP on `who` only. */
 function endsOn(samples: Sample[], who: string, ms: number): boolean {
   const end = samples.filter((x) => x.t >= samples.at(-1)!.t - ms);
-  return end.length >= ms / STEP_MS / 3 && end.every((x) => x.h.length === 1 && x.h[0] === who);
+  return end.length >= endSamples(ms) && end.every((x) => x.h.length === 1 && x.h[0] === who);
 }
+
+/** Wait `ms`, and on until the sampler has taken enough samples in the last END_MS for endsOn to judge (≤ 30 s). */
+async function holdAndSample(samples: Sample[], ms: number): Promise<void> {
+  await sleep(ms);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && samples.filter((x) => x.t >= samples.at(-1)!.t - END_MS).length < endSamples(END_MS)) await sleep(STEP_MS);
+}
+const END_MS = 2_000;
 
 test('interop: auto_failback legacy, partition heal, hadiag home node (server1) + real Heartbeat 3.0.6 (server2)', { timeout: 90_000 }, async () => {
   const started = Date.now();
@@ -96,7 +107,7 @@ test('interop: auto_failback legacy, partition heal, hadiag home node (server1) 
     const heal = r.log().length;
     const tUp = Date.now();
     await setLink(topo, 'server1', true);
-    const samples = await sampleHolders(topo, tUp, async () => {
+    const samples = await sampleHolders(topo, tUp, async (live) => {
       await waitFor('the real daemon to restart after the partition and rejoin', () => {
         const tail = r.log().slice(heal);
         return /Performing heartbeat restart exec/.test(tail) && /Status update for node server1: status active/.test(tail.split('Performing heartbeat restart exec').at(-1)!);
@@ -105,7 +116,7 @@ test('interop: auto_failback legacy, partition heal, hadiag home node (server1) 
         const h = await vipHolders(topo);
         return h.length === 1 && h[0] === 'server1';
       }, 20_000, 100);
-      await sleep(2_500); // and it stays there
+      await holdAndSample(live, 2_500); // and it stays there
     });
     const sum = summarize(samples);
     const mac = await clientVipMac(topo);
@@ -160,12 +171,12 @@ test('interop: auto_failback legacy, partition heal, real Heartbeat 3.0.6 home n
     const heal = r.log().length;
     const tUp = Date.now();
     await setLink(topo, 'server1', true);
-    const samples = await sampleHolders(topo, tUp, async () => {
+    const samples = await sampleHolders(topo, tUp, async (live) => {
       await waitFor('the restarted real node to take its group back', async () => {
         const h = await vipHolders(topo);
         return /Performing heartbeat restart exec/.test(r.log().slice(heal)) && h.length === 1 && h[0] === 'server1';
       }, 40_000, 100);
-      await sleep(2_500);
+      await holdAndSample(live, 2_500);
     });
     const sum = summarize(samples);
     process.stderr.write(`node-interop-legacy-heal (real home): link down ${tUp - tCut} ms; after link-up (${samples.length} samples) both held the VIP ${sum.both.total} ms, nobody ${sum.none.total} ms (longest ${sum.none.longest} ms); ${sum.changes}\n`);
