@@ -156,13 +156,7 @@ export class GarpAnalyzer {
     this.reported++;
     this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
     const r: FrameReport = {
-      index: this.n - 1,
-      tsMs,
-      relMs,
-      ethSrc: f.eth?.src ?? '',
-      ethDst: f.eth?.dst ?? '',
-      vlan: f.eth?.vlan,
-      vlans: f.eth?.tags?.map((t) => t.id),
+      ...this.frameFields(f, tsMs, relMs),
       proto: 'arp',
       op: a.op === 1 ? 'request' : a.op === 2 ? 'reply' : `op ${a.op}`,
       senderMac: a.senderMac,
@@ -195,6 +189,11 @@ export class GarpAnalyzer {
    * what ARP poisoning looks like) and a unicast request from the VIP to a host. A reply to the host's own
    * request is resolution.
    */
+  /** What every frame report says about the frame itself: its place in the capture and its link layer. */
+  private frameFields(f: Frame, tsMs: number, relMs: number) {
+    return { index: this.n - 1, tsMs, relMs, ethSrc: f.eth?.src ?? '', ethDst: f.eth?.dst ?? '', vlan: f.eth?.vlan, vlans: f.eth?.tags?.map((t) => t.id) };
+  }
+
   private movingForm(f: Frame, c: ArpClass, tsMs: number): { kind: MovingKind; label: string } | undefined {
     const a = f.arp!;
     if (c.kind === 'reply' && c.ethDst === 'unicast') {
@@ -217,13 +216,7 @@ export class GarpAnalyzer {
     this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
     const flags = nd.kind === 'na' ? `${nd.router ? 'R' : ''}${nd.solicited ? 'S' : ''}${nd.override ? 'O' : ''}` || '-' : '';
     return {
-      index: this.n - 1,
-      tsMs,
-      relMs,
-      ethSrc: f.eth?.src ?? '',
-      ethDst: f.eth?.dst ?? '',
-      vlan: f.eth?.vlan,
-      vlans: f.eth?.tags?.map((t) => t.id),
+      ...this.frameFields(f, tsMs, relMs),
       proto: 'nd',
       op: nd.kind === 'na' ? `NA [${flags}]` : 'NS',
       senderMac: nd.targetLinkAddr ?? nd.sourceLinkAddr ?? '',
