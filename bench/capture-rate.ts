@@ -9,7 +9,8 @@
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Topology, labMac, nsSpawn, sleep, killPid } from '../src/effects/io/netns.js';
+import { Topology, labMac, nsSpawn, killPid } from '../src/effects/io/netns.js';
+import { sleep } from '../src/core/clock.js';
 import { runOk } from '../src/effects/io/exec.js';
 import { REPO, flag, fmtRatio, log, progress, writeResult } from './lib.js';
 import { cpuMs } from './proc.js';

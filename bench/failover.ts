@@ -17,7 +17,7 @@ import { applyFault, parseFault } from '../src/effects/lab/faults.js';
 import { Pinger } from '../src/effects/lab/pinger.js';
 import { vipView, waitForVipHolder } from '../src/effects/lab/vip.js';
 import { clients, type LabState } from '../src/effects/lab/types.js';
-import { sleep } from '../src/effects/io/netns.js';
+import { sleep } from '../src/core/clock.js';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULTS_DIR, flag, fmtMs, fmtRatio, log, progress, ratio, summarize, writeResult, type Summary } from './lib.js';

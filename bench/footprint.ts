@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../src/effects/io/exec.js';
-import { netnsPids, sleep } from '../src/effects/io/netns.js';
+import { netnsPids } from '../src/effects/io/netns.js';
+import { sleep } from '../src/core/clock.js';
 import { REPO, flag, fmtRatio, log, progress, writeResult } from './lib.js';
 import { comm, cpuMs, memory } from './proc.js';
 

@@ -17,6 +17,7 @@ import { formatAudit, formatFrameLine, formatSummary, type Verification } from '
 import { parseStrategy, planAnnouncements, type Strategy } from '../models/strategy/language.js';
 import { SendTracker, type SendSummaryRow } from '../effects/announce/sender.js';
 import type { Prediction } from '../models/resolution/accept-model.js';
+import { nowMs } from '../core/clock.js';
 
 interface Args {
   iface?: string;
@@ -108,7 +109,7 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
   const iface = argv.iface!;
   requireRoot('garp-check on an interface');
   const durationMs = argv.duration !== undefined ? parseDuration(argv.duration, 'duration') : undefined;
-  const { openCapture, validateCapture, nowMs } = await import('../effects/io/capture.js');
+  const { openCapture, validateCapture } = await import('../effects/io/capture.js');
   const neigh = await import('../effects/io/host-neigh.js');
   const filter = argv.vip ? `arp or host ${argv.vip}` : 'arp or (icmp6 and ip6[40] == 136)';
   validateCapture(iface, filter);

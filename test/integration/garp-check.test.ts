@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readPcap } from '../../src/effects/io/pcap-file.js';
-import { Topology, killPid, labMac, nsRun, nsSpawn, sleep, type Host } from '../../src/effects/io/netns.js';
+import { Topology, killPid, labMac, nsRun, nsSpawn, type Host } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { run } from '../../src/effects/io/exec.js';
 import { buildGarp, type ArpTargetForm, type GarpForm } from '../../src/codecs/arp.js';
 

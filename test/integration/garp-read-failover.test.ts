@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Topology, killPid, labMac, nsRun, nsSpawn, sleep } from '../../src/effects/io/netns.js';
+import { Topology, killPid, labMac, nsRun, nsSpawn } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { run } from '../../src/effects/io/exec.js';
 import { garpCheckCommand } from '../../src/commands/garp-check.js';
 

@@ -13,7 +13,8 @@ import { createInterface } from 'node:readline';
 import { makeLab, writeConfig, startNode, stopNode, waitFor, vipHolders, logEvents, setLink, REPO, type NodeProc } from './node-helpers.js';
 import { counters, delta, LAB_BROADCAST } from './harden-helpers.js';
 import { controlRequest } from '../../src/effects/node/daemon.js';
-import { nsSpawn, sleep, killPid } from '../../src/effects/io/netns.js';
+import { nsSpawn, killPid } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { nowMs } from '../../src/core/clock.js';
 
 const KEEPALIVE_MS = 250;

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { makeLab, writeConfig, startNode, stopNode, waitFor, vipHolders, logEvents, REPO, type NodeProc } from './node-helpers.js';
 import { controlRequest } from '../../src/effects/node/daemon.js';
 import { captureGenuine, counters, delta, forge } from './harden-helpers.js';
-import { sleep, nsRun } from '../../src/effects/io/netns.js';
+import { nsRun } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { rm } from 'node:fs/promises';
 import { run } from '../../src/effects/io/exec.js';
 

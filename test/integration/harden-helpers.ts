@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runOk } from '../../src/effects/io/exec.js';
-import { nsSpawn, sleep, killPid, type Topology } from '../../src/effects/io/netns.js';
+import { nsSpawn, killPid, type Topology } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { REPO } from './node-helpers.js';
 
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;

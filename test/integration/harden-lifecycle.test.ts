@@ -12,7 +12,8 @@ import { vipView } from '../../src/effects/lab/vip.js';
 import { getManager } from '../../src/effects/lab/managers/index.js';
 import { labHost, type LabState } from '../../src/effects/lab/types.js';
 import { writeState } from '../../src/effects/lab/state.js';
-import { alive, listNetns, sleep, NETNS_PREFIX } from '../../src/effects/io/netns.js';
+import { alive, listNetns, NETNS_PREFIX } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 
 const DEADTIME_MS = 2000;
 

@@ -6,7 +6,8 @@ import { vipView, waitForVipHolder } from '../../src/effects/lab/vip.js';
 import { labHost, type LabState } from '../../src/effects/lab/types.js';
 import { mainPid } from '../../src/effects/lab/managers/common.js';
 import { run } from '../../src/effects/io/exec.js';
-import { listNetns, netnsPids, sleep } from '../../src/effects/io/netns.js';
+import { listNetns, netnsPids } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { neighMac, waitFor } from './lab-helpers.js';
 import { nowMs } from '../../src/core/clock.js';
 

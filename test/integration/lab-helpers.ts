@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { run } from '../../src/effects/io/exec.js';
-import { sleep } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/core/module-argv.js';
-import { Topology, labMac, netnsPids, sleep } from '../../src/effects/io/netns.js';
+import { Topology, labMac, netnsPids } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { run } from '../../src/effects/io/exec.js';
 
 const AGENT = join(PROJECT_ROOT, 'contrib/ocf/hadiag-announce');

@@ -14,7 +14,8 @@ import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
 import { vipView, waitForVipHolder } from '../../src/effects/lab/vip.js';
 import { clients, labHost, servers, type LabState } from '../../src/effects/lab/types.js';
 import { nodeCli } from '../../src/effects/lab/managers/pacemaker.js';
-import { listNetns, netnsPids, sleep } from '../../src/effects/io/netns.js';
+import { listNetns, netnsPids } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { run } from '../../src/effects/io/exec.js';
 import { runHadiag as hadiag } from '../../src/effects/lab/hadiag-cli.js';
 

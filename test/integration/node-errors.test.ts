@@ -5,7 +5,8 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Topology, labMac, nsSpawn, sleep, killPid } from '../../src/effects/io/netns.js';
+import { Topology, labMac, nsSpawn, killPid } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { writeConfig, REPO } from './node-helpers.js';
 
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sleep, nsSpawn } from '../../src/effects/io/netns.js';
+import { nsSpawn } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import {
   makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, nodeStatus, logEvents, clientVipMac, REPO, VIP, type NodeProc,
 } from './node-helpers.js';

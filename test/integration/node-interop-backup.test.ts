@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { sleep } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopReal, stopRealGently, realComplaints, realSeesDead, type NodeProc, type RealNode } from './node-helpers.js';
 
 test('interop: real Heartbeat 3.0.6 primary (server1) + hadiag backup (server2)', { timeout: 180_000 }, async () => {

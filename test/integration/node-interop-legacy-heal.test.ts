@@ -19,7 +19,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { sleep, type Topology } from '../../src/effects/io/netns.js';
+import { type Topology } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { assertNoComplaints, makeLab, stopNode, vipHolders, waitFor, logEvents, setLink, clientVipMac, realSeesDead, stopRealGently, VIP, legacyRealHome, type InteropPair, legacyHadiagHome } from './node-helpers.js';
 
 const STEP_MS = 75;

@@ -8,7 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep, alive } from '../../src/effects/io/netns.js';
+import { alive } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { assertNoComplaints, makeLab, startNode, stopNode, vipHolders, waitFor, logEvents, startReal, stopReal, stopRealGently, VIP, legacyRealHome, type InteropPair, legacyHadiagHome } from './node-helpers.js';
 
 /** Count the samples that find the VIP on both hosts while `fn` runs. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { sleep } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { assertNoComplaints, makeLab, writeConfig, startNode, stopNode, vipHolders, waitFor, setLink, logEvents, startReal, stopRealGently, nodeStatus, VIP, type NodeProc, type RealNode } from './node-helpers.js';
 
 const onlyHolder = (topo: Parameters<typeof vipHolders>[0], who: string) => async () => {

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { sleep } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { runOk } from '../../src/effects/io/exec.js';
 import { applyProfile } from '../../src/effects/lab/profiles.js';
 import { getProfile, nftTable } from '../../src/models/lab/profiles.js';

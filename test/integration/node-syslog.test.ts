@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NodeLog } from '../../src/effects/node/log.js';
-import { Topology, labMac, nsSpawn, sleep, killPid, alive, netnsPids } from '../../src/effects/io/netns.js';
+import { Topology, labMac, nsSpawn, killPid, alive, netnsPids } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { writeConfig, REPO } from './node-helpers.js';
 
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;

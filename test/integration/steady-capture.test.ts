@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
-import { Topology, labMac, nsSpawn, sleep } from '../../src/effects/io/netns.js';
+import { Topology, labMac, nsSpawn } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
 import { fileURLToPath } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('./steady-capture-child.ts', import.meta.url));

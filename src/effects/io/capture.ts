@@ -22,6 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { envError, usageError } from '../../core/errors.js';
 import { onCleanup } from './cleanup.js';
+import { nowMs } from '../../core/clock.js';
 
 interface CapInstance {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
@@ -101,8 +102,6 @@ function linktypeNumber(name: string): number {
 
 const DEFAULT_RING_BYTES = 32 * 1024 * 1024;
 
-import { nowMs } from '../../core/clock.js';
-export { nowMs };
 
 /** Interface names the capture can open in this namespace (libpcap's own list, plus `any`). */
 export function listInterfaces(): string[] {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { run, runOk, type ExecResult } from './exec.js';
 import { onCleanup } from './cleanup.js';
 import { usageError } from '../../core/errors.js';
+import { sleep } from '../../core/clock.js';
 
 /** Every namespace hadiag creates starts with this; `lab down --all` removes exactly these. */
 export const NETNS_PREFIX = 'hadiag-';
@@ -91,8 +92,6 @@ export function alive(pid: number): boolean {
   }
 }
 
-import { sleep } from '../../core/clock.js';
-export { sleep };
 
 /** Kill every process inside a namespace of ours (they were started by us, by construction), then delete it. */
 export async function deleteNetns(netns: string): Promise<void> {

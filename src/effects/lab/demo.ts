@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { sleep } from '../io/netns.js';
+import { sleep } from '../../core/clock.js';
 import { onCleanup } from '../io/cleanup.js';
 import { upLab, destroyLab } from './lab.js';
 import { applyFault, parseFault } from './faults.js';

@@ -1,5 +1,5 @@
 import { run } from '../io/exec.js';
-import { sleep } from '../io/netns.js';
+import { sleep } from '../../core/clock.js';
 import { envError } from '../../core/errors.js';
 import type { LabHost, LabState } from './types.js';
 import { servers } from './types.js';

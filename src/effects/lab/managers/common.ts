@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import { alive, netnsPids, sleep } from '../../io/netns.js';
+import { alive, netnsPids } from '../../io/netns.js';
+import { sleep } from '../../../core/clock.js';
 import { envError } from '../../../core/errors.js';
 import type { LabHost } from '../types.js';
 import type { StopHow } from './types.js';

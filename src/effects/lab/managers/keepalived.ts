@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { usageError, envError } from '../../../core/errors.js';
-import { alive, sleep } from '../../io/netns.js';
+import { alive } from '../../io/netns.js';
+import { sleep } from '../../../core/clock.js';
 import type { LabHost, LabState, ManagerRun } from '../types.js';
 import type { TimerSpec } from '../timers.js';
 import type { Manager, ManagerTimers, StopHow } from './types.js';
