@@ -18,6 +18,7 @@ import { parseStrategy, planAnnouncements, type Strategy } from '../models/strat
 import { SendTracker, type SendSummaryRow } from '../effects/announce/sender.js';
 import type { Prediction } from '../models/resolution/accept-model.js';
 import { nowMs } from '../core/clock.js';
+import { msSinceUpdateEstimate } from '../models/resolution/host-state.js';
 
 interface Args {
   iface?: string;
@@ -124,7 +125,7 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
 
   const model = new HostModel({ iface, mac: info.mac, ipv4: info.ipv4, arpAccept: sysctls.arpAccept, arpIgnore: sysctls.arpIgnore, dropGratuitousArp: sysctls.dropGratuitousArp, locktimeMs: sysctls.locktimeMs, ruleset: firewall.ruleset });
   const readAt = nowMs();
-  for (const e of table) model.observe(e.ip, e, readAt, neigh.msSinceUpdateEstimate(e, sysctls.locktimeMs));
+  for (const e of table) model.observe(e.ip, e, readAt, msSinceUpdateEstimate(e, sysctls.locktimeMs));
 
   // 2. send plan
   const tracker = new SendTracker();

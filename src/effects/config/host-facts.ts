@@ -1,7 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { ipJson } from '../io/exec.js';
 import { interfacesFromIpJson, type HostFacts, type PortState } from '../../models/config/host.js';
-export * from '../../models/config/host.js';
 
 /**
  * Is UDP `port` free on 0.0.0.0 (where Heartbeat listens)? Binds a socket and closes it at once; sends nothing.

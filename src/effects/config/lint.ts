@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { checkConfigAgainstHost, type CheckConfigReport } from '../../models/config/check.js';
-import { gatherHostFacts, type HostFacts } from './host-facts.js';
+import { gatherHostFacts } from './host-facts.js';
+import type { HostFacts } from '../../models/config/host.js';
 import { analyzeConfigDir } from './load.js';
 
 export interface LintOptions {

@@ -12,7 +12,6 @@ import { envError } from '../../core/errors.js';
 import type { NeighState } from '../../models/resolution/accept-model.js';
 import { parseNftJson } from '../../models/resolution/nft-arp-filter.js';
 import type { ArpFirewall, IfaceInfo, NeighEntry, NeighSysctls } from '../../models/resolution/host-state.js';
-export * from '../../models/resolution/host-state.js';
 
 async function readNum(path: string): Promise<number | undefined> {
   try {
