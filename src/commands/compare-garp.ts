@@ -4,9 +4,9 @@ import { EXIT_HEALTHY, EXIT_PROBLEM, usageError } from '../core/errors.js';
 import { interactive, printJson } from './output.js';
 import { parseNeighOverride, type NeighOverrides } from '../models/lab/profiles.js';
 import { runCompare, type Progress } from '../effects/compare/run.js';
-import { renderMatrix, renderRecommendations, renderTable, secs } from './render/compare.js';
+import { renderMatrix, renderRecommendations, renderSidecars, renderTable, secs } from './render/compare.js';
 import { renderCompareSvg } from './render/compare-svg.js';
-import { QUICK_STRATEGIES, ANCHORS } from '../models/compare/matrix.js';
+import { QUICK_STRATEGIES, ANCHORS, DEFAULT_ANCHORS } from '../models/compare/matrix.js';
 
 interface Args {
   strategy?: string[];
@@ -35,9 +35,9 @@ export const compareGarpCommand: CommandModule<object, Args> = {
   describe: 'measure GARP strategies × client behaviours in the lab, next to Heartbeat, keepalived and ucarp, and recommend one',
   builder: (y) =>
     y
-      .option('strategy', { type: 'string', array: true, describe: `strategy spec for hadiag run-node (repeat; default quick: ${QUICK_STRATEGIES.join(' ')})` })
+      .option('strategy', { type: 'string', array: true, describe: `strategy spec for hadiag run-node (repeat; default quick: ${QUICK_STRATEGIES.join(' ')}; --strategy none for no strategy rows)` })
       .option('profile', { type: 'string', array: true, describe: 'client profile (repeat; default: every profile of `hadiag lab profiles`)' })
-      .option('manager', { type: 'string', array: true, describe: `anchor rows: ${ANCHORS.join('|')} with their own default announcements (repeat; default all; --manager none for no anchors)` })
+      .option('manager', { type: 'string', array: true, describe: `anchor rows: ${ANCHORS.join('|')} with their own default announcements; NAME+announce[=SPEC] adds the hadiag announce sidecar next to it (repeat; default ${DEFAULT_ANCHORS.join(', ')}; --manager none for no anchors)` })
       .option('reps', { type: 'number', describe: 'trials per row (default 1 with --quick, else 3)' })
       .option('timers', { type: 'string', default: 'classic', describe: 'cluster timers: classic (keepalive 1 s, deadtime 5 s), fast (200 ms / 1 s) or KEEPALIVE/DEADTIME' })
       .option('quick', { type: 'boolean', default: false, describe: 'the default matrix once: main strategies + anchors, all profiles (≤ 5 min on 2 cores)' })
@@ -49,6 +49,7 @@ export const compareGarpCommand: CommandModule<object, Args> = {
       .example('hadiag compare-garp --quick', 'the default matrix with real client timers, ~5 min')
       .example('hadiag compare-garp --strategy both:count=10,interval=250ms --strategy directed --profile garp-filtered --manager heartbeat --reps 5', 'Heartbeat vs two strategies on the field report’s client')
       .example('hadiag compare-garp --quick --json --svg captures/compare.svg', 'machine-readable results and a chart')
+      .example('hadiag compare-garp --strategy none --manager keepalived --manager keepalived+announce --profile linux-default --profile garp-filtered', 'keepalived alone vs keepalived with the hadiag announce sidecar')
       .epilogue(
         [
           'Each trial: a fresh lab with two servers running `hadiag run-node --garp SPEC`',
@@ -57,13 +58,18 @@ export const compareGarpCommand: CommandModule<object, Args> = {
           "(measure-failover's engine), then link-down of the VIP holder.",
           'Outage = fault -> first answered probe.',
           '',
+          'NAME+announce rows run the manager with `hadiag announce` on every server.',
+          '',
           'Healthy (exit 0): every profile has a strategy whose median outage is within',
-          'deadtime + 100 ms. Exit 1: some profile has none. Exit 2: usage / environment.',
+          'deadtime + 100 ms (when strategy rows ran), and with each NAME+announce row every',
+          "profile's median is within the manager's linux-default median + 100 ms.",
+          'Exit 1: either fails. Exit 2: usage / environment.',
           '',
           'JSON: { timers, deadtimeMs, deadlineMs, profiles, rows[{kind,label,spec|manager}],',
           '  reps, cells[{row,profile,n,medianMs,p95Ms,maxMs,withinShare,unrecovered,',
           '  learnedBy,cause}], recommendations[{profile,strategy,medianMs,meetsDeadline,',
-          '  bestAnchor}], defaultStrategy, trials, failedTrials, durationMs, healthy }',
+          '  bestAnchor}], sidecars[{row,manager,baselineRow,baselineMedianMs,profiles[{profile,',
+          '  medianMs,limitMs,ok}],ok}], defaultStrategy, trials, failedTrials, durationMs, healthy }',
           'Details: docs/compare-garp.md',
         ].join('\n'),
       ),
@@ -96,14 +102,16 @@ export const compareGarpCommand: CommandModule<object, Args> = {
         }
       },
     }).finally(() => spinner?.stop());
-    const healthy = result.recommendations.every((r) => r.meetsDeadline);
+    const healthy = result.recommendations.every((r) => r.meetsDeadline) && result.sidecars.every((v) => v.ok) && result.failedTrials.length === 0;
     if (argv.svg) writeFileSync(argv.svg, renderCompareSvg(result));
     if (argv.json) printJson({ ...result, healthy });
     else {
       process.stdout.write(`compare-garp: ${result.rows.length} rows × ${result.profiles.length} profiles × ${result.reps} rep(s), timers ${result.timers} (deadtime ${secs(result.deadtimeMs)}), ${secs(result.durationMs)}\n`);
       process.stdout.write(renderMatrix(result) + '\n');
       process.stdout.write(renderTable(result) + '\n');
-      process.stdout.write(renderRecommendations(result) + '\n');
+      if (result.recommendations.length) process.stdout.write(renderRecommendations(result) + '\n');
+      if (result.sidecars.length) process.stdout.write(renderSidecars(result) + '\n');
+      for (const f of result.failedTrials) process.stdout.write(`  trial failed: ${f.row} (rep ${f.rep}): ${f.error}\n`);
       if (argv.svg) process.stdout.write(`chart: ${argv.svg}\n`);
     }
     process.exitCode = healthy ? EXIT_HEALTHY : EXIT_PROBLEM;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HadiagError } from '../../src/core/errors.js';
 import { planMatrix, etaMs, QUICK_STRATEGIES, PLAIN_GARP, type Row } from '../../src/models/compare/matrix.js';
-import { cellStats, defaultStrategy, median, percentile, recommend } from '../../src/models/compare/stats.js';
+import { cellStats, sidecarVerdicts, defaultStrategy, median, percentile, recommend } from '../../src/models/compare/stats.js';
 import { summarizeClient } from '../../src/models/compare/client-result.js';
 import { logTicks, renderCompareSvg } from '../../src/commands/render/compare-svg.js';
 import { renderMatrix, renderRecommendations, renderTable } from '../../src/commands/render/compare.js';
@@ -26,7 +26,10 @@ test('matrix errors are usage errors naming the flag', () => {
   bad({ strategies: ["bogus"] }, /unknown form "bogus"/);
   bad({ profiles: ['nope'] }, /unknown client profile "nope"/);
   bad({ profiles: ['tuned', 'tuned'] }, /given twice/);
-  bad({ managers: ['pacemaker'] }, /unknown anchor manager "pacemaker"/);
+  bad({ managers: ['corosync'] }, /unknown anchor manager "corosync"/);
+  bad({ managers: ['keepalived+announce=bogus'] }, /unknown form "bogus"/);
+  bad({ managers: ['keepalived+anounce'] }, /unknown anchor manager/);
+  bad({ strategies: ['none'], managers: [] }, /nothing to measure/);
   bad({ reps: 0 }, /--reps 0/);
 });
 
@@ -73,7 +76,7 @@ function result(): CompareResult {
   const cells = rows.flatMap((r) => profiles.map((p) => cellStats(r, p, data[`${r.label}|${p}`]!.map((ms) => ok(ms)), 5100)));
   const r: CompareResult = {
     timers: 'classic', keepaliveMs: 1000, deadtimeMs: 5000, deadlineMs: 5100, profiles, rows, reps: 1, cells,
-    recommendations: recommend(cells, profiles, 5100), trials: [], failedTrials: [], durationMs: 1000,
+    recommendations: recommend(cells, profiles, 5100), sidecars: [], trials: [], failedTrials: [], durationMs: 1000,
   };
   const d = defaultStrategy(cells, profiles, (x) => !selfContained(x));
   if (d) r.defaultStrategy = d;
@@ -146,4 +149,40 @@ test('client isolation on the bridge: each client port only gets ARP for itself 
   assert.match(rs, /oifname "hdxt4b" .* != \{ 198\.18\.0\.6, 198\.18\.0\.20 \}/);
   assert.ok(!rs.includes('hdxt1b'), 'server ports are not filtered');
   assert.match(rs, /^table bridge hadiag_cmp\ndelete table bridge hadiag_cmp\n/);
+});
+
+test('matrix: NAME+announce rows and --strategy none', () => {
+  const m = planMatrix({ strategies: ['none'], managers: ['keepalived', 'keepalived+announce', 'pacemaker+announce=directed:refresh=2s'], profiles: ['linux-default'] });
+  assert.deepEqual(m.rows.map((r) => [r.kind, r.label, r.manager, r.spec]), [
+    ['anchor', 'keepalived', 'keepalived', undefined],
+    ['announce', 'keepalived+announce', 'keepalived', 'default'],
+    ['announce', 'pacemaker+announce=directed:refresh=2s', 'pacemaker', 'directed:refresh=2s'],
+  ]);
+  assert.equal(m.reps, 3);
+});
+
+test('sidecar verdict: every profile within the manager-alone linux-default median + 100 ms', () => {
+  const rows: Row[] = [
+    { kind: 'anchor', label: 'keepalived', manager: 'keepalived' },
+    { kind: 'announce', label: 'keepalived+announce', manager: 'keepalived', spec: 'default' },
+    { kind: 'announce', label: 'pacemaker+announce', manager: 'pacemaker', spec: 'default' },
+  ];
+  const data: Record<string, number[]> = {
+    'keepalived|linux-default': [3100, 3200, 3300],
+    'keepalived|garp-filtered': [41_000, 42_000, 43_000],
+    'keepalived+announce|linux-default': [3150, 3200, 3250],
+    'keepalived+announce|garp-filtered': [3240, 3290, 3310],
+    'pacemaker+announce|linux-default': [2000, 2000, 2000],
+    'pacemaker+announce|garp-filtered': [2000, 2200, 2300],
+  };
+  const profiles = ['linux-default', 'garp-filtered'];
+  const cells = rows.flatMap((r) => profiles.map((p) => cellStats(r, p, data[`${r.label}|${p}`]!.map((ms) => ok(ms)), 5100)));
+  const [k, p] = sidecarVerdicts(cells, rows);
+  assert.equal(k!.baselineRow, 'keepalived', 'the manager alone is the bar when measured');
+  assert.equal(k!.baselineMedianMs, 3200);
+  assert.deepEqual(k!.profiles.map((x) => [x.profile, x.medianMs, x.limitMs, x.ok]), [['linux-default', 3200, 3300, true], ['garp-filtered', 3290, 3300, true]]);
+  assert.ok(k!.ok);
+  assert.equal(p!.baselineRow, 'pacemaker+announce', 'no pacemaker-alone row: its own linux-default is the bar');
+  assert.deepEqual(p!.profiles.map((x) => x.ok), [true, false], '2200 > 2000 + 100');
+  assert.ok(!p!.ok);
 });

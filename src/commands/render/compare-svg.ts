@@ -62,7 +62,7 @@ export function renderCompareSvg(r: CompareResult): string {
   rows.forEach((row, i) => {
     const ly = top + plotH + 40 + i * 18;
     out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="12" fill="${color.get(row.label)}"/>`);
-    out.push(`<text x="${left + 18}" y="${ly}">${esc(row.kind === 'anchor' ? `${row.label} (anchor, its own defaults)` : row.label)}</text>`);
+    out.push(`<text x="${left + 18}" y="${ly}">${esc(row.kind === 'anchor' ? `${row.label} (anchor, its own defaults)` : row.kind === 'announce' ? `${row.label} (+ hadiag announce)` : row.label)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

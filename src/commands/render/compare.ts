@@ -6,6 +6,11 @@ import type { CellStats } from '../../models/compare/stats.js';
 export const secs = (ms: number | undefined): string => (ms === undefined ? '–' : ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
 const pct = (x: number | undefined): string => (x === undefined ? '–' : `${Math.round(x * 100)} %`);
 
+/** the row as the tables name it */
+export function rowLabel(row: { kind: string; label: string }): string {
+  return row.kind === 'anchor' ? `${row.label} (anchor)` : row.kind === 'announce' ? `${row.label} (+ hadiag announce)` : row.label;
+}
+
 function cellText(c: CellStats): string {
   if (!c.n) return c.errors ? `error ×${c.errors}` : '–';
   const lower = c.unrecovered ? ` (${c.unrecovered} ≥)` : '';
@@ -21,8 +26,7 @@ export function renderTable(r: CompareResult): string {
   for (const row of r.rows) {
     for (const profile of r.profiles) {
       const c = r.cells.find((x) => x.row === row.label && x.profile === profile)!;
-      const label = row.kind === 'anchor' ? `${row.label} (anchor)` : row.label;
-      t.push([label, profile, String(c.n) + (c.errors ? ` (+${c.errors} err)` : ''), cellText(c), secs(c.p95Ms), secs(c.maxMs), pct(c.withinShare), c.learnedBy ?? '–']);
+      t.push([rowLabel(row), profile, String(c.n) + (c.errors ? ` (+${c.errors} err)` : ''), cellText(c), secs(c.p95Ms), secs(c.maxMs), pct(c.withinShare), c.learnedBy ?? '–']);
     }
   }
   return t.toString();
@@ -32,7 +36,7 @@ export function renderTable(r: CompareResult): string {
 export function renderMatrix(r: CompareResult): string {
   const t = new Table({ head: ['median outage', ...r.profiles], style: { head: [], border: [] } });
   for (const row of r.rows) {
-    t.push([row.kind === 'anchor' ? `${row.label} (anchor)` : row.label, ...r.profiles.map((p) => cellText(r.cells.find((x) => x.row === row.label && x.profile === p)!))]);
+    t.push([rowLabel(row), ...r.profiles.map((p) => cellText(r.cells.find((x) => x.row === row.label && x.profile === p)!))]);
   }
   return t.toString();
 }
@@ -50,6 +54,15 @@ export function renderRecommendations(r: CompareResult): string {
   if (r.defaultStrategy) {
     lines.push(`Default for run-node (needs nothing but the node): ${r.defaultStrategy.strategy} — worst profile median ${secs(r.defaultStrategy.worstMedianMs)}, ${Math.round(r.defaultStrategy.worstWithin * 100)} % within the bar on every profile`);
   }
-  for (const f of r.failedTrials) lines.push(`  trial failed: ${f.row} (rep ${f.rep}): ${f.error}`);
+  return lines.join('\n');
+}
+
+/** Each NAME+announce row against its bar: the manager's linux-default median + 100 ms. */
+export function renderSidecars(r: CompareResult): string {
+  const lines = ['hadiag announce next to each manager (bar: the manager\'s linux-default median + 100 ms):'];
+  for (const v of r.sidecars) {
+    const per = v.profiles.map((p) => `${p.profile} ${secs(p.medianMs)}${p.ok ? '' : ' MISSES'}`).join(', ');
+    lines.push(`  ${v.row}: ${per} — bar ${secs(v.baselineMedianMs === undefined ? undefined : v.baselineMedianMs + 100)} (${v.baselineRow} on linux-default)${v.ok ? '' : ' — NOT MET'}`);
+  }
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { parseTimers } from '../lab/timers.js';
 import type { NeighOverrides } from '../../models/lab/profiles.js';
 import { planMatrix, etaMs, type Matrix, type MatrixOptions, type Row } from '../../models/compare/matrix.js';
 import { runTrial, type TrialResult } from './trial.js';
-import { cellStats, defaultStrategy, recommend, type CellStats, type Recommendation } from '../../models/compare/stats.js';
+import { cellStats, defaultStrategy, recommend, sidecarVerdicts, type CellStats, type Recommendation, type SidecarVerdict } from '../../models/compare/stats.js';
 import { isExternal, usesVmac } from '../../models/strategy/forms.js';
 import { parseStrategy } from '../../models/strategy/language.js';
 
@@ -37,6 +37,8 @@ export interface CompareResult {
   reps: number;
   cells: CellStats[];
   recommendations: Recommendation[];
+  /** announce rows: does the sidecar make every profile as fast as a stock client with that manager? */
+  sidecars: SidecarVerdict[];
   /** the run-node default this evidence supports (no set-up beyond the node: not vmac, not external) */
   defaultStrategy?: { strategy: string; worstWithin: number; worstMedianMs: number };
   trials: TrialResult[];
@@ -118,7 +120,8 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
     rows: m.rows,
     reps: m.reps,
     cells,
-    recommendations: recommend(cells, m.profiles, deadlineMs),
+    recommendations: m.rows.some((r) => r.kind === 'strategy') ? recommend(cells, m.profiles, deadlineMs) : [],
+    sidecars: sidecarVerdicts(cells, m.rows),
     trials: results.map((r) => r.res),
     failedTrials: failed,
     durationMs: performance.now() - t0,

@@ -114,6 +114,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   const id = newRunId();
   const strategyRow = o.row.kind === 'strategy';
   const manager = strategyRow ? 'hadiag' : o.row.manager;
+  const announce = o.row.kind === 'announce' ? [o.row.spec ?? 'default'] : undefined;
   const runs: ClientRun[] = [];
   const unregister = onCleanup(`compare trial ${id}`, async () => {
     for (const r of runs) r.child.kill('SIGKILL');
@@ -121,7 +122,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   });
   try {
     progress('building the lab');
-    const lab = await upLab({ manager, ...(strategyRow ? { garp: o.row.spec! } : {}), profiles: o.profiles, clients: o.profiles.length, timers: o.timers, neigh: o.neigh, name: id });
+    const lab = await upLab({ manager, ...(strategyRow ? { garp: o.row.spec! } : {}), ...(announce ? { announce } : {}), profiles: o.profiles, clients: o.profiles.length, timers: o.timers, neigh: o.neigh, name: id });
     const deadtimeMs = lab.timers.deadtimeMs;
     await isolateClients(lab);
     const timeoutMs = (o.settleMs ?? 3000) + maxWaitMs + 30_000;

@@ -117,3 +117,46 @@ export function defaultStrategy(cells: CellStats[], profiles: string[], exclude:
   const best = scored[0];
   return best ? { strategy: best.strategy, worstWithin: best.worstWithin, worstMedianMs: best.worstMedianMs } : undefined;
 }
+
+export interface SidecarVerdict {
+  /** the announce row, e.g. keepalived+announce */
+  row: string;
+  manager: string;
+  /** the row whose linux-default median is the bar: the manager alone when measured, else the announce row itself */
+  baselineRow: string;
+  baselineMedianMs?: number;
+  profiles: { profile: string; medianMs?: number; limitMs?: number; ok: boolean }[];
+  ok: boolean;
+}
+
+/**
+ * What the sidecar is for: with `hadiag announce` next to a manager, every client profile recovers as fast as
+ * a stock client does with that manager — its median ≤ the manager's `linux-default` median + 100 ms.
+ */
+export function sidecarVerdicts(cells: CellStats[], rows: Row[], baselineProfile = 'linux-default', slackMs = 100): SidecarVerdict[] {
+  const cell = (row: string, profile: string) => cells.find((c) => c.row === row && c.profile === profile && c.n > 0);
+  return rows
+    .filter((r) => r.kind === 'announce')
+    .map((r) => {
+      const alone = rows.find((a) => a.kind === 'anchor' && a.manager === r.manager);
+      const base = (alone && cell(alone.label, baselineProfile)) ?? cell(r.label, baselineProfile);
+      const profiles = [...new Set(cells.filter((c) => c.row === r.label).map((c) => c.profile))].map((profile) => {
+        const c = cell(r.label, profile);
+        const limitMs = base?.medianMs !== undefined ? base.medianMs + slackMs : undefined;
+        return {
+          profile,
+          ...(c?.medianMs !== undefined ? { medianMs: c.medianMs } : {}),
+          ...(limitMs !== undefined ? { limitMs } : {}),
+          ok: c?.medianMs !== undefined && limitMs !== undefined && c.medianMs <= limitMs,
+        };
+      });
+      return {
+        row: r.label,
+        manager: r.manager!,
+        baselineRow: base?.row ?? alone?.label ?? r.label,
+        ...(base?.medianMs !== undefined ? { baselineMedianMs: base.medianMs } : {}),
+        profiles,
+        ok: profiles.length > 0 && profiles.every((p) => p.ok),
+      };
+    });
+}
