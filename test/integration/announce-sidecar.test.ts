@@ -85,7 +85,7 @@ function tcpdumpArp(topo: Topology, mac: string): { stop: () => Promise<number[]
   };
 }
 
-test('announce sidecar: VIP added → directed announcement moves a garp-filtered client; client book crosses; wrong key counted; removal stops the burst; --once; SIGTERM leaves nothing', { timeout: 90_000 }, async () => {
+test('announce sidecar: VIP added → directed announcement moves a garp-filtered client; client book crosses; wrong key counted; replay rejected; removal stops the burst; --once; SIGTERM leaves nothing', { timeout: 90_000 }, async () => {
   const topo = await Topology.create({
     hosts: [
       { name: 'server1', addresses: ['198.18.0.11/24'], mac: labMac(11) },
@@ -138,6 +138,14 @@ test('announce sidecar: VIP added → directed announcement moves a garp-filtere
     assert.deepEqual([intruder.auth, intruder.rejected, intruder.accepted, intruder.configured], ['failed', 1, 0, false]);
     assert.equal(st1.code, 0, 'a sender that is not a configured peer is counted, not a problem of this cluster');
     assert.ok(!st1.st.clients.some((x: any) => x.ip === '198.18.0.99'), 'nothing from the rejected datagram was learned');
+
+    // a correctly signed datagram of an earlier start of server2 (a captured one, replayed) is rejected too
+    const old = encodeBook({ src: 'server2', boot: '1', seq: 7 }, [{ ip: '198.18.0.98', mac: '02:00:00:00:00:98' }], { index: 1, method: 'sha1', key: 'right-key' })[0]!;
+    writeFileSync(join(dir, 'old.bin'), old);
+    await runOk(['ip', 'netns', 'exec', c.netns, 'bash', '-c', `cat ${join(dir, 'old.bin')} > /dev/udp/198.18.0.11/6940`]);
+    const replay = await waitFor('server1 to reject the replay', () => events(s1, 'peer-rejected').find((e) => /replay/.test(e.text)), 3_000, s1);
+    assert.match(replay.text, /boot 1 is older/);
+    assert.ok(!(await status(s1)).st.clients.some((x: any) => x.ip === '198.18.0.98'), 'nothing from the replayed datagram was learned');
 
     // removed mid-burst: a 2 s burst (its own sidecar, its own state dir) stops when the address goes
     const dump = tcpdumpArp(topo, h1.mac);

@@ -5,10 +5,10 @@
  * address it keeps when it was last heard, whether its last datagram passed auth, and the counts.
  */
 import dgram from 'node:dgram';
-import { randomBytes } from 'node:crypto';
 import { envError } from '../../core/errors.js';
 import { nowMs } from '../../core/clock.js';
 import { decodeBook, encodeBook } from '../../models/announce/book-message.js';
+import { BookReplayGuard } from '../../models/announce/book-replay.js';
 import type { AuthKeyLike } from '../../codecs/heartbeat/auth.js';
 import type { Client } from '../../models/strategy/language.js';
 
@@ -27,7 +27,7 @@ export interface PeerState {
   configured: boolean;
   lastHeardMs?: number;
   /** the last datagram from it: accepted, or why not */
-  auth: 'never-heard' | 'ok' | 'failed' | 'malformed';
+  auth: 'never-heard' | 'ok' | 'failed' | 'malformed' | 'replay';
   accepted: number;
   rejected: number;
   lastError?: string;
@@ -53,7 +53,9 @@ export interface PeerExchangeOptions {
 export class PeerExchange {
   private sock?: dgram.Socket;
   private timer?: NodeJS.Timeout;
-  private readonly boot = randomBytes(4).toString('hex');
+  /** the start time: a later start's rounds supersede this one's at the peers (book-replay.ts) */
+  private readonly boot = String(Date.now());
+  private readonly replay = new BookReplayGuard();
   private seq = 0;
   private lastSent = '';
   private lastSentMs = 0;
@@ -98,6 +100,14 @@ export class PeerExchange {
       p.auth = v.reason === 'auth' ? 'failed' : 'malformed';
       p.lastError = v.detail;
       this.o.onReject(p, v.detail);
+      return;
+    }
+    const fresh = this.replay.admit(v.part, nowMs());
+    if (!fresh.fresh) {
+      p.rejected++;
+      p.auth = 'replay';
+      p.lastError = fresh.detail;
+      this.o.onReject(p, fresh.detail);
       return;
     }
     p.accepted++;
