@@ -137,7 +137,7 @@ export const announceCommand: CommandModule<object, Args> = {
           '--json: JSON lines {tsMs, node, level, event, text, ...}; events: start, address-added {vip, addedMs, eventDelayMs},',
           'garp-seen {vip, firstSeenMs}, garp {vip, planned, sent, seen}, address-removed {vip, removedAfterMs}, clients,',
           'peer-clients {from, clients}, peer-rejected {from, detail}, exit. status --json: {node, pid, iface, vips: [{vip, held}],',
-          'clients: [{ip, mac?, source}], takeovers, lastTakeover, latencyMs: {count, median, max}, peers: [{ip, name, auth,',
+          'clients: [{ip, mac?, source}], takeovers, lastTakeover, latencyMs: {count, median, max}, peers: [{ip, name, auth (never-heard|ok|failed|malformed|replay),',
           'accepted, rejected, lastError, clientsReceived}], port, rssBytes}.',
         ].join('\n'),
       ),
