@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Analysis, OutageReport } from '../../models/measure/analyze.js';
+import { degradedSentence, type Analysis, type OutageReport } from '../../models/measure/analyze.js';
 
 export const TIMESTAMP_SOURCES = {
   probes: 'iputils ping -D -O: its own µs clock reading per reply line; send time = reply − ping’s rtt; lost probes interpolated on ping’s fixed schedule (exact below 10 ms intervals)',
@@ -53,7 +53,8 @@ export function renderReport(a: Analysis, extra: { pcapPath?: string; svgPath?: 
   out.push('');
   for (const o of a.outages) out.push(renderOutage(o), '');
   if (a.outages.length) out.push(renderSummaryTable(a));
-  out.push(a.outages.length ? '' : 'No outage: the VIP answered every probe (isolated single losses aside).');
+  out.push(a.outages.length ? '' : a.degraded?.length ? 'No outage (the losses were scattered, see below).' : 'No outage: the VIP answered every probe (isolated single losses aside).');
+  for (const d of a.degraded ?? []) out.push(`${degradedSentence(d)}${d.outageSeqs.length ? ` It lengthened outage ${d.outageSeqs.map((q) => `#${a.outages.find((o) => o.firstLostSeq === q)?.index ?? '?'}`).join(', ')}.` : ' Scattered losses, not outages.'}`);
   for (const c of a.conflicts) out.push(`SPLIT BRAIN at ${clock(c.tsMs)} UTC: ${c.evidence} — two nodes hold the VIP; check the cluster link (partition) and fencing/STONITH`);
   if (extra.pcapPath) out.push(`capture: ${extra.pcapPath}`);
   if (extra.svgPath) out.push(`timeline picture: ${extra.svgPath}`);

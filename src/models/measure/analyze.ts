@@ -3,7 +3,8 @@
  * a diagnosis; split-brain conflicts and a one-line summary for the run.
  */
 import type { IcmpEvent, NeighEvent, Probe, WireEvent } from './events.js';
-import { defaultRules, findOutages, type OutageRules, type ProbeOutage } from './outages.js';
+import { defaultRules, type OutageRules, type ProbeOutage } from './outages.js';
+import { judgeLoss, type DegradedPeriod } from './degraded.js';
 import { neighStateOf } from './neigh-events.js';
 import { fillSendTimes } from './ping-lines.js';
 import { findVipConflicts, type VipConflict } from './conflicts.js';
@@ -67,11 +68,16 @@ export function analyze(input: AnalysisInput): Analysis {
     haveCapture: wire.length > 0,
     haveNeigh: input.neigh.length > 0,
   };
-  const found = findOutages(probes, rules, runEnd);
-  const outages = found.map((o, index) => reportOutage(run, o, index, announcementsUntil(found[index + 1])));
+  const { outages: found, degraded } = judgeLoss(probes, rules, input.intervalMs, runEnd);
+  const outages = found.map((o, index) => reportOutage(run, o, index, announcementsUntil(found[index + 1]), degradedOf(degraded, o)));
   let answered = 0;
   for (const p of probes) if (p.replyTsMs !== undefined) answered++;
-  return summarize(input, run.client, { sent: probes.length, answered }, outages, findVipConflicts(input.vip, wire));
+  return summarize(input, run.client, { sent: probes.length, answered }, outages, findVipConflicts(input.vip, wire), degraded);
+}
+
+/** The degraded period an outage lies in, if any. */
+export function degradedOf(periods: readonly DegradedPeriod[], o: ProbeOutage): DegradedPeriod | undefined {
+  return periods.find((d) => d.outageSeqs.includes(o.firstLostSeq));
 }
 
 /** Announcements after an outage are attributed to it until the next outage's window begins. */
@@ -92,7 +98,7 @@ export function echoRepliesFrom(vip: string, wire: readonly WireEvent[]): Map<nu
 }
 
 /** The report of outage number `index` (0-based); `nextFrom`: where the next outage's window begins. */
-export function reportOutage(run: RunView, o: ProbeOutage, index: number, nextFrom: number): OutageReport {
+export function reportOutage(run: RunView, o: ProbeOutage, index: number, nextFrom: number, degraded?: DegradedPeriod): OutageReport {
   const { input, wire, client } = run;
   const w = outageWindow(run, o, nextFrom);
   const macBefore = replyMacFor(o.lastOkSeq !== undefined ? run.bySeq.get(o.lastOkSeq) : undefined, run.replies) ?? lastNeighMac(run.vipNeigh, w.from);
@@ -133,6 +139,7 @@ export function reportOutage(run: RunView, o: ProbeOutage, index: number, nextFr
     report.switchEvidence = sw.why;
   }
   if (acceptLatencyMs !== undefined) report.acceptLatencyMs = acceptLatencyMs;
+  if (degraded) report.degraded = degraded;
   report.timeline = buildTimeline(report, input, newMac);
   report.diagnosis = diagnose(report, { vip: input.vip, iface: input.iface, expectMs: input.expectMs, acceptWindowMs: run.acceptWindowMs, sysctls: sysctlsAt(input, o.startTsMs), haveCapture: run.haveCapture, haveNeigh: run.haveNeigh });
   return report;
@@ -153,9 +160,10 @@ function timesFrom(run: RunView, o: ProbeOutage): OutageReport['timesFrom'] {
 }
 
 /** The run's verdict and one-line summary from its outage reports and conflicts. */
-export function summarize(input: AnalysisInput, client: Analysis['client'], probes: { sent: number; answered: number }, outages: OutageReport[], conflicts: VipConflict[]): Analysis {
-  const problem = outages.some((o) => o.diagnosis.problem) || conflicts.length > 0;
+export function summarize(input: AnalysisInput, client: Analysis['client'], probes: { sent: number; answered: number }, outages: OutageReport[], conflicts: VipConflict[], degraded: DegradedPeriod[] = []): Analysis {
+  const problem = outages.some((o) => o.diagnosis.problem) || conflicts.length > 0 || degraded.length > 0;
   const conflictText = conflicts.length ? ` Split brain: ${conflicts.length} time(s) two MACs owned ${input.vip} (first: ${conflicts[0]!.evidence}).` : '';
+  const degradedText = degraded.map((d) => ` ${degradedSentence(d)}`).join('');
   const { sent, answered } = probes;
   const a: Analysis = {
     vip: input.vip,
@@ -166,13 +174,20 @@ export function summarize(input: AnalysisInput, client: Analysis['client'], prob
     outages,
     problem,
     conflicts,
-    summary: (outages.length === 0 ? `no outage: ${answered} of ${sent} probes answered.` : outages.map((o) => `#${o.index}: ${o.diagnosis.sentence}`).join(' ')) + conflictText,
+    degraded,
+    summary: (outages.length === 0 ? `no outage: ${answered} of ${sent} probes answered.` : outages.map((o) => `#${o.index}: ${o.diagnosis.sentence}`).join(' ')) + conflictText + degradedText,
   };
   if (input.iface) a.iface = input.iface;
   if (input.runStartTsMs !== undefined) a.runStartTsMs = input.runStartTsMs;
   if (input.runEndTsMs !== undefined) a.runEndTsMs = input.runEndTsMs;
   if (input.triggerTsMs !== undefined) a.triggerTsMs = input.triggerTsMs;
   return a;
+}
+
+/** "Degraded path: 31 % of probes lost from 12:00:01.234 to 12:00:04.300 UTC (3.07 s, 298 runs, longest 9 probes)." */
+export function degradedSentence(d: DegradedPeriod): string {
+  const at = (ts: number) => new Date(ts).toISOString().slice(11, 23);
+  return `Degraded path: ${(d.lossRate * 100).toFixed(1)} % of probes lost from ${at(d.fromTsMs)} to ${at(d.toTsMs)} UTC (${((d.toTsMs - d.fromTsMs) / 1000).toFixed(2)} s, ${d.lost} probes in ${d.lossRuns} runs, longest ${d.longestRun}).`;
 }
 
 /** The MAC that sent the echo reply for probe `p` (matched by 16-bit sequence, nearest in time). */

@@ -68,8 +68,35 @@ export function diagnose(o: OutageReport, ctx: DiagnoseContext): Diagnosis {
     evidence: [],
   };
   f.evidence = evidenceOf(f);
-  if (!o.recovered) return diagnoseUnrecovered(f);
-  return diagnoseRecovered(f);
+  const d = o.recovered ? diagnoseRecovered(f) : diagnoseUnrecovered(f);
+  return o.degraded && o.recovered ? lossyPath(f, d) : d;
+}
+
+/**
+ * The outage lies in a degraded period: the loss lengthened it. The takeover's own part is how long it took the
+ * new MAC to announce or answer (none when the same MAC answered: the path alone); the loss added the rest.
+ */
+function lossyPath(f: Facts, under: Diagnosis): Diagnosis {
+  const { o, anns } = f;
+  const dg = o.degraded!;
+  const dur = o.durationMs!;
+  const ready = o.macBefore && o.macBefore === o.macAfter ? undefined : (anns[0]?.tsMs ?? o.broadcastAnswer?.tsMs ?? o.switchTsMs);
+  const takeover = ready === undefined ? undefined : Math.max(0, ready - o.startTsMs);
+  const added = takeover === undefined ? undefined : Math.max(0, dur - takeover);
+  const window = `${(dg.lossRate * 100).toFixed(1)} % of probes lost from ${rel(o, dg.fromTsMs)} to ${rel(o, dg.toTsMs)} (${dg.lost} probes in ${dg.lossRuns} runs)`;
+  const split = takeover === undefined ? `the same MAC ${o.macAfter ?? '?'} answered before and after: the path alone lost ${s(dur)}` : `the takeover itself took ${s(takeover)}; the loss added ${s(added!)}`;
+  const evidence = [...under.evidence, `degraded path: ${window}`, `without the loss (${under.cause}): ${under.sentence}`];
+  return {
+    cause: 'lossy-path',
+    underlying: under.cause,
+    problem: true,
+    sentence: `Lossy path: ${window}; ${split} (outage ${s(dur)}).`,
+    evidence,
+    fixes: [
+      { rank: 1, side: 'network', title: 'find the loss on the path', detail: 'interface error counters (ip -s link, ethtool -S), duplex mismatch, a saturated link or queue, a flapping port between this host and the VIP' },
+      ...under.fixes.map((x) => ({ ...x, rank: x.rank + 1 })),
+    ],
+  };
 }
 
 function evidenceOf({ o, ctx, iface, newMac, anns }: Facts): string[] {

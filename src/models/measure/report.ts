@@ -6,6 +6,9 @@ import type { NeighEvent, Probe, WireEvent } from './events.js';
 import type { OutageRules, ProbeOutage } from './outages.js';
 import type { VipConflict } from './conflicts.js';
 import type { EchoStream } from './echo-matcher.js';
+import type { DegradedPeriod } from './degraded.js';
+
+export type { DegradedPeriod } from './degraded.js';
 
 export interface AnalysisInput {
   vip: string;
@@ -97,6 +100,8 @@ export interface OutageReport extends ProbeOutage {
   diagnosis: Diagnosis;
   /** where the start/end times came from: the capture's kernel stamps, or ping's own lines (start interpolated) */
   timesFrom: { start: 'capture' | 'ping'; end?: 'capture' | 'ping' };
+  /** the degraded period (scattered loss) this outage lies in, if any: the loss lengthened it */
+  degraded?: DegradedPeriod;
 }
 
 export interface Analysis {
@@ -114,6 +119,8 @@ export interface Analysis {
   otherEchoStreams?: EchoStream[];
   /** moments when two MACs owned the VIP (split brain) */
   conflicts: VipConflict[];
+  /** periods of scattered loss: one finding each (window, loss rate), never outages */
+  degraded: DegradedPeriod[];
   /** a problem beyond detection time was found, or an outage exceeded --expect, or the VIP never recovered */
   problem: boolean;
   summary: string;
@@ -127,6 +134,7 @@ export type Cause =
   | 'same-mac' // the VIP answered from the same MAC before and after: not an ARP problem
   | 'first-resolution' // the run began unanswered while this host first resolved the VIP: not a failover
   | 'never-recovered'
+  | 'lossy-path' // the outage lies in a period of scattered loss on the path, which lengthened it
   | 'unknown';
 
 export interface Fix {
@@ -139,6 +147,8 @@ export interface Fix {
 
 export interface Diagnosis {
   cause: Cause;
+  /** lossy-path: the cause the outage would have had without the loss (its detection part) */
+  underlying?: Cause;
   problem: boolean;
   sentence: string;
   evidence: string[];

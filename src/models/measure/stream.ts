@@ -7,8 +7,9 @@
  * same judgement over a whole run held in memory.
  */
 import type { NeighEvent, Probe, WireEvent } from './events.js';
-import { defaultRules, OutageTracker, type OutageRules, type ProbeOutage } from './outages.js';
-import { ANNOUNCEMENT_TAIL_MS, echoRepliesFrom, reportOutage, summarize, type RunView } from './analyze.js';
+import { defaultRules, type OutageRules, type ProbeOutage } from './outages.js';
+import { ANNOUNCEMENT_TAIL_MS, degradedOf, echoRepliesFrom, reportOutage, summarize, type RunView } from './analyze.js';
+import { LossFilter, type DegradedPeriod, type LossJudgement } from './degraded.js';
 import { ProbeMatcher } from './echo-matcher.js';
 import { findVipConflicts, type VipConflict } from './conflicts.js';
 import type { Analysis, AnalysisInput, OutageReport } from './report.js';
@@ -46,7 +47,8 @@ export interface NearEvents {
 
 export class MeasureStream {
   private readonly probes: ProbeMatcher;
-  private tracker: OutageTracker | undefined;
+  private tracker: LossFilter | undefined;
+  private readonly degraded: DegradedPeriod[] = [];
   private readonly held: Probe[] = [];
   private readonly win = new Window<WireEvent>();
   private readonly recent = new Window<Probe>();
@@ -102,12 +104,11 @@ export class MeasureStream {
     for (const p of this.probes.finish()) this.onProbe(p);
     this.startTracker();
     const end = runEndTsMs ?? this.lastTs;
-    const last = this.tracker!.finish(end);
-    if (last) this.pending.push(last);
+    this.take(this.tracker!.finish(end));
     this.horizon = Infinity;
     this.reportReady(true, end);
     this.scanConflicts(Infinity);
-    const analysis = summarize(this.input(), this.client(), { sent: this.sent, answered: this.answered }, this.reports, this.conflicts);
+    const analysis = summarize(this.input(), this.client(), { sent: this.sent, answered: this.answered }, this.reports, this.conflicts, this.degraded);
     const others = this.probes.otherStreams();
     if (others.length) analysis.otherEchoStreams = others;
     return analysis;
@@ -117,7 +118,7 @@ export class MeasureStream {
   get unreportedFromTsMs(): number | undefined {
     const waiting = this.pending[0];
     if (waiting) return waiting.lastOkTsMs ?? waiting.startTsMs;
-    return this.tracker?.openOutageFromTsMs;
+    return this.tracker?.openFromTsMs;
   }
 
   nearEvents(): NearEvents {
@@ -153,7 +154,7 @@ export class MeasureStream {
   /** The outage rules depend on the probe interval: fixed once enough gaps are seen, then held probes go in. */
   private startTracker(): void {
     if (this.tracker) return;
-    this.tracker = new OutageTracker({ ...defaultRules(this.intervalMs), ...this.opts.rules });
+    this.tracker = new LossFilter({ ...defaultRules(this.intervalMs), ...this.opts.rules }, this.intervalMs);
     for (const p of this.held.splice(0)) this.track(p);
   }
 
@@ -162,8 +163,14 @@ export class MeasureStream {
     if (p.replyTsMs !== undefined) this.answered++;
     this.recent.push(p, p.sentTsMs ?? p.replyTsMs ?? this.lastTs);
     if (p.sentTsMs !== undefined && p.sentTsMs > this.horizon) this.horizon = p.sentTsMs;
-    const o = this.tracker!.add(p);
-    if (o) this.pending.push(o);
+    this.take(this.tracker!.add(p));
+  }
+
+  /** Outages of a judged cluster wait for their tail; its degraded period is a finding of the run. */
+  private take(j: LossJudgement | undefined): void {
+    if (!j) return;
+    this.pending.push(...j.outages);
+    this.degraded.push(...j.degraded);
   }
 
   /**
@@ -178,9 +185,11 @@ export class MeasureStream {
       let nextFrom = next ? (next.lastOkTsMs ?? next.startTsMs) : Infinity;
       if (!next && !atEnd) {
         if (this.horizon <= tailEnd) return;
-        const openFrom = this.tracker?.openOutageFromTsMs;
+        const t = this.tracker;
+        if (t?.clusterOpen) return; // a cluster of loss not judged yet may still hold the next outage (bounded: maxSpanMs)
+        const openFrom = t?.openRunFromTsMs;
         if (openFrom !== undefined) nextFrom = openFrom;
-        else if ((this.tracker?.openLost ?? 0) > 0) return; // a short run that may still become an outage
+        else if ((t?.openLost ?? 0) > 0) return; // a short run that may still become an outage
       }
       this.pending.shift();
       this.emit(o, nextFrom, runEnd);
@@ -203,7 +212,7 @@ export class MeasureStream {
       haveCapture: this.wireCount > 0,
       haveNeigh: this.neighCount > 0,
     };
-    const report = reportOutage(run, o, this.reports.length, nextFrom);
+    const report = reportOutage(run, o, this.reports.length, nextFrom, degradedOf(this.degraded, o));
     this.reports.push(report);
     this.keepNear(report, runEnd);
     this.opts.onOutage?.(report);
@@ -222,7 +231,7 @@ export class MeasureStream {
 
   /** Drop what no report can need any more; first look for split brain in what is about to go. */
   private trim(): void {
-    const open = this.tracker?.openOutageFromTsMs;
+    const open = this.tracker?.openFromTsMs;
     const waiting = this.pending[0] ? (this.pending[0].lastOkTsMs ?? this.pending[0].startTsMs) : undefined;
     let keepFrom = this.lastTs - RETAIN_MS;
     for (const t of [open, waiting]) if (t !== undefined) keepFrom = Math.min(keepFrom, t - LEAD_MS);
