@@ -18,6 +18,7 @@ export function renderCheckConfig(r: CheckConfigReport): string {
   const lines = [...r.errors, ...r.warnings].map(formatDiagnostic);
   if (lines.length) lines.push('');
   for (const c of r.checks) lines.push(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(13)} ${c.detail}`);
+  if (r.plan.length) lines.push('', 'hadiag will:', ...r.plan.map((p) => `  - ${p}`), '');
   lines.push(
     `check-config: ${r.dir}${r.node ? ` for node ${r.node}` : ''}: ${plural(r.errors.length, 'error')}, ${plural(r.warnings.length, 'warning')} — ${!r.ok ? 'fix the errors above before starting the node' : r.hostChecked ? 'ready to go live' : 'the files are clean (this host was not checked)'}`,
   );
@@ -51,7 +52,9 @@ export const checkConfigCommand: CommandModule<object, Args> = {
           'Healthy (exit 0): no error; warnings allowed. Exit 1: errors in the files or on this',
           'host. Exit 2: the directory or a file cannot be read, or bad usage.',
           '',
-          '--json prints {ok, dir, node, hostChecked, errors: [D], warnings: [D], checks: [{name, ok, detail}]}',
+          'Then what run-node will do with ping nodes, ipfail and respawn lines ("hadiag will:").',
+          '',
+          '--json prints {ok, dir, node, hostChecked, errors: [D], warnings: [D], checks: [{name, ok, detail}], plan: [string]}',
           'with D = {severity, file, line?, message, fix?}.',
         ].join('\n'),
       ),

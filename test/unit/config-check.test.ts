@@ -92,3 +92,18 @@ test('--no-host: the files only; the node name only when given', async () => {
   assert.equal(named.ok, false);
   assert.deepEqual(named.checks.map((c) => [c.name, c.ok]).at(-1), ['node-name', false]);
 });
+
+test('the field report plus ping and respawn … ipfail: check-config says what hadiag will do, naming the ping hosts', () => {
+  const withPing = `${hacf}ping 10.0.0.1\nping_group routers 10.0.0.2 10.0.0.3\nrespawn hacluster /usr/libexec/heartbeat/ipfail\nrespawn nobody /usr/local/bin/watcher -q\n`;
+  const r = run(facts(), 'server1', { hacf: withPing, authkeys, haresources });
+  assert.equal(r.ok, true, JSON.stringify(r.errors));
+  assert.deepEqual(r.warnings.map((d) => d.line), [10], 'one warning: the ipfail line (its program is not run)');
+  assert.equal(r.plan.length, 3);
+  assert.match(r.plan[0]!, /^ping 10\.0\.0\.1, routers \(ping_group: 10\.0\.0\.2 10\.0\.0\.3\): .* dead after deadping 5s/);
+  assert.match(r.plan[1]!, /^ipfail \(line 10\): built in, \/usr\/libexec\/heartbeat\/ipfail is not run .* takes them back .*auto_failback on/);
+  assert.match(r.plan[2]!, /^respawn \(line 11\): run "\/usr\/local\/bin\/watcher -q" as nobody/);
+  const text = renderCheckConfig(r);
+  assert.match(text, /\nhadiag will:\n  - ping 10\.0\.0\.1/);
+  const bad = run(facts(), 'server1', { hacf: `${hacf}frobnicate 1\nwatchdog /dev/watchdog\n`, authkeys, haresources });
+  assert.deepEqual(bad.errors.map((d) => [d.line, d.message]), [[8, 'unknown directive "frobnicate"'], [9, 'directive "watchdog" is not supported']]);
+});

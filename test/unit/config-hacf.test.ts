@@ -89,14 +89,24 @@ test('udpport applies to bcast/ucast lines after it; mcast carries its own port'
   assert.deepEqual(hacf.media[3], { kind: 'ucast', iface: 'eth0', peer: '10.0.0.12', port: 1001, line: 4 });
 });
 
-test('node names are lower-cased like Heartbeat; ping and respawn are parsed; logging directives are accepted', () => {
-  const cf = parseHaCf('node Server1 server2\nbcast eth0\nping 10.0.0.1\nrespawn hacluster /usr/lib/heartbeat/ipfail -p 1\ndebug 1\ncoredumps true\nuse_logd yes\ncrm off\nauto_failback legacy\n');
+test('node names are lower-cased like Heartbeat; ping and respawn are parsed; logging directives are warned about', () => {
+  const cf = parseHaCf('node Server1 server2\nbcast eth0\nping 10.0.0.1\nrespawn hacluster /usr/lib/heartbeat/ipfail -p 1\ndebug 1\ncoredumps true\nuse_logd yes\ncrm off\nauto_failback on\n');
   assert.deepEqual(cf.nodes, ['server1', 'server2']);
   assert.deepEqual(cf.ping, ['10.0.0.1']);
-  assert.deepEqual(cf.respawn, [{ user: 'hacluster', command: '/usr/lib/heartbeat/ipfail -p 1' }]);
+  assert.deepEqual(cf.pingNodes, [{ name: '10.0.0.1', hosts: ['10.0.0.1'], group: false, line: 3 }]);
+  assert.deepEqual(cf.respawn, [{ user: 'hacluster', command: '/usr/lib/heartbeat/ipfail -p 1', argv: ['/usr/lib/heartbeat/ipfail', '-p', '1'], line: 4, builtin: 'ipfail' }]);
+  assert.equal(cf.ipfail, true);
+  assert.equal(cf.deadpingMs, 30_000, 'deadping defaults to deadtime');
   assert.equal(cf.useLogd, true);
-  assert.equal(cf.autoFailback, 'legacy');
-  assert.deepEqual(cf.warnings.map(formatDiagnostic), ['ha.cf:9: warning: auto_failback legacy is deprecated — write auto_failback on or auto_failback off']);
+  assert.deepEqual(cf.warnings.map((d) => d.line), [4, 5, 6, 7]);
+  assert.match(formatDiagnostic(cf.warnings[0]!), /^ha\.cf:4: warning: \/usr\/lib\/heartbeat\/ipfail is not run: hadiag's built-in ipfail policy takes its place/);
+});
+
+test('ipfail refuses auto_failback legacy, as the real ipfail exits at start', () => {
+  assert.equal(
+    errorOf('node a\nnode b\nbcast eth0\nping 10.0.0.1\nrespawn hacluster /usr/libexec/heartbeat/ipfail\n'),
+    'hadiag: ipfail does not work with auto_failback legacy (the real ipfail exits at start): /etc/ha.d/ha.cf:5 — write auto_failback on or auto_failback off',
+  );
 });
 
 test('errors name file:line with the fix', () => {

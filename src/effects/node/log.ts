@@ -1,6 +1,7 @@
 /**
  * The node's log: one line per event with a ms timestamp, to stderr (text) or stdout (--json, JSON lines),
- * appended to ha.cf's `logfile` when there is one, and sent to syslog when ha.cf has a `logfacility` other
+ * appended to ha.cf's `logfile` when there is one (and every line, debug ones included, to its `debugfile`, as
+ * Heartbeat writes its debug file), and sent to syslog when ha.cf has a `logfacility` other
  * than `none` (through one `logger` child, see syslog-pipe.ts; HADIAG_SYSLOG_TARGET redirects it for tests,
  * see syslog.ts).
  */
@@ -20,6 +21,7 @@ export interface LogRecord {
 
 export class NodeLog {
   private file: WriteStream | undefined;
+  private debugFile: WriteStream | undefined;
   private syslog: SyslogPipe | undefined;
   constructor(
     private readonly opts: {
@@ -27,6 +29,8 @@ export class NodeLog {
       json: boolean;
       debug: boolean;
       logfile?: string;
+      /** ha.cf `debugfile`: every line, debug ones included */
+      debugfile?: string;
       quiet?: boolean;
       /** ha.cf `logfacility` (daemon, local0 … local7, …); absent or `none`: no syslog */
       logfacility?: string;
@@ -46,11 +50,19 @@ export class NodeLog {
         this.file = undefined;
       });
     }
+    if (opts.debugfile && opts.debugfile !== opts.logfile) {
+      this.debugFile = createWriteStream(opts.debugfile, { flags: 'a' });
+      this.debugFile.on('error', (err) => {
+        process.stderr.write(`hadiag: cannot write debugfile ${opts.debugfile}: ${err.message}\n`);
+        this.debugFile = undefined;
+      });
+    }
   }
 
   write(r: LogRecord): void {
-    if (r.level === 'debug' && !this.opts.debug) return;
     const text = `${new Date(r.tsMs).toISOString()} hadiag[${process.pid}] ${this.opts.node}: ${r.level.toUpperCase()}: ${r.event}: ${r.text}`;
+    this.debugFile?.write(text + '\n');
+    if (r.level === 'debug' && !this.opts.debug) return;
     if (this.opts.json) {
       const line: Record<string, unknown> = { tsMs: Math.round(r.tsMs * 1000) / 1000, node: this.opts.node, level: r.level, event: r.event, text: r.text };
       for (const [k, v] of Object.entries(r.data ?? {})) if (!(k in line)) line[k] = v; // data never overrides the line's own fields
@@ -67,9 +79,12 @@ export class NodeLog {
 
   async close(): Promise<void> {
     const f = this.file;
+    const d = this.debugFile;
     this.file = undefined;
+    this.debugFile = undefined;
     const s = this.syslog;
     this.syslog = undefined;
-    await Promise.all([new Promise<void>((res) => (f ? f.end(res) : res())), s?.close()]);
+    const end = (w: WriteStream | undefined) => new Promise<void>((res) => (w ? w.end(res) : res()));
+    await Promise.all([end(f), end(d), s?.close()]);
   }
 }

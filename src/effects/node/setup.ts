@@ -37,7 +37,7 @@ export async function loadNodeConfig(o: NodeOptions): Promise<{ cfg: NodeConfig;
 /** The node's log (ha.cf's logfile / logfacility), with the configuration's diagnostics as its first lines. */
 export function openNodeLog(o: NodeOptions, cfg: NodeConfig, name: string): NodeLog {
   const { hacf } = cfg;
-  return new NodeLog({ node: name, json: o.json, debug: !!o.debug, logfile: hacf.logfile && !hacf.logfile.startsWith('/dev/') ? hacf.logfile : undefined, logfacility: hacf.logfacility });
+  return new NodeLog({ node: name, json: o.json, debug: !!o.debug, logfile: hacf.logfile && !hacf.logfile.startsWith('/dev/') ? hacf.logfile : undefined, debugfile: hacf.debugfile && !hacf.debugfile.startsWith('/dev/') ? hacf.debugfile : undefined, logfacility: hacf.logfacility });
 }
 
 export function reportDiagnostics(cfg: NodeConfig, log: DaemonEmit): void {

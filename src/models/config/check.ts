@@ -3,6 +3,7 @@ import type { Medium } from './hacf.js';
 import type { HostFacts, HostInterface } from './host.js';
 import { inSubnet } from '../../codecs/ipv4-address.js';
 import type { ConfigAnalysis } from './analysis.js';
+import { describePlan } from './plan.js';
 
 /** One named check of check-config and whether it passed. */
 export interface Check {
@@ -21,6 +22,8 @@ export interface CheckConfigReport {
   errors: Diagnostic[];
   warnings: Diagnostic[];
   checks: Check[];
+  /** what run-node will do with ping nodes, ipfail and respawn lines (one sentence each) */
+  plan: string[];
 }
 
 /**
@@ -76,7 +79,7 @@ export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: Hos
   findings.push(...hostFindings);
   const errors = findings.filter((d) => d.severity === 'error');
   const warnings = findings.filter((d) => d.severity === 'warning');
-  return { ok: errors.length === 0, dir, node: me ?? null, hostChecked: host !== undefined, errors, warnings, checks };
+  return { ok: errors.length === 0, dir, node: me ?? null, hostChecked: host !== undefined, errors, warnings, checks, plan: describePlan(hacf) };
 }
 
 /** Checks 3–5: media interfaces, UDP ports, VIP subnets, against the host's facts. */

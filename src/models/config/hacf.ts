@@ -1,6 +1,10 @@
 import { parseHaCfDuration } from '../../core/duration.js';
 import { DiagnosticSink, location, type Diagnostic } from './diagnostics.js';
 import { isIpv4, isMulticast } from '../../codecs/ipv4-address.js';
+import { parseExtraDirective, type HaCfExtra } from './hacf-extra.js';
+import { HACF_DIRECTIVES } from './hacf-directives.js';
+
+export type { PingNode, RespawnEntry } from './hacf-extra.js';
 
 /** A heartbeat medium of ha.cf. `line` is its ha.cf line; `port` the UDP port it sends to and listens on. */
 export type Medium =
@@ -8,7 +12,7 @@ export type Medium =
   | { kind: 'mcast'; iface: string; group: string; port: number; ttl: number; loop: boolean; line: number }
   | { kind: 'ucast'; iface: string; peer: string; port: number; line: number };
 
-export interface HaCf {
+export interface HaCf extends HaCfExtra {
   keepaliveMs: number;
   deadtimeMs: number;
   warntimeMs: number;
@@ -22,8 +26,8 @@ export interface HaCf {
   debugfile?: string;
   logfacility?: string;
   useLogd?: boolean;
-  ping: string[];
-  respawn: { user: string; command: string }[];
+  /** how long a ping node may go without an echo reply before it is dead (default: deadtime) */
+  deadpingMs: number;
   warnings: Diagnostic[];
   /** ha.cf line of each directive that was written (the last one when repeated), for cross-check messages. */
   lines: Record<string, number>;
@@ -44,7 +48,7 @@ export function defaultInitdeadMs(deadtimeMs: number): number {
   return 2 * deadtimeMs;
 }
 
-const DURATIONS = { keepalive: 'keepaliveMs', deadtime: 'deadtimeMs', warntime: 'warntimeMs', initdead: 'initdeadMs' } as const;
+const DURATIONS = { keepalive: 'keepaliveMs', deadtime: 'deadtimeMs', warntime: 'warntimeMs', initdead: 'initdeadMs', deadping: 'deadpingMs' } as const;
 type DurationDirective = keyof typeof DURATIONS;
 
 const SYSLOG_FACILITIES = new Set([
@@ -52,40 +56,7 @@ const SYSLOG_FACILITIES = new Set([
   'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7', 'none',
 ]);
 
-/** Logging and process-tuning directives that do not change cluster behaviour: accepted, not used. */
-const HARMLESS = new Set(['debug', 'conn_logd_time', 'coredumps', 'coreroot', 'realtime', 'rtprio', 'max_rexmit_delay']);
-
-/** Directives Heartbeat knows that hadiag does not implement (they change behaviour): an error, with the fix. */
-const UNSUPPORTED: Record<string, string> = {
-  nice_failback: 'write auto_failback on or off instead (nice_failback is obsolete in Heartbeat too)',
-  stonith: 'remove it: hadiag does not fence nodes (STONITH)',
-  stonith_host: 'remove it: hadiag does not fence nodes (STONITH)',
-  watchdog: 'remove it: hadiag does not drive a watchdog device',
-  serial: 'remove it: hadiag speaks UDP only (bcast, mcast, ucast)',
-  baud: 'remove it: hadiag speaks UDP only (bcast, mcast, ucast)',
-  mcast6: 'use an IPv4 mcast, bcast or ucast line: hadiag speaks IPv4 only',
-  ping_group: 'remove it: hadiag does not implement ping groups',
-  hbaping: 'remove it: hadiag does not implement HBA pings',
-  deadping: 'remove it: hadiag does not implement ping-node timing',
-  hopfudge: 'remove it: hadiag does not implement hop counts',
-  autojoin: 'declare every node with a node line and remove autojoin',
-  uuidfrom: 'remove it: hadiag derives node uuids itself',
-  apiauth: 'remove it: hadiag has no client API',
-  use_apphbd: 'remove it: hadiag does not register with apphbd',
-  gen_method: 'remove it: hadiag keeps its generation in its state directory',
-  env: 'remove it: hadiag does not pass environment to resource scripts this way',
-  compression: 'remove it: hadiag sends uncompressed messages',
-  compression_threshold: 'remove it: hadiag sends uncompressed messages',
-  traditional_compression: 'remove it: hadiag sends uncompressed messages',
-  record_config_changes: 'remove it: it applies to crm clusters only',
-  record_pengine_inputs: 'remove it: it applies to crm clusters only',
-  enable_config_writes: 'remove it: it applies to crm clusters only',
-};
-
-const KNOWN = [
-  ...Object.keys(DURATIONS), 'udpport', 'bcast', 'mcast', 'ucast', 'auto_failback', 'node', 'logfile', 'debugfile',
-  'logfacility', 'use_logd', 'crm', 'ping', 'respawn', 'msgfmt', ...HARMLESS, ...Object.keys(UNSUPPORTED),
-];
+const KNOWN = Object.keys(HACF_DIRECTIVES);
 
 const TRUE_WORDS = new Set(['true', 'on', 'yes', 'y', '1']);
 const FALSE_WORDS = new Set(['false', 'off', 'no', 'n', '0']);
@@ -129,8 +100,12 @@ export function analyzeHaCf(text: string, file = 'ha.cf'): HaCfAnalysis {
     autoFailback: HACF_DEFAULTS.autoFailback,
     nodes: [],
     media: [],
+    deadpingMs: 0,
     ping: [],
+    pingNodes: [],
     respawn: [],
+    env: {},
+    ipfail: false,
     warnings: [],
     lines: {},
     nodeLines: {},
@@ -203,7 +178,9 @@ export function analyzeHaCf(text: string, file = 'ha.cf'): HaCfAnalysis {
         port = p;
         break;
       }
+      case 'udp':
       case 'bcast': {
+        if (directive === 'udp') parseExtraDirective(directive, [], lineNo, sink, cf);
         const ifaces = args.flatMap((a) => a.split(',')).filter(Boolean);
         if (ifaces.length === 0) {
           sink.error(lineNo, 'bcast needs an interface', 'write bcast eth0 (the interface heartbeats are broadcast on)');
@@ -318,13 +295,15 @@ export function analyzeHaCf(text: string, file = 'ha.cf'): HaCfAnalysis {
         }
         noteRepeat();
         cf.useLogd = b;
+        if (b) parseExtraDirective(directive, [], lineNo, sink, cf); // warned: no ha_logd
         break;
       }
+      case 'pacemaker':
       case 'crm': {
         const value = one('no');
         if (value === undefined) break;
         if (parseHbBoolean(value) !== false) {
-          sink.error(lineNo, `crm "${value}" is not supported`, 'hadiag runs haresources (v1) clusters: write crm no, or remove the line');
+          sink.error(lineNo, `${directive} "${value}" is not supported`, `hadiag runs haresources (v1) clusters: write ${directive} no, or remove the line`);
           break;
         }
         noteRepeat();
@@ -340,36 +319,8 @@ export function analyzeHaCf(text: string, file = 'ha.cf'): HaCfAnalysis {
         noteRepeat();
         break;
       }
-      case 'ping': {
-        const hosts = args.flatMap((a) => a.split(',')).filter(Boolean);
-        if (hosts.length === 0) {
-          sink.error(lineNo, 'ping needs an address', 'write ping 10.0.0.1 (a host that is always up, e.g. the router)');
-          break;
-        }
-        for (const h of hosts) {
-          if (!isIpv4(h)) {
-            sink.error(lineNo, `ping node "${h}" is not an IPv4 address`, "write the ping node's IPv4 address, e.g. ping 10.0.0.1");
-            continue;
-          }
-          cf.ping.push(h);
-        }
-        break;
-      }
-      case 'respawn': {
-        if (args.length < 2) {
-          sink.error(lineNo, 'respawn needs a user and a command', 'write respawn hacluster /usr/lib/heartbeat/ipfail');
-          break;
-        }
-        cf.respawn.push({ user: args[0]!, command: args.slice(1).join(' ') });
-        break;
-      }
       default: {
-        if (HARMLESS.has(directive)) break;
-        const fix = UNSUPPORTED[directive];
-        if (fix) {
-          sink.error(lineNo, `directive "${directive}" is not supported`, fix);
-          break;
-        }
+        if (parseExtraDirective(directive, args, lineNo, sink, cf)) break;
         const near = nearest(directive, KNOWN);
         sink.error(
           lineNo,
@@ -421,6 +372,7 @@ function finish(cf: HaCf, sink: DiagnosticSink): void {
       sink.warning(cf.lines.initdead, `initdead (${ms(cf.initdeadMs)}) may be too short for a network that is slow to come up`, 'make it at least 10 seconds, as Heartbeat advises');
     }
   }
+  pingChecks(cf, sink);
   if (cf.autoFailback === 'legacy') {
     sink.warning(
       cf.lines.auto_failback,
@@ -429,6 +381,26 @@ function finish(cf: HaCf, sink: DiagnosticSink): void {
     );
   }
   sink.items.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+}
+
+/** Heartbeat's deadping rules (config.c: default deadtime, more than twice keepalive) and ipfail's own (ipfail.c). */
+function pingChecks(cf: HaCf, sink: DiagnosticSink): void {
+  const ms = (n: number) => `${n}ms`;
+  if (cf.deadpingMs === 0) cf.deadpingMs = cf.deadtimeMs;
+  else if (cf.deadpingMs <= 2 * cf.keepaliveMs) {
+    sink.error(cf.lines.deadping, `deadping (${ms(cf.deadpingMs)}) must be more than twice keepalive (${ms(cf.keepaliveMs)})`, `raise deadping above ${ms(2 * cf.keepaliveMs)} (Heartbeat refuses this too)`);
+  }
+  if (cf.lines.deadping !== undefined && cf.pingNodes.length === 0) {
+    sink.warning(cf.lines.deadping, 'deadping is set but no ping node is declared', 'add a ping line (e.g. ping 10.0.0.1, the router) or remove deadping');
+  }
+  const ipfail = cf.respawn.find((r) => r.builtin === 'ipfail');
+  if (!ipfail) return;
+  if (cf.autoFailback === 'legacy') {
+    sink.error(ipfail.line, 'ipfail does not work with auto_failback legacy (the real ipfail exits at start)', 'write auto_failback on or auto_failback off');
+  }
+  if (cf.pingNodes.length === 0) {
+    sink.warning(ipfail.line, 'ipfail without a ping node never moves anything', 'add a ping line naming a host on the client side (e.g. the router)');
+  }
 }
 
 /**

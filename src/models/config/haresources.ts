@@ -1,5 +1,6 @@
 import { DiagnosticSink, type Diagnostic } from './diagnostics.js';
 import { ipv4ToInt, isIpv4, netmaskToPrefix } from '../../codecs/ipv4-address.js';
+import { HARESOURCES_TYPES } from './hacf-directives.js';
 
 export type Resource =
   | {
@@ -134,6 +135,12 @@ export function parseResource(token: string, line: number, sink: DiagnosticSink)
     sink.error(line, `resource "${token}" has an empty argument`, 'separate arguments with exactly "::" and leave none empty');
     return undefined;
   }
+  const known = Object.hasOwn(HARESOURCES_TYPES, name) ? HARESOURCES_TYPES[name] : undefined;
+  if (known?.kind === 'refused') {
+    sink.error(line, `resource "${name}" is not supported`, known.fix);
+    return undefined;
+  }
+  if (known?.kind === 'warned') sink.warning(line, `${name}: ${known.instead}`, known.fix);
   return { kind: 'script', name, args, raw: token };
 }
 
