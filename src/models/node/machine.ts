@@ -18,6 +18,8 @@ import { LegacyFailback } from './legacy-failback.js';
 import { Membership, type Peer } from './membership.js';
 import { NiceFailback } from './nice-failback.js';
 import { Outbox } from './outbox.js';
+import { Ipfail } from './ipfail.js';
+import { PingNodes } from './ping-nodes.js';
 import { Reporter } from './report.js';
 import { ResourceBook, type ResourceDone } from './resource-book.js';
 import type { MessageHandler, ResourcePolicy } from './resource-policy.js';
@@ -29,13 +31,17 @@ export * from './types.js';
 const HEX_FIELD = /^[0-9a-fA-F]{1,16}$/;
 
 export class NodeMachine {
-  readonly cfg: Required<Omit<MachineConfig, 'load'>> & { load?: () => string };
+  readonly cfg: Required<Omit<MachineConfig, 'load' | 'ping'>> & Pick<MachineConfig, 'load' | 'ping'>;
   private readonly report = new Reporter();
   private readonly outbox: Outbox;
   private readonly members: Membership;
   private readonly book: ResourceBook;
   private readonly policy: ResourcePolicy;
   private readonly handlers: Readonly<Record<string, MessageHandler>>;
+  private readonly pingNodes: PingNodes | undefined;
+  private readonly ipfail: Ipfail | undefined;
+  /** peers ipfail has told its count since they were last dead (ipfail's "join") */
+  private readonly ipfailJoined = new Set<string>();
   private status: NodeStatus = 'init';
   private lastStatusMs = -Infinity;
   private needsShutdown = false;
@@ -54,7 +60,14 @@ export class NodeMachine {
     this.book = new ResourceBook(config.node, this.cfg.groups);
     const ctx = { cfg: this.cfg, report: this.report, outbox: this.outbox, book: this.book, members: this.members, shuttingDown: () => this.shuttingDown };
     this.policy = this.cfg.autoFailback === 'legacy' ? new LegacyFailback(ctx) : new NiceFailback(ctx, this.cfg.autoFailback);
+    const ping = this.cfg.ping;
+    this.pingNodes = ping?.nodes.length ? new PingNodes(ping.nodes, ping.deadpingMs, this.report, opts.now) : undefined;
+    const pn = this.pingNodes;
+    if (ping?.ipfail && pn) {
+      this.ipfail = new Ipfail({ ...ctx, policy: this.policy, pingCount: () => pn.count(), settled: () => pn.settled() });
+    }
     this.handlers = {
+      ...this.ipfail?.handlers,
       reqnodes: (msg, peer, now) => this.onReqNodes(msg, peer, now),
       shutdone: (_msg, peer, now) => this.policy.peerShutdown(peer, now),
       [CLIENTS_TYPE]: (msg, peer, now) => this.onPeerClients(msg, peer, now),
@@ -86,6 +99,11 @@ export class NodeMachine {
         return ev.cmd === 'shutdown' ? [this.report.log('info', 'command', 'shutdown requested'), ...this.giveupResources(now, false)] : this.policy.command(ev.cmd, now);
       case 'resource-done':
         return this.onResourceDone(ev, now);
+      case 'ping-reply': {
+        const out: Action[] = [];
+        const changed = this.pingNodes?.reply(ev.host, now, out) ?? false;
+        return [...out, ...this.onPingChange(changed, now)];
+      }
       case 'clients': {
         const list = encodeClientList(ev.clients, MAX_PEER_CLIENTS);
         if (list === this.clientList) return [];
@@ -101,6 +119,8 @@ export class NodeMachine {
     t = this.policy.nextWakeMs(t);
     if (this.shutdownDeadline) t = Math.min(t, this.shutdownDeadline);
     if (this.clientList) t = Math.min(t, this.clientsSentMs + CLIENTS_EVERY_MS);
+    if (this.pingNodes) t = this.pingNodes.nextWakeMs(t);
+    if (this.ipfail) t = this.ipfail.nextWakeMs(t);
     return t;
   }
 
@@ -125,6 +145,8 @@ export class NodeMachine {
         return { index, label: g.label, home: g.node, holder, pending: this.book.isPending(index) };
       }),
       counters: { ...this.report.counters },
+      ...(this.pingNodes ? { pingNodes: this.pingNodes.view() } : {}),
+      ...(this.ipfail && this.pingNodes ? { ipfail: { ...this.ipfail.view(), count: this.pingNodes.count() } } : {}),
     };
   }
 
@@ -162,6 +184,10 @@ export class NodeMachine {
     const returned = this.members.heard(peer, type, getField(msg, 'st'), now, out);
     if (returned) out.push(...this.policy.onPeerReturn(returned.peer, returned.healed, now));
     out.push(...this.maybeAck(peer, now));
+    if (this.ipfail && !this.ipfailJoined.has(peer.name) && peer.status !== 'dead') {
+      this.ipfailJoined.add(peer.name);
+      out.push(...this.ipfail.askPeer(now, `${peer.name} is up`));
+    }
     if (this.members.commUpDue()) out.push(...this.commUp(now));
     out.push(...(this.handlers[type]?.(msg, peer, now) ?? []));
     return out;
@@ -256,13 +282,28 @@ export class NodeMachine {
       return this.policy.onPeerDead(p, now);
     });
     if (this.members.commUpDue()) out.push(...this.commUp(now));
+    for (const p of this.members.all()) if (p.status === 'dead') this.ipfailJoined.delete(p.name);
+    if (this.pingNodes) {
+      const changed = this.pingNodes.expire(now, out);
+      out.push(...this.onPingChange(changed, now));
+    }
     this.policy.tick(now, out);
+    this.ipfail?.tick(now, out);
     if (this.shutdownDeadline && now >= this.shutdownDeadline && !this.shuttingDown) {
       out.push(this.report.log('warn', 'shutdown-forced', 'resource activity did not settle: shutting down anyway'));
       out.push(...this.giveupResources(now, true));
     }
     if (now >= this.lastStatusMs + this.cfg.keepaliveMs && !this.exited) out.push(this.sendStatus(now));
     if (this.clientList && now >= this.clientsSentMs + CLIENTS_EVERY_MS && !this.exited) out.push(...this.sendClients(now));
+    return out;
+  }
+
+  /** A ping node came up or died: ipfail tells the peer our new count; what waited for the first verdicts runs. */
+  private onPingChange(changed: boolean, now: number): Action[] {
+    const out: Action[] = [];
+    if (!this.ipfail) return out;
+    if (changed) out.push(...this.ipfail.askPeer(now, 'a ping node changed status'));
+    out.push(...this.ipfail.settle(now));
     return out;
   }
 

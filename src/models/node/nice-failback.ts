@@ -93,6 +93,10 @@ export class NiceFailback extends ResourcePolicy {
     return [this.resourcesHeld(now, true, 'heal', this.sinceFields())];
   }
 
+  override giveUp(type: number, now: number): Action[] {
+    return this.startStandby(type, now);
+  }
+
   command(cmd: 'standby' | 'takeover', now: number): Action[] {
     const log = this.ctx.report.log.bind(this.ctx.report);
     if (cmd === 'standby') return [log('info', 'command', 'standby requested'), ...this.startStandby(RSC_ALL, now)];

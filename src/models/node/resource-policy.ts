@@ -16,7 +16,7 @@ export type MessageHandler = (msg: HbMessage, peer: Peer, now: number) => Action
 
 /** What a policy works with: the machine's other parts. */
 export interface PolicyContext {
-  cfg: Required<Omit<MachineConfig, 'load'>>;
+  cfg: Required<Omit<MachineConfig, 'load' | 'ping'>>;
   report: Reporter;
   outbox: Outbox;
   book: ResourceBook;
@@ -68,6 +68,19 @@ export abstract class ResourcePolicy {
   protected abstract afterOwnResources(now: number, out: Action[]): void;
   /** keeping contested groups: tell the peer what we hold? */
   protected abstract readonly tellsWhatItKeeps: boolean;
+
+  /**
+   * ipfail's giveup(): go standby for a resource set (RSC_ALL or RSC_FOREIGN) as hb_standby does. undefined when
+   * the policy has no standby protocol (auto_failback legacy: ipfail refuses it too).
+   */
+  giveUp(_type: number, _now: number): Action[] | undefined {
+    return undefined;
+  }
+
+  /** ipfail's is_stable(): resources are not in transition (no hand-over, no job running). */
+  isStable(): boolean {
+    return this.rstate === 'stable' && this.standby === 'not' && !this.ctx.book.busy();
+  }
 
   view(): PolicyView {
     return { resourceState: this.rstate, held: this.held, otherHolds: this.otherHolds, otherStable: this.otherStable, standby: this.standby };

@@ -4,6 +4,8 @@
  */
 import type { HbMessage } from '../../codecs/heartbeat/message.js';
 import type { Client } from '../strategy/language.js';
+import type { IpfailView } from './ipfail.js';
+import type { PingNodeConfig, PingNodeView } from './ping-nodes.js';
 
 /** hadiag's own message type: the clients a node has learned, for its peer's announcer (Heartbeat ignores it). */
 export const CLIENTS_TYPE = 'hadiag-clients';
@@ -74,6 +76,8 @@ export interface MachineConfig {
    * answers only after its IPaddr stop has finished (about a second).
    */
   ipRequestTimeoutMs?: number;
+  /** ha.cf's ping / ping_group nodes, deadping, and whether ipfail (built in) acts on them */
+  ping?: { nodes: PingNodeConfig[]; deadpingMs: number; ipfail: boolean };
 }
 
 export type MachineEvent =
@@ -82,6 +86,8 @@ export type MachineEvent =
   | { type: 'command'; cmd: 'standby' | 'takeover' | 'shutdown' }
   /** the clients this node's announcer has learned (its ARP cache and traffic to the VIP) */
   | { type: 'clients'; clients: Client[] }
+  /** an ICMP echo reply from a ping node's host (the daemon's pinger) */
+  | { type: 'ping-reply'; host: string }
   | { type: 'resource-done'; job: number; group: number; op: 'acquire' | 'release'; ok: boolean; durationMs?: number; detail?: string };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -141,6 +147,10 @@ export interface MachineStatus {
   groups: { index: number; label: string; home: string; holder: string | null; pending: boolean }[];
   counters: Counters;
   standby: string;
+  /** ping nodes (ha.cf ping / ping_group) and their status */
+  pingNodes?: PingNodeView[];
+  /** the built-in ipfail: our live ping node count, the peer's last one, a pending giveup */
+  ipfail?: IpfailView & { count: number };
 }
 
 export type ResourceState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | 'stable' | 'shutdown';
