@@ -23,6 +23,6 @@ test('garp-check --send with an unknown form: the error names every form', async
     (e: unknown) =>
       e instanceof HadiagError &&
       e.exitCode === 2 &&
-      e.render() === 'hadiag: strategy "bogus": unknown form "bogus": --send — use one of: request, reply, both, directed, unicast-reply, answer-probes, vmac, arping, send_arp',
+      e.render() === 'hadiag: strategy "bogus": unknown form "bogus": --send — use one of: request, reply, both, directed, unicast-reply, answer-probes, vmac, arping, send_arp, na',
   );
 });

@@ -65,7 +65,7 @@ test('errors name the bad part', () => {
     ['reply:target=everyone', /target "everyone" is not bcast, zero or own/],
     ['request:colour=red', /unknown option "colour"/],
     ['request:198.18.0.5', /"198\.18\.0\.5" is not OPTION=VALUE/],
-    ['directed:10.0.0.300', /"10\.0\.0\.300" is not an IPv4 address/],
+    ['directed:10.0.0.300', /"10\.0\.0\.300" is not an IPv4 or IPv6 address/],
     ['unicast-reply:198.18.0.5@zz', /"zz" is not a MAC address/],
     ['request:count=3,count=4', /given twice/],
     ['request:count=10+1@1s,interval=200ms', /lasts longer than the gap/],
@@ -91,7 +91,7 @@ test('new forms plug in through the form list a StrategyLanguage is given; the a
 });
 
 test('the announcement language has every form, listed in errors', () => {
-  const all = ['request', 'reply', 'both', 'directed', 'unicast-reply', 'answer-probes', 'vmac', 'arping', 'send_arp'];
+  const all = ['request', 'reply', 'both', 'directed', 'unicast-reply', 'answer-probes', 'vmac', 'arping', 'send_arp', 'na'];
   assert.deepEqual(announcementLanguage.formNames(), all);
   assert.throws(
     () => parseStrategy('bogus', '--garp'),

@@ -9,12 +9,22 @@
  *   refresh=DUR             repeat the whole plan every DUR while the VIP is held
  *   vlan=N                  add an 802.1Q tag
  *
+ * One language for both families: the VIP a plan is made for picks the frames. A form plans an IPv4 VIP with
+ * its `round` (ARP) and an IPv6 VIP with its `round6` (neighbour discovery); a form without the round for a
+ * family, or an option of the other family (`target=` is ARP's; `router=`, `override=`, `lladdr=`, `via=` are
+ * IPv6's), is a usage error naming the forms that do it (`checkFamily` says so before any plan).
+ *
  * A `StrategyLanguage` knows exactly the forms passed to it (forms.ts lists hadiag's; language.ts is the one
  * language every command and announcer uses).
  */
 import { usageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import type { ArpTargetForm } from '../../codecs/arp.js';
+import { isIPv6 } from '../../codecs/addr.js';
+
+export type Family = 4 | 6;
+/** The family of an address text (IPv6 if it parses as one, else IPv4). */
+export const familyOf = (ip: string): Family => (isIPv6(ip) ? 6 : 4);
 
 export interface Client {
   ip: string;
@@ -48,6 +58,12 @@ export interface PlanContext {
   clients?: Client[];
   /** with `refresh=`, plan repetitions up to this offset (default: the first round only) */
   untilMs?: number;
+  /**
+   * IPv6: this host forwards on the interface (net.ipv6.conf.IF.forwarding=1), so its NAs carry the router
+   * flag (RFC 4861 7.2.4); a host that is no router must leave it clear, or clients that took it for one … and a
+   * router that clears it makes its clients drop the routes through it. `router=on|off` overrides.
+   */
+  router?: boolean;
 }
 
 export interface PlannedFrame {
@@ -62,8 +78,12 @@ export interface FormDef {
   summary: string;
   /** 'none': no argument; 'optional' / 'required': a positional ARG */
   arg: 'none' | 'optional' | 'required';
-  /** options this form accepts besides the common ones */
+  /** options this form accepts besides the common ones (for both families) */
   options?: string[];
+  /** options only an IPv6 plan takes (an IPv4 plan refuses them) */
+  options6?: string[];
+  /** the values an option of this form may take (checked when parsed) */
+  optionValues?: Record<string, readonly string[]>;
   /** whether `target=` (the ARP target-MAC field) applies */
   takesTarget?: boolean;
   /**
@@ -73,8 +93,10 @@ export interface FormDef {
   roundSlots?: number;
   /** validate/parse ARG into clients; throw a message (string) naming what is wrong */
   parseArg?: (arg: string) => Client[];
-  /** the frames of one round, in order */
-  round: (s: Strategy, ctx: PlanContext) => { frame: Buffer; label: string }[];
+  /** the frames of one round for an IPv4 VIP, in order (absent: the form has no IPv4 frames) */
+  round?: (s: Strategy, ctx: PlanContext) => { frame: Buffer; label: string }[];
+  /** the frames of one round for an IPv6 VIP, in order (absent: the form has no IPv6 frames) */
+  round6?: (s: Strategy, ctx: PlanContext) => { frame: Buffer; label: string }[];
 }
 
 const COMMON_OPTIONS = ['count', 'interval', 'target', 'refresh', 'vlan', 'burst'];
@@ -128,9 +150,12 @@ export class StrategyLanguage {
       }
       const key = part.slice(0, eq).trim();
       const value = part.slice(eq + 1).trim();
-      if (!COMMON_OPTIONS.includes(key) && !def.options?.includes(key)) throw bad(`unknown option "${key}"`, `options: ${[...COMMON_OPTIONS, ...(def.options ?? [])].join(', ')}`);
+      const own = [...(def.options ?? []), ...(def.options6 ?? [])];
+      if (!COMMON_OPTIONS.includes(key) && !own.includes(key)) throw bad(`unknown option "${key}"`, `options: ${[...COMMON_OPTIONS, ...own].join(', ')}`);
       if (key in s.options) throw bad(`option "${key}" given twice`);
       if (!value) throw bad(`option "${key}" has no value`);
+      const allowed = def.optionValues?.[key];
+      if (allowed && !allowed.includes(value)) throw bad(`${key} "${value}" is not ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}`);
       s.options[key] = value;
       switch (key) {
         case 'count':
@@ -177,14 +202,43 @@ export class StrategyLanguage {
     return s;
   }
 
+  /** The forms that plan frames for a family. */
+  formsFor(family: Family): string[] {
+    return [...this.forms.values()].filter((f) => (family === 6 ? f.round6 : f.round)).map((f) => f.name);
+  }
+
+  /**
+   * Can this strategy announce a VIP of `family`? Throws the usage error the plan would (`flag` names the
+   * option the spec came from), so a command can refuse a spec before it plans anything.
+   */
+  checkFamily(s: Strategy, family: Family, flag = 'strategy'): void {
+    const def = this.forms.get(s.form);
+    if (!def) throw usageError(`strategy "${s.spec}": unknown form "${s.form}"`, flag, `use one of: ${this.formNames().join(', ')}`);
+    const what = family === 6 ? 'an IPv6 VIP (neighbour discovery)' : 'an IPv4 VIP (ARP)';
+    if (!(family === 6 ? def.round6 : def.round)) {
+      const other = family === 6 ? 'ARP frames (IPv4 only)' : 'IPv6 neighbour discovery frames (IPv6 only)';
+      throw usageError(`strategy "${s.spec}": ${def.name} sends ${other}, not for ${what}`, flag, `for ${what} use one of: ${this.formsFor(family).join(', ')}`);
+    }
+    if (family === 6 && s.target !== undefined) throw usageError(`strategy "${s.spec}": target= is the ARP target-MAC field, not for ${what}`, flag, 'drop target=');
+    if (family === 4) {
+      const v6 = Object.keys(s.options).find((k) => def.options6?.includes(k));
+      if (v6) throw usageError(`strategy "${s.spec}": ${v6}= is for an IPv6 VIP, not for ${what}`, flag, `drop ${v6}=`);
+    }
+    const wrong = s.clients?.find((c) => familyOf(c.ip) !== family);
+    if (wrong) throw usageError(`strategy "${s.spec}": client ${wrong.ip} is not an IPv${family} address, the VIP is`, flag, `name an IPv${family} client`);
+  }
+
   /**
    * Timed frames for one strategy: every round's frames `interval` apart within a burst, bursts `gap` apart
    * (start to start), and with `refresh=` the whole plan repeated up to `ctx.untilMs`. Sorted by offset.
+   * The VIP's family picks the form's round (ARP for IPv4, neighbour discovery for IPv6).
    */
   plan(s: Strategy, ctx: PlanContext): PlannedFrame[] {
     const def = this.forms.get(s.form);
     if (!def) throw usageError(`strategy "${s.spec}": unknown form "${s.form}"`, 'strategy', `use one of: ${this.formNames().join(', ')}`);
-    const round = def.round(s, ctx);
+    const family = familyOf(ctx.vip);
+    this.checkFamily(s, family);
+    const round = (family === 6 ? def.round6! : def.round!)(s, ctx);
     const slots = def.roundSlots ?? 1;
     const once: PlannedFrame[] = [];
     const total = s.bursts.reduce((a, b) => a + b, 0);
