@@ -26,6 +26,15 @@ export function renderNodeStatus(s: Status): string {
   peers.push([s.node, s.status, '(this node)', '', Number(s.generation).toString(16), '']);
   for (const p of s.peers) peers.push([p.name, p.status, p.reported ?? '', ago(p.lastHeardMs), p.generation !== undefined ? Number(p.generation).toString(16) : '', p.ip ?? '']);
   lines.push(peers.toString());
+  if (s.pingNodes?.length) {
+    const ping = new Table({ head: ['ping node', 'hosts', 'status', 'last reply'], style: { head: [], border: [] } });
+    for (const p of s.pingNodes as Status[]) ping.push([p.name, p.hosts.join(' '), p.status, ago(p.lastReplyMs) + (p.lastHost && p.hosts.length > 1 ? ` (${p.lastHost})` : '')]);
+    lines.push(ping.toString());
+  }
+  if (s.ipfail) {
+    const f = s.ipfail as Status;
+    lines.push(`ipfail (built in): ${f.count} ping node(s) up here, peer said ${f.peerCount ?? '(nothing yet)'}${f.giveupAt ? `; giving up ${f.giveup} in ${Math.max(0, Math.round(f.giveupAt - Date.now()))} ms` : ''}${f.waitingForStable ? '; waiting for resources to settle' : ''}`);
+  }
   const groups = new Table({ head: ['resource group', 'home', 'holder'], style: { head: [], border: [] } });
   for (const g of s.groups) groups.push([g.label, g.home, (g.holder ?? 'nobody') + (g.pending ? ' (in transition)' : '')]);
   lines.push(groups.toString());
@@ -43,9 +52,9 @@ export function renderNodeStatus(s: Status): string {
   return lines.join('\n') + '\n';
 }
 
-/** Healthy: every peer up/active and every group held by exactly one live node. */
+/** Healthy: every peer up/active, no ping node dead, and every group held by exactly one live node. */
 export function nodeHealthy(s: Status): boolean {
-  return s.peers.every((p: Status) => p.status !== 'dead') && s.groups.every((g: Status) => g.holder);
+  return s.peers.every((p: Status) => p.status !== 'dead') && (s.pingNodes ?? []).every((p: Status) => p.status !== 'dead') && s.groups.every((g: Status) => g.holder);
 }
 
 export const nodeCommand: CommandModule<object, Args> = {
@@ -61,13 +70,14 @@ export const nodeCommand: CommandModule<object, Args> = {
       .example('hadiag node takeover --state-dir /tmp/n1', 'ask the peer to hand everything to this node')
       .epilogue(
         [
-          'Healthy (exit 0): every node is up/active and every resource group has a holder. Exit 1: a node is',
-          'dead or a group has no holder. Exit 2: no node is running with that state directory.',
+          'Healthy (exit 0): every node is up/active, no ping node is dead and every resource group has a',
+          'holder. Exit 1: a node or ping node is dead, or a group has no holder. Exit 2: no node is running with that state directory.',
           'standby/takeover start Heartbeat’s three-phase standby protocol and return at once.',
           '',
           '--json prints the node status: {node, status, generation, seq, resourceState, holds, standby,',
           'peers: [{name, status, reported, lastHeardMs, generation, ip}], groups: [{index, label, home, holder,',
-          'pending}], counters: {...}, daemon: {authFailures, malformed, ...}, media, vips, garp, clients: [{ip, mac?, source}], rssBytes}.',
+          'pending}], pingNodes?: [{name, hosts, status: init|ping|dead, lastReplyMs, lastHost}], ipfail?: {count,',
+          'peerCount, giveupAt, giveup, waitingForStable}, counters: {...}, daemon: {authFailures, malformed, ...}, media, vips, garp, clients: [{ip, mac?, source}], rssBytes}.',
         ].join('\n'),
       ),
   handler: async (argv) => {

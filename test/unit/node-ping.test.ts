@@ -74,7 +74,6 @@ test('ipfail: the holder loses its ping node → dead after deadping, told you_a
   assert.deepEqual(sim.holders(), ['server2']);
   const moved = sim.resourceLog.find((r) => r.node === 'server2' && r.op === 'acquire')!;
   assert.ok(moved.t - dead.t < 2 * KEEPALIVE + 200, `the VIP moved ${moved.t - dead.t} ms after the ping node was declared dead`);
-  return { sim, down };
 });
 
 test('ipfail + auto_failback on: the ping node answers again → counts balanced → the group goes home', () => {

@@ -19,6 +19,7 @@ import { claimControlSocket, controlPath, serveControl } from './control.js';
 import { DaemonLog, newDaemonCounters } from './daemon-log.js';
 import { GroupRunner } from './groups.js';
 import { HeartbeatLinks } from './links.js';
+import { Pinger } from './pinger.js';
 import { listIpv4 } from './resources.js';
 import { buildMachine, cleanStaleVips, loadNodeConfig, makeStateDir, openNodeLog, planVips, raisePriority, reportDiagnostics, warnPresentVips, type NodeConfig } from './setup.js';
 import type { NodeOptions } from './options.js';
@@ -36,6 +37,7 @@ export class NodeDaemon {
   private machine?: NodeMachine;
   private links?: HeartbeatLinks;
   private groups?: GroupRunner;
+  private pinger?: Pinger;
   private timer?: NodeJS.Timeout;
   private clientsTimer?: NodeJS.Timeout;
   private controlServer?: net.Server;
@@ -87,6 +89,22 @@ export class NodeDaemon {
     this.controlServer = await serveControl(o.stateDir, (cmd) => this.control(cmd));
     this.logConfig(cfg);
     this.apply(machine.start(now));
+    this.startPinger(cfg);
+  }
+
+  /** Ping nodes: one ping per host, each reply fed to the machine (which decides when one is dead). */
+  private startPinger(cfg: NodeConfig): void {
+    const hosts = cfg.hacf.pingNodes.flatMap((p) => p.hosts);
+    if (!hosts.length) return;
+    this.pinger = new Pinger({
+      hosts,
+      intervalMs: cfg.hacf.keepaliveMs,
+      onReply: (host) => this.handle({ type: 'ping-reply', host }),
+      log: (level, event, text, data) => this.log.emit(level, event, text, data),
+    });
+    this.pinger.start();
+    const ipfail = cfg.hacf.respawn.find((r) => r.builtin === 'ipfail');
+    this.log.emit('info', 'ping-nodes', `ping nodes ${cfg.hacf.pingNodes.map((p) => (p.group ? `${p.name} (${p.hosts.join(' ')})` : p.name)).join(', ')}: echo every ${cfg.hacf.keepaliveMs} ms, dead after deadping ${cfg.hacf.deadpingMs} ms; ${ipfail ? `ipfail built in (${ipfail.argv[0]} is not run)` : 'no ipfail: resources do not follow them'}`);
   }
 
   /** The announcer (every strategy form, src/effects/announce): its capture handles are open before any takeover. */
@@ -220,6 +238,7 @@ export class NodeDaemon {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.clientsTimer) clearInterval(this.clientsTimer);
+    this.pinger?.close();
     await this.groups?.settled();
     // give the last datagrams (shutdone) a moment to leave
     await new Promise((r) => setTimeout(r, 20));

@@ -109,6 +109,7 @@ export async function buildMachine(cfg: NodeConfig, name: string, stateDir: stri
       generation,
       uuid,
       load: loadavg,
+      ping: { nodes: hacf.pingNodes.map((p) => ({ name: p.name, hosts: p.hosts })), deadpingMs: hacf.deadpingMs, ipfail: hacf.ipfail },
     },
     { now },
   );
