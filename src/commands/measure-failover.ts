@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseHaCf } from '../models/config/hacf.js';
+import type { ClusterTimers } from '../models/measure/takeover.js';
 import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
 import { interactive, printJson, printJsonLine } from './output.js';
 import { parseDuration, formatDuration } from '../core/duration.js';
@@ -28,6 +30,7 @@ interface Args {
   'check-duplicates': boolean;
   watch: boolean;
   'write-limit': string;
+  hacf?: string;
 }
 
 /** outages whose surrounding events --read keeps for --svg and --json */
@@ -71,6 +74,7 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
       .option('check-duplicates', { type: 'boolean', default: false, describe: 'at the end, ask for the VIP by broadcast (arping -D): two answers = split brain' })
       .option('watch', { type: 'boolean', default: false, describe: 'run until SIGINT/SIGTERM (days if need be), one line per outage as it ends, a rolling capture, flat memory' })
       .option('write-limit', { type: 'string', default: '64MB', describe: 'with --watch: disk for the rolling capture (e.g. 64MB, 1GB) besides the ±30 s kept around each outage' })
+      .option('hacf', { type: 'string', describe: 'the cluster’s ha.cf: its deadtime is the expected takeover time (else inferred from the Heartbeat rhythm or VRRP adverts on the wire)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON document with every event (--watch: one JSON line per outage, then a summary line)' })
       .example('hadiag measure-failover --vip 10.0.0.20', 'wait for a failover, report it (Ctrl-C to stop)')
       .example("hadiag measure-failover --vip 198.18.0.20 --trigger 'hadiag lab fault link-down server1' --expect 6s", 'cause a failover and time it')
@@ -117,17 +121,22 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
           'FILE.0001.pcap, FILE.0002.pcap, … (segments of 1/8 of --write-limit); the oldest are deleted once the',
           'segments exceed --write-limit (default 64MB), except those overlapping an outage ±30 s, which are kept.',
           'Not with --timeout, --until-recovered, --trigger, --svg or --read.',
-          '  Times are epoch ms (floats). cause: detection-bound | announcements-ignored |',
-          '  no-announcement | late-announcement | same-mac | first-resolution | never-recovered | unknown',
+          '  Times are epoch ms (floats). cause (docs/measure-failover.md has the decision rules):',
+          '  detection-bound | announcements-ignored | no-announcement | not-sent | dropped-on-path |',
+          '  late-announcement | port-not-forwarding | lossy-path | split-brain | same-mac | first-resolution |',
+          '  never-recovered | unknown. degraded: [{fromTsMs, toTsMs, probes, lost, lossRate, lossRuns,',
+          '  longestRun, outageSeqs}] — scattered loss, one finding per period, never outages.',
         ].join('\n'),
       ),
   handler: async (argv) => {
     const { intervalMs, timeoutMs, expectMs } = checkArgs(argv);
-    if (argv.watch) return watch(argv, intervalMs, expectMs);
-    if (argv.read) return reportCapture(argv, intervalMs, expectMs);
+    const timers = timersOf(argv);
+    if (argv.watch) return watch(argv, intervalMs, expectMs, timers);
+    if (argv.read) return reportCapture(argv, intervalMs, expectMs, timers);
     const live = await runLive(argv, intervalMs, timeoutMs);
     const input = live.input;
     if (expectMs !== undefined) input.expectMs = expectMs;
+    if (timers) input.timers = timers;
     const analysis: Analysis = analyze(input);
     const events: NearEvents = { probes: input.probes, wire: input.wire, neigh: input.neigh };
     if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, ...events }));
@@ -143,8 +152,21 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
   },
 };
 
-async function reportCapture(argv: Args, intervalMs: number, expectMs: number | undefined): Promise<void> {
-  const { analysis, near, limits } = await analyzeCapture(argv, intervalMs, expectMs);
+/** --hacf FILE: Heartbeat's keepalive and deadtime as configured (a bad file is a one-line error with its line). */
+function timersOf(argv: Args): ClusterTimers | undefined {
+  if (argv.hacf === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(argv.hacf, 'utf8');
+  } catch (err) {
+    throw usageError(`cannot read ${argv.hacf}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, '--hacf', 'give the path of the cluster’s ha.cf');
+  }
+  const cf = parseHaCf(text, argv.hacf);
+  return { keepaliveMs: cf.keepaliveMs, deadtimeMs: cf.deadtimeMs, source: argv.hacf };
+}
+
+async function reportCapture(argv: Args, intervalMs: number, expectMs: number | undefined, timers: ClusterTimers | undefined): Promise<void> {
+  const { analysis, near, limits } = await analyzeCapture(argv, intervalMs, expectMs, timers);
   if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, ...near }));
   if (argv.json) printJsonReport(argv, analysis, near, undefined, limits);
   else {
@@ -183,11 +205,12 @@ function checkArgs(argv: Args): { intervalMs: number; timeoutMs: number; expectM
  * --read: the capture streamed through the analysis one record at a time (memory bounded by what is open, not
  * by the file); the events near each outage are kept for --svg and --json.
  */
-async function analyzeCapture(argv: Args, intervalMs: number, expectMs: number | undefined): Promise<{ analysis: Analysis; near: NearEvents; limits: string[] }> {
+async function analyzeCapture(argv: Args, intervalMs: number, expectMs: number | undefined, timers: ClusterTimers | undefined): Promise<{ analysis: Analysis; near: NearEvents; limits: string[] }> {
   const path = argv.read!;
   const file = await openCaptureFile(path, 'icmp');
   const opts: StreamOptions = { vip: argv.vip, intervalMs, keepNear: NEAR_OUTAGES_KEPT };
   if (expectMs !== undefined) opts.expectMs = expectMs;
+  if (timers) opts.timers = timers;
   const stream = new MeasureStream(opts);
   for await (const r of file.records) {
     const e = wireEventOf(r.data, r.tsMs, r.linktype);
@@ -201,7 +224,7 @@ async function analyzeCapture(argv: Args, intervalMs: number, expectMs: number |
 }
 
 /** --watch: one line per outage as it ends, a summary line when stopped by a signal. */
-async function watch(argv: Args, intervalMs: number, expectMs: number | undefined): Promise<void> {
+async function watch(argv: Args, intervalMs: number, expectMs: number | undefined, timers: ClusterTimers | undefined): Promise<void> {
   const limitBytes = parseSize(argv['write-limit']);
   if (limitBytes === undefined || limitBytes < 64 * 1024) throw usageError(`--write-limit ${argv['write-limit']} is not a size of at least 64KB`, '--write-limit', 'write it with a unit, e.g. --write-limit 64MB');
   requireRoot('measure-failover --watch');
@@ -220,6 +243,7 @@ async function watch(argv: Args, intervalMs: number, expectMs: number | undefine
     };
     if (argv.iface) opts.iface = argv.iface;
     if (expectMs !== undefined) opts.expectMs = expectMs;
+    if (timers) opts.timers = timers;
     const res = await watchLive(opts);
     const a = res.analysis;
     const kept = res.segments.filter((s) => s.kept).length;

@@ -5,6 +5,7 @@
  * each outage is handed to `onOutage` when it has ended, its ±30 s kept on disk. Memory stays flat: nothing
  * grows with the length of the run. Stops on the signal (SIGINT/SIGTERM) or when ping exits.
  */
+import type { ClusterTimers } from '../../models/measure/takeover.js';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { envError, HadiagError } from '../../core/errors.js';
@@ -29,6 +30,8 @@ export interface WatchOptions {
   writePath: string;
   limitBytes: number;
   expectMs?: number;
+  /** the cluster's configured timers (--hacf) */
+  timers?: ClusterTimers;
   signal: AbortSignal;
   onOutage: (report: OutageReport) => void;
 }
@@ -54,6 +57,7 @@ export async function watchLive(opts: WatchOptions): Promise<WatchResult> {
     client,
     sysctls: readClientSysctls(iface),
     ...(opts.expectMs !== undefined ? { expectMs: opts.expectMs } : {}),
+    ...(opts.timers ? { timers: opts.timers } : {}),
     onOutage: (r) => {
       ring?.keep((r.lastOkTsMs ?? r.startTsMs) - KEEP_AROUND_MS, (r.endTsMs ?? nowMs()) + KEEP_AROUND_MS);
       opts.onOutage(r);

@@ -11,6 +11,7 @@ import { findVipConflicts, type VipConflict } from './conflicts.js';
 import { diagnose } from './diagnose.js';
 import { refineSendTimes } from './send-times.js';
 import { clusterChanges, spanOf } from './cluster-changes.js';
+import { takeoverEvidence } from './takeover.js';
 import { buildTimeline } from './timeline.js';
 import { announcersOf, arpsIn, clientAsks, findAnnouncements, findSwitch, inWindow, whatMadeItSwitch, type OutageWindow } from './outage-evidence.js';
 import type { Analysis, AnalysisInput, OutageReport } from './report.js';
@@ -46,6 +47,8 @@ export interface RunView {
   acceptWindowMs: number;
   haveCapture: boolean;
   haveNeigh: boolean;
+  /** split-brain moments found so far (each outage names those inside its window) */
+  conflicts?: readonly VipConflict[];
 }
 
 export function analyze(input: AnalysisInput): Analysis {
@@ -69,10 +72,12 @@ export function analyze(input: AnalysisInput): Analysis {
     haveNeigh: input.neigh.length > 0,
   };
   const { outages: found, degraded } = judgeLoss(probes, rules, input.intervalMs, runEnd);
+  const conflicts = findVipConflicts(input.vip, wire);
+  run.conflicts = conflicts;
   const outages = found.map((o, index) => reportOutage(run, o, index, announcementsUntil(found[index + 1]), degradedOf(degraded, o)));
   let answered = 0;
   for (const p of probes) if (p.replyTsMs !== undefined) answered++;
-  return summarize(input, run.client, { sent: probes.length, answered }, outages, findVipConflicts(input.vip, wire), degraded);
+  return summarize(input, run.client, { sent: probes.length, answered }, outages, conflicts, degraded);
 }
 
 /** The degraded period an outage lies in, if any. */
@@ -140,6 +145,10 @@ export function reportOutage(run: RunView, o: ProbeOutage, index: number, nextFr
   }
   if (acceptLatencyMs !== undefined) report.acceptLatencyMs = acceptLatencyMs;
   if (degraded) report.degraded = degraded;
+  const takeover = takeoverEvidence(wire, o, macBefore, newMac, input.timers);
+  if (takeover.expected || takeover.newHolder || takeover.oldSilentTsMs !== undefined) report.takeover = takeover;
+  const conflicts = (run.conflicts ?? []).filter((c) => c.tsMs >= w.from && c.tsMs <= w.to);
+  if (conflicts.length) report.conflicts = conflicts;
   report.timeline = buildTimeline(report, input, newMac);
   report.diagnosis = diagnose(report, { vip: input.vip, iface: input.iface, expectMs: input.expectMs, acceptWindowMs: run.acceptWindowMs, sysctls: sysctlsAt(input, o.startTsMs), haveCapture: run.haveCapture, haveNeigh: run.haveNeigh });
   return report;

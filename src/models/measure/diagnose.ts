@@ -108,6 +108,7 @@ function evidenceOf({ o, ctx, iface, newMac, anns }: Facts): string[] {
   if (o.broadcastRequests.length) ev.push(`broadcast ARP request for ${ctx.vip} at ${rel(o, o.broadcastRequests[0]!)}${o.broadcastAnswer ? `, answered by ${o.broadcastAnswer.mac} at ${rel(o, o.broadcastAnswer.tsMs)}` : ', unanswered'}`);
   if (o.switchTsMs !== undefined) ev.push(`switched to ${newMac} at ${rel(o, o.switchTsMs)}: ${o.switchEvidence}`);
   for (const c of o.clusterStops) ev.push(`${c.proto} from ${c.srcIp} stopped at ${rel(o, c.tsMs)}`);
+  ev.push(...takeoverEvidenceText(o));
   if (ctx.sysctls) ev.push(`client sysctls on ${iface}: ${Object.entries(ctx.sysctls).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   return ev;
 }
@@ -160,6 +161,7 @@ function diagnoseUnrecovered(f: Facts): Diagnosis {
 function diagnoseRecovered(f: Facts): Diagnosis {
   const { o, ctx } = f;
   const dur = o.durationMs!;
+  if (o.conflicts?.length) return splitBrain(f);
   if (o.macBefore && o.macAfter && o.macBefore === o.macAfter) {
     return done(f, 'same-mac', false, `The VIP answered from the same MAC ${o.macAfter} before and after a ${s(dur)} outage: not an ARP problem — the path or the node dropped traffic (loss, partition, STP delay, a restart, or a virtual MAC takeover of ${s(dur)}).`, [
       { rank: 1, side: 'network', title: 'look at the path', detail: 'switch ports (STP: make server ports edge/portfast), link flaps, loss' },
@@ -169,6 +171,7 @@ function diagnoseRecovered(f: Facts): Diagnosis {
   if (!ctx.haveCapture && !ctx.haveNeigh) {
     return done(f, 'unknown', false, `Outage of ${s(dur)}; nothing was captured, so the cause cannot be told.`, [{ rank: 1, side: 'client', title: 'capture', detail: 'run as root with the interface up so ARP can be captured' }]);
   }
+  if (o.takeover?.pathBlockedMs !== undefined && f.newMac && f.newMac !== o.macBefore) return portNotForwarding(f);
   if (o.learnedBy === 'announcement') return diagnoseTakenAnnouncement(f);
   if (o.lastOkSeq === undefined && !o.macBefore && f.anns.length === 0) return diagnoseFirstResolution(f);
   return diagnoseOwnResolution(f);
@@ -252,5 +255,47 @@ function diagnoseIgnoredAnnouncements(f: Facts, recoveredAt: string): Diagnosis 
     acceptedFormsFix(2),
     vmacFix(3),
     timerFix(f, 4),
+  ]);
+}
+
+/** The takeover evidence as lines: the old holder's silence, the timers' takeover time, the new holder heard or not. */
+function takeoverEvidenceText(o: OutageReport): string[] {
+  const t = o.takeover;
+  if (!t) return [];
+  const ev: string[] = [];
+  if (t.oldSilentTsMs !== undefined) ev.push(`the old holder's cluster traffic fell silent after ${rel(o, t.oldSilentTsMs)}`);
+  if (t.expected) ev.push(`the cluster's timers say a takeover takes ${t.expected.atLeast ? 'more than ' : ''}${s(t.expected.ms)}: ${t.expected.from}`);
+  const n = t.newHolder;
+  if (n?.silentFromTsMs !== undefined) ev.push(`nothing from the new holder ${n.srcIp} (${n.proto}${n.rhythmMs ? ` every ${s(n.rhythmMs)}` : ''}) reached this host from ${rel(o, n.silentFromTsMs)} to ${rel(o, n.silentToTsMs!)}`);
+  else if (n?.firstTsMs !== undefined) ev.push(`the new master ${n.srcIp}'s first VRRP advert reached this host at ${rel(o, n.firstTsMs)}`);
+  else if (n) ev.push(`the new holder ${n.srcIp}'s ${n.proto} traffic kept arriving through the outage`);
+  if (t.bothKeptSpeaking) ev.push('both nodes’ cluster traffic kept arriving through the outage: a slow takeover is the manager’s own time (a restart, slow resource scripts), not the path');
+  return ev;
+}
+
+/** Several MACs answered for the VIP inside the outage's window. */
+function splitBrain(f: Facts): Diagnosis {
+  const { o, ctx } = f;
+  const c = o.conflicts![0]!;
+  return done(f, 'split-brain', true, `Split brain during the outage: ${c.macs.join(' and ')} both answered for ${ctx.vip} at ${rel(o, c.tsMs)} (${c.evidence}); this host followed whichever spoke last.`, [
+    { rank: 1, side: 'server', title: 'restore the cluster link and fence', detail: 'both nodes hold the VIP: check the heartbeat/VRRP path between them (partition), and configure fencing (STONITH) so a node that loses its peer cannot keep the VIP' },
+    { rank: 2, side: 'server', title: 'more than one cluster path', detail: 'Heartbeat: a second medium (bcast on another interface, serial); keepalived: unicast peers on two networks' },
+  ]);
+}
+
+/** Nothing from the new holder reached this host for well past the moment the timers say it took over: the path. */
+function portNotForwarding(f: Facts): Diagnosis {
+  const { o, anns, newMac } = f;
+  const t = o.takeover!;
+  const n = t.newHolder!;
+  const from = t.oldSilentTsMs ?? o.startTsMs;
+  const heard = n.silentToTsMs ?? n.firstTsMs!;
+  const timers = t.expected ? ` where the timers say ${t.expected.atLeast ? 'more than ' : ''}${s(t.expected.ms)}` : '';
+  const what = n.proto === 'vrrp' ? `the new master ${n.srcIp}'s first VRRP advert arrived only at ${rel(o, heard)}` : `nothing from the new holder ${n.srcIp} (its ${n.proto} every ${s(n.rhythmMs ?? 1000)}) reached this host from ${rel(o, n.silentFromTsMs!)} to ${rel(o, heard)}`;
+  const ann = anns.length ? `; its first announcement reached this host at ${rel(o, anns[0]!.tsMs)}` : '; none of its announcements reached this host';
+  return done(f, 'port-not-forwarding', true, `The takeover took ${s(o.endTsMs! - from)}${timers}, and ${what}${ann}: the path to ${newMac} was not forwarding (STP listening/learning on its switch port, or a port that came up late).`, [
+    { rank: 1, side: 'network', title: 'make the servers’ switch ports edge ports', detail: 'spanning-tree portfast / edge port on every server port, so a port forwards at once instead of after 2 × forward delay (Linux bridge: STP off on the server ports or a shorter forward_delay)' },
+    { rank: 2, side: 'server', title: 'announce for longer than the port blocks', detail: 'repeat the announcements past 2 × forward delay (e.g. hadiag run-node --garp with a count and interval spanning 30 s), so a later burst reaches the clients' },
+    timerFix(f, 3),
   ]);
 }

@@ -59,7 +59,16 @@ export type WireEvent =
       /** Linux cooked captures only (dstMac is then '' unless broadcast) */
       pktType?: CookedPacketType;
     }
-  | { kind: 'cluster'; tsMs: number; proto: 'heartbeat' | 'vrrp'; srcMac: string; srcIp: string; dstIp: string };
+  | { kind: 'cluster'; tsMs: number; proto: 'heartbeat' | 'vrrp'; srcMac: string; srcIp: string; dstIp: string; vrrp?: VrrpAdvert };
+
+/** What a VRRP advertisement says about its sender's timers (RFC 3768 v2: seconds; RFC 5798 v3: centiseconds). */
+export interface VrrpAdvert {
+  version: number;
+  vrid: number;
+  priority: number;
+  /** the advertisement interval it announces (ms) */
+  intervalMs: number;
+}
 
 /** One probe as the analysis sees it, whatever produced it (ping output or captured echo pairs). */
 export interface Probe {

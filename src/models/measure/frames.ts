@@ -1,5 +1,7 @@
 import { decodeFrame, LINKTYPE_ETHERNET, type Frame } from '../../codecs/decode.js';
-import type { CookedPacketType, Probe, WireEvent } from './events.js';
+import { decodeEthernet } from '../../codecs/ethernet.js';
+import { decodeIpv4 } from '../../codecs/ipv4.js';
+import type { CookedPacketType, Probe, VrrpAdvert, WireEvent } from './events.js';
 import { ProbeMatcher, type EchoStream, type ProbeMatcherOptions } from './echo-matcher.js';
 
 export { ProbeMatcher, type EchoStream, type ProbeMatcherOptions } from './echo-matcher.js';
@@ -33,8 +35,32 @@ export function wireEventOf(data: Buffer, tsMs: number, linktype = LINKTYPE_ETHE
   if (f.udp && (f.udp.srcPort === heartbeatPort || f.udp.dstPort === heartbeatPort)) {
     return { kind: 'cluster', tsMs, proto: 'heartbeat', srcMac, srcIp: f.ipv4.src, dstIp: f.ipv4.dst };
   }
-  if (f.ipv4.proto === IPPROTO_VRRP) return { kind: 'cluster', tsMs, proto: 'vrrp', srcMac, srcIp: f.ipv4.src, dstIp: f.ipv4.dst };
+  if (f.ipv4.proto === IPPROTO_VRRP) {
+    const e: WireEvent = { kind: 'cluster', tsMs, proto: 'vrrp', srcMac, srcIp: f.ipv4.src, dstIp: f.ipv4.dst };
+    const v = vrrpAdvertOf(data, linktype);
+    if (v) e.vrrp = v;
+    return e;
+  }
   return undefined;
+}
+
+/** The timers a VRRP advertisement carries (v2: interval in s at byte 5; v3: 12-bit centiseconds at bytes 4–5). */
+export function vrrpAdvertOf(data: Buffer, linktype = LINKTYPE_ETHERNET): VrrpAdvert | undefined {
+  let off = 0;
+  if (linktype === LINKTYPE_ETHERNET) {
+    const e = decodeEthernet(data);
+    if (!e.ok) return undefined;
+    off = e.payloadOffset;
+  } else if (linktype === 113) off = 16;
+  else if (linktype === 276) off = 20;
+  const ip = decodeIpv4(data, off);
+  if (!ip.ok || ip.payload.length < 8) return undefined;
+  const b = ip.payload;
+  const version = b[0]! >> 4;
+  const type = b[0]! & 0x0f;
+  if (type !== 1 || (version !== 2 && version !== 3)) return undefined;
+  const intervalMs = version === 2 ? b[5]! * 1000 : (((b[4]! & 0x0f) << 8) | b[5]!) * 10;
+  return { version, vrid: b[1]!, priority: b[2]!, intervalMs };
 }
 
 /** Decode a list of captured records (e.g. from readPcap) into time-ordered wire events. */

@@ -7,6 +7,7 @@ import type { OutageRules, ProbeOutage } from './outages.js';
 import type { VipConflict } from './conflicts.js';
 import type { EchoStream } from './echo-matcher.js';
 import type { DegradedPeriod } from './degraded.js';
+import type { ClusterTimers, TakeoverEvidence } from './takeover.js';
 
 export type { DegradedPeriod } from './degraded.js';
 
@@ -29,6 +30,8 @@ export interface AnalysisInput {
   rules?: Partial<OutageRules>;
   /** client sysctls read during the run, e.g. { drop_gratuitous_arp: 1, arp_accept: 0, base_reachable_time_ms: 30000 } */
   sysctls?: Record<string, number>;
+  /** the cluster's configured timers (--hacf): the expected takeover time */
+  timers?: ClusterTimers;
   /** sysctls sampled during the run; each outage is judged by the sample in effect when it began */
   sysctlSamples?: { tsMs: number; values: Record<string, number> }[];
 }
@@ -102,6 +105,10 @@ export interface OutageReport extends ProbeOutage {
   timesFrom: { start: 'capture' | 'ping'; end?: 'capture' | 'ping' };
   /** the degraded period (scattered loss) this outage lies in, if any: the loss lengthened it */
   degraded?: DegradedPeriod;
+  /** the takeover as the cluster's own traffic shows it: expected time, old holder silent, new holder heard */
+  takeover?: TakeoverEvidence;
+  /** split brain inside the outage's window: several MACs answered for the VIP */
+  conflicts?: VipConflict[];
 }
 
 export interface Analysis {
@@ -135,6 +142,10 @@ export type Cause =
   | 'first-resolution' // the run began unanswered while this host first resolved the VIP: not a failover
   | 'never-recovered'
   | 'lossy-path' // the outage lies in a period of scattered loss on the path, which lengthened it
+  | 'port-not-forwarding' // nothing from the new holder reached this host for well past the moment the timers say it took over
+  | 'split-brain' // several MACs answered for the VIP during the outage
+  | 'not-sent' // (server capture) the new holder's announcements never left its wire
+  | 'dropped-on-path' // (server capture) they left the server's wire but never reached this host
   | 'unknown';
 
 export interface Fix {

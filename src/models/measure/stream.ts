@@ -9,6 +9,7 @@
 import type { NeighEvent, Probe, WireEvent } from './events.js';
 import { defaultRules, type OutageRules, type ProbeOutage } from './outages.js';
 import { ANNOUNCEMENT_TAIL_MS, degradedOf, echoRepliesFrom, reportOutage, summarize, type RunView } from './analyze.js';
+import type { ClusterTimers } from './takeover.js';
 import { LossFilter, type DegradedPeriod, type LossJudgement } from './degraded.js';
 import { ProbeMatcher } from './echo-matcher.js';
 import { findVipConflicts, type VipConflict } from './conflicts.js';
@@ -33,6 +34,8 @@ export interface StreamOptions {
   acceptWindowMs?: number;
   client?: { ip?: string; mac?: string };
   sysctls?: Record<string, number>;
+  /** the cluster's configured timers (--hacf) */
+  timers?: ClusterTimers;
   /** keep the events near each outage (at most this many outages) for a picture or the JSON's events */
   keepNear?: number;
   onOutage?: (report: OutageReport) => void;
@@ -139,6 +142,7 @@ export class MeasureStream {
     if (opts.iface) input.iface = opts.iface;
     if (opts.expectMs !== undefined) input.expectMs = opts.expectMs;
     if (opts.sysctls) input.sysctls = opts.sysctls;
+    if (opts.timers) input.timers = opts.timers;
     return input;
   }
 
@@ -197,6 +201,7 @@ export class MeasureStream {
   }
 
   private emit(o: ProbeOutage, nextFrom: number, runEnd: number): void {
+    this.scanConflicts(this.lastTs);
     const wire = this.win.items();
     const recent = this.recent.items();
     const run: RunView = {
@@ -211,6 +216,7 @@ export class MeasureStream {
       acceptWindowMs: this.opts.acceptWindowMs ?? 1000,
       haveCapture: this.wireCount > 0,
       haveNeigh: this.neighCount > 0,
+      conflicts: this.conflicts,
     };
     const report = reportOutage(run, o, this.reports.length, nextFrom, degradedOf(this.degraded, o));
     this.reports.push(report);
