@@ -59,10 +59,11 @@ export function renderRecommendations(r: CompareResult): string {
 
 /** Each NAME+announce row against its bar: the manager's linux-default median + 100 ms. */
 export function renderSidecars(r: CompareResult): string {
-  const lines = ['hadiag announce next to each manager (bar: the manager\'s linux-default median + 100 ms):'];
+  const lines = ['hadiag announce next to each manager (bar: the stock client\'s median in the same failovers + 100 ms):'];
   for (const v of r.sidecars) {
     const per = v.profiles.map((p) => `${p.profile} ${secs(p.medianMs)}${p.ok ? '' : ' MISSES'}`).join(', ');
-    lines.push(`  ${v.row}: ${per} — bar ${secs(v.baselineMedianMs === undefined ? undefined : v.baselineMedianMs + 100)} (${v.baselineRow} on linux-default)${v.ok ? '' : ' — NOT MET'}`);
+    const alone = v.aloneMedianMs !== undefined ? `; ${v.manager} alone, stock client: ${secs(v.aloneMedianMs)}` : '';
+    lines.push(`  ${v.row}: ${per} — bar ${secs(v.baselineMedianMs === undefined ? undefined : v.baselineMedianMs + 100)} (${v.baselineRow} on linux-default${alone})${v.ok ? '' : ' — NOT MET'}`);
   }
   return lines.join('\n');
 }
