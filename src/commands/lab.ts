@@ -71,7 +71,7 @@ export function renderDemo(r: DemoResult): string {
 const nameOpt = { type: 'string', describe: 'lab id (may be omitted when only one lab is up)' } as const;
 const jsonOpt = { type: 'boolean', default: false, describe: 'print one JSON document' } as const;
 
-interface UpArgs { manager: string; garp?: string; announce?: string[]; 'client-profile'?: string[]; clients?: number; timers: string; subnet: string; name?: string; 'client-neigh'?: string[]; json: boolean }
+interface UpArgs { manager: string; garp?: string; announce?: string[]; 'client-profile'?: string[]; clients?: number; timers: string; subnet: string; name?: string; 'client-neigh'?: string[]; 'heartbeat-link'?: string; 'ping-node'?: boolean; json: boolean }
 
 const up: CommandModule<object, UpArgs> = {
   command: 'up',
@@ -87,7 +87,10 @@ const up: CommandModule<object, UpArgs> = {
       .option('subnet', { type: 'string', default: '198.18.0.0/24', describe: 'lab subnet inside 198.18.0.0/15 (.11, .12 servers, .20 VIP, .5… clients)' })
       .option('name', { type: 'string', describe: 'lab id, 1–6 lowercase letters/digits (default: random)' })
       .option('client-neigh', { type: 'string', array: true, describe: 'neighbour setting on every client, KEY=VALUE (e.g. base_reachable_time_ms=2000)' })
+      .option('heartbeat-link', { type: 'string', choices: ['shared', 'separate'], describe: 'separate: heartbeats on a second interface and bridge of their own (ha.cf medium on it), the client-facing link apart' })
+      .option('ping-node', { type: 'boolean', describe: 'ha.cf pings an always-up host on the client side (.1) and respawns ipfail (hadiag: built in)' })
       .option('json', jsonOpt)
+      .example('hadiag lab up --manager hadiag --timers fast --heartbeat-link separate --ping-node', 'a client-link failure only the ping node sees (lab fault client-link-down)')
       .example('hadiag lab up --manager heartbeat --client-profile garp-filtered', "the field report's cluster and a PC that ignores GARPs")
       .example('hadiag lab up --manager keepalived --timers fast --client-profile garp-filtered --client-profile linux-default', 'two clients side by side')
       .example('hadiag lab up --manager hadiag --garp directed --client-profile garp-filtered', 'hadiag run-node announcing with directed requests')
@@ -107,6 +110,8 @@ const up: CommandModule<object, UpArgs> = {
         subnet: a.subnet,
         ...(a.name ? { name: a.name } : {}),
         ...(neighFrom(a['client-neigh']) ? { neigh: neighFrom(a['client-neigh']) } : {}),
+        ...(a['heartbeat-link'] ? { heartbeatLink: a['heartbeat-link'] as 'shared' | 'separate' } : {}),
+        ...(a['ping-node'] ? { pingNode: true } : {}),
         onProgress: (t) => {
           if (spin) spin.text = t;
         },

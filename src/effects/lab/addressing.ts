@@ -5,6 +5,8 @@ export const SERVER1_HOST = 11;
 export const SERVER2_HOST = 12;
 export const VIP_HOST = 20;
 export const FIRST_CLIENT_HOST = 5;
+/** --ping-node: the always-up host on the client side (an address of the client bridge itself) */
+export const PING_NODE_HOST = 1;
 /** Clients take .5, .6, … up to .10 (the servers start at .11). */
 export const MAX_CLIENTS = SERVER1_HOST - FIRST_CLIENT_HOST;
 
@@ -80,4 +82,14 @@ export function planHosts(subnet: Subnet, clients: number): PlannedHost[] {
     hosts.push({ name: clientName(i), role: 'client', hostNumber: n, address: hostAddress(subnet, n) });
   }
   return hosts;
+}
+
+/**
+ * The subnet of --heartbeat-link separate: the lab subnet with the other half of 198.18.0.0/15
+ * (198.18.x ↔ 198.19.x), so the two never overlap.
+ */
+export function heartbeatSubnet(subnet: Subnet): Subnet {
+  if (subnet.prefixLen < 16) throw usageError(`subnet ${subnet.network}/${subnet.prefixLen} covers the whole lab range: no room for a separate heartbeat subnet`, '--subnet', 'use a /16 or longer prefix, e.g. 198.18.0.0/24');
+  const flipped = ipToInt(subnet.network) ^ (1 << 16);
+  return { network: intToIp(flipped >>> 0), prefixLen: subnet.prefixLen };
 }

@@ -5,10 +5,14 @@ import { getManager } from './managers/index.js';
 import { writeState } from './state.js';
 import { labHost, servers, type LabHost, type LabState } from './types.js';
 import { vipView } from './vip.js';
+import { applyPingFault, parsePingFault, PING_FAULTS, type PingFaultKind } from './ping-faults.js';
 import { nowMs } from '../../core/clock.js';
+import { applyTakeoverFault, parseTakeoverFault, TAKEOVER_FAULTS, type TakeoverFaultKind } from './takeover-faults.js';
 
 export interface FaultSpec {
-  kind: 'link-down' | 'link-up' | 'kill' | 'term' | 'partition' | 'heal' | 'loss' | 'stp-delay' | 'aging';
+  kind: 'link-down' | 'link-up' | 'kill' | 'term' | 'partition' | 'heal' | 'loss' | 'stp-delay' | 'aging' | TakeoverFaultKind | PingFaultKind;
+  /** switch-drop-arp=off */
+  off?: boolean;
   value?: number;
   /** `primary-link-down`: link-down of server1, the node haresources names */
   primary?: boolean;
@@ -25,11 +29,17 @@ export const FAULTS: { usage: string; summary: string }[] = [
   { usage: 'loss=PCT [HOST]', summary: "drop PCT % of frames at random in each direction of the host's bridge port (nftables numgen; loss=0 ends it)" },
   { usage: 'stp-delay=SECONDS', summary: 'bridge STP on with that forward delay (2–30 s): a port that comes back drops frames for 2 × SECONDS (0 = STP off)' },
   { usage: 'aging=SECONDS', summary: 'bridge FDB ageing time (0 = flood every frame to every port; 300 = the default)' },
+  ...PING_FAULTS,
+  ...TAKEOVER_FAULTS,
 ];
 
 export function parseFault(text: string): FaultSpec {
   const t = String(text).trim();
   if (t === 'primary-link-down') return { kind: 'link-down', primary: true };
+  const ping = parsePingFault(t);
+  if (ping) return ping;
+  const takeover = parseTakeoverFault(t);
+  if (takeover) return takeover;
   if (['link-down', 'link-up', 'kill', 'term', 'partition', 'heal'].includes(t)) return { kind: t as FaultSpec['kind'] };
   const m = /^(loss|stp-delay|aging)=(\d+(?:\.\d+)?)$/.exec(t);
   if (m) {
@@ -103,6 +113,8 @@ export async function applyFault(lab: LabState, spec: FaultSpec, hostName?: stri
   let host: LabHost | undefined;
   let detail = '';
   const b = ['ip', '-n', lab.bridgeNetns, 'link', 'set', lab.bridge, 'type', 'bridge'];
+  const ping = await applyPingFault(lab, spec, hostName);
+  if (ping) return ping;
   switch (spec.kind) {
     case 'link-down':
     case 'link-up': {
@@ -149,6 +161,16 @@ export async function applyFault(lab: LabState, spec: FaultSpec, hostName?: stri
       await runOk([...b, 'ageing_time', String(Math.round(spec.value! * 100))]);
       detail = `bridge FDB ageing time ${spec.value} s`;
       break;
+    default: {
+      const r = await applyTakeoverFault(lab, spec, hostName);
+      host = r.host;
+      detail = r.detail;
+      if (r.atMs !== undefined) {
+        lab.faults.push({ kind: spec.kind + (spec.value !== undefined ? `=${spec.value}` : ''), ...(host ? { host: host.name } : {}), atMs: r.atMs });
+        await writeState(lab);
+        return { kind: spec.kind, ...(host ? { host: host.name } : {}), atMs: r.atMs, detail };
+      }
+    }
   }
   const atMs = nowMs();
   lab.faults.push({ kind: spec.kind + (spec.value !== undefined ? `=${spec.value}` : ''), ...(host ? { host: host.name } : {}), atMs });

@@ -8,7 +8,8 @@ import { run } from '../io/exec.js';
 import { onCleanup } from '../io/cleanup.js';
 import { Topology, NETNS_PREFIX, LINK_PREFIX, alive, assertRunId, deleteNetns, labMac, listNetns, netnsPids, newRunId } from '../io/netns.js';
 import { sleep } from '../../core/clock.js';
-import { DEFAULT_SUBNET, broadcastAddress, hostAddress, parseSubnet, planHosts, VIP_HOST } from './addressing.js';
+import { DEFAULT_SUBNET, broadcastAddress, heartbeatSubnet, hostAddress, parseSubnet, planHosts, PING_NODE_HOST, VIP_HOST, type Subnet } from './addressing.js';
+import { runOk } from '../io/exec.js';
 import { parseTimers } from './timers.js';
 import { getManager } from './managers/index.js';
 import { applyProfile } from './profiles.js';
@@ -35,6 +36,10 @@ export interface UpOptions {
   neigh?: NeighOverrides;
   /** run the `hadiag announce` sidecar on every server with these strategies (any manager; [] = its default) */
   announce?: string[];
+  /** 'separate': the servers get a second interface on a bridge of their own for heartbeats (ha.cf's medium) */
+  heartbeatLink?: 'shared' | 'separate';
+  /** an always-up address on the client side (.1, on the client bridge) named by ha.cf `ping`, with ipfail */
+  pingNode?: boolean;
   onProgress?: (text: string) => void;
 }
 
@@ -62,6 +67,13 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     if (mgr.name !== 'hadiag') throw usageError(`--garp applies to hadiag run-node only, not ${mgr.name}`, '--garp', 'add --manager hadiag, or drop --garp (the other managers announce their own way)');
     parseStrategy(o.garp, '--garp');
   }
+  if (o.heartbeatLink !== undefined && o.heartbeatLink !== 'shared' && o.heartbeatLink !== 'separate') {
+    throw usageError(`--heartbeat-link ${o.heartbeatLink} is not shared or separate`, '--heartbeat-link', 'write --heartbeat-link separate (or leave it out: shared)');
+  }
+  const hbSubnet = o.heartbeatLink === 'separate' ? heartbeatSubnet(subnet) : undefined;
+  if ((o.pingNode || hbSubnet) && !['heartbeat', 'hadiag'].includes(mgr.name)) {
+    throw usageError(`--ping-node and --heartbeat-link apply to the ha.cf managers (heartbeat, hadiag), not ${mgr.name}`, '--manager', 'add --manager heartbeat or --manager hadiag');
+  }
   const id = o.name ?? newRunId();
   assertRunId(id);
   if ((await readState(id)) || (await listNetns()).some((n) => n.startsWith(`${NETNS_PREFIX}${id}-`))) {
@@ -87,6 +99,7 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     hosts: [],
     net: { partition: false, loss: {} },
     faults: [],
+    ...(o.pingNode ? { pingNode: hostAddress(subnet, PING_NODE_HOST) } : {}),
   };
   let aborted = false;
   const check = () => {
@@ -118,6 +131,18 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
       });
     }
     await writeState(state);
+    if (hbSubnet) {
+      check();
+      progress(`adding the separate heartbeat link (${hbSubnet.network}/${hbSubnet.prefixLen})`);
+      await addHeartbeatLink(state, hbSubnet);
+      await writeState(state);
+    }
+    if (state.pingNode) {
+      check();
+      progress(`the ping node ${state.pingNode} on the client bridge`);
+      await runOk(['ip', '-n', state.bridgeNetns, 'addr', 'add', `${state.pingNode}/${subnet.prefixLen}`, 'dev', state.bridge]);
+      await runOk(['ip', '-n', state.bridgeNetns, 'link', 'set', 'lo', 'up']);
+    }
     for (const c of clients(state)) {
       check();
       progress(`applying client profile ${c.profile} to ${c.name}`);
@@ -147,6 +172,37 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     undo();
     await destroyLab(id);
     throw err;
+  }
+}
+
+/**
+ * --heartbeat-link separate: a second bridge in the bridge namespace and, on each server, a second veth on it
+ * (`hd<id>-hb0`, address .11/.12 of the heartbeat subnet), which ha.cf's medium then names. The client-facing
+ * interface is left alone, so a fault on it does not stop the heartbeats.
+ */
+async function addHeartbeatLink(state: LabState, subnet: Subnet): Promise<void> {
+  const id = state.id;
+  const bridge = `${LINK_PREFIX}${id}-hbr`;
+  const b = ['ip', '-n', state.bridgeNetns];
+  await runOk([...b, 'link', 'add', bridge, 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0']);
+  await runOk([...b, 'link', 'set', bridge, 'type', 'bridge', 'forward_delay', '0']).catch(() => '');
+  await runOk([...b, 'link', 'set', bridge, 'up']);
+  state.heartbeatLink = { bridge, subnet: `${subnet.network}/${subnet.prefixLen}` };
+  for (const [i, s] of servers(state).entries()) {
+    // temporary names match the stray-link pattern destroyLab removes (hd<id>t<n>a|b)
+    const tmpA = `${LINK_PREFIX}${id}t${90 + i}a`;
+    const tmpB = `${LINK_PREFIX}${id}t${90 + i}b`;
+    const hb = { ifname: `${LINK_PREFIX}${id}-hb0`, address: hostAddress(subnet, i === 0 ? 11 : 12), bridgePort: `${LINK_PREFIX}${id}-h${i + 1}` };
+    const h = ['ip', '-n', s.netns];
+    await runOk(['ip', 'link', 'add', tmpA, 'type', 'veth', 'peer', 'name', tmpB]);
+    await runOk(['ip', 'link', 'set', tmpA, 'netns', s.netns]);
+    await runOk(['ip', 'link', 'set', tmpB, 'netns', state.bridgeNetns]);
+    await runOk([...h, 'link', 'set', tmpA, 'name', hb.ifname]);
+    await runOk([...b, 'link', 'set', tmpB, 'name', hb.bridgePort]);
+    await runOk([...b, 'link', 'set', hb.bridgePort, 'master', bridge, 'up']);
+    await runOk([...h, 'addr', 'add', `${hb.address}/${subnet.prefixLen}`, 'brd', '+', 'dev', hb.ifname]);
+    await runOk([...h, 'link', 'set', hb.ifname, 'up']);
+    s.hb = hb;
   }
 }
 

@@ -16,6 +16,8 @@ export interface LabHost {
   manager?: ManagerRun;
   /** a directory of the host's own (configs, logs) inside the lab directory */
   dir: string;
+  /** servers with --heartbeat-link separate: the heartbeat-only interface, its address and bridge port */
+  hb?: { ifname: string; address: string; bridgePort: string };
 }
 
 /** What a manager's start() returns: how to find, signal and read the daemon later. */
@@ -57,7 +59,11 @@ export interface LabState {
   hosts: LabHost[];
   lastLinkDown?: string;
   /** faults that live in the bridge namespace's nftables table (rebuilt as a whole on every change) */
-  net: { partition: boolean; loss: Record<string, number> };
+  net: { partition: boolean; loss: Record<string, number>; pingBlocked?: string[] };
+  /** --heartbeat-link separate: the heartbeat bridge (in the bridge namespace) and its subnet */
+  heartbeatLink?: { bridge: string; subnet: string };
+  /** --ping-node: the always-up address on the client side (on the client bridge itself) that ha.cf pings */
+  pingNode?: string;
   faults: FaultRecord[];
   /** ha.cf auto_failback of the real Heartbeat nodes ('on' when unset; the node interop tests ask for others) */
   autoFailback?: 'on' | 'off' | 'legacy';

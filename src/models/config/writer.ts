@@ -29,6 +29,11 @@ export interface HaCfSettings {
   /** write `crm no` (Heartbeat then runs haresources, as every node here does) */
   crmNo?: boolean;
   nodes: string[];
+  /** `ping` lines (one address each) and `deadping` */
+  ping?: string[];
+  deadpingMs?: number;
+  /** `respawn USER COMMAND` lines (e.g. ipfail) */
+  respawn?: { user: string; command: string }[];
 }
 
 export type ResourceSettings =
@@ -112,6 +117,12 @@ export function writeHaCf(s: HaCfSettings): string {
   lines.push(`auto_failback ${s.autoFailback}`);
   if (s.crmNo) lines.push('crm no');
   lines.push(...s.nodes.map((n) => `node ${word('node name', n)}`));
+  if (s.deadpingMs !== undefined) lines.push(`deadping ${haCfDuration(s.deadpingMs)}`);
+  lines.push(...(s.ping ?? []).map((h) => `ping ${word('ping node', h)}`));
+  for (const r of s.respawn ?? []) {
+    if (/[\r\n#]/.test(r.command)) throw new Error(`respawn command "${r.command}" cannot be written on one ha.cf line`);
+    lines.push(`respawn ${word('respawn user', r.user)} ${r.command}`);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -35,7 +35,12 @@ export interface LabHaDOptions {
   crmNo?: boolean;
   /** the interface the VIP goes on (default: the host's lab interface) */
   vipNic?: string;
+  /** the command ha.cf respawns as ipfail when the lab has a ping node (Heartbeat's; hadiag builds it in) */
+  ipfail?: string;
 }
+
+/** Debian's ipfail, which `respawn hacluster …` names in a lab with --ping-node (both rows write the same line). */
+export const IPFAIL_BIN = '/usr/libexec/heartbeat/ipfail';
 
 /** ha.cf, haresources (server1 owns the VIP, dotted netmask as the field report) and authkeys of a lab server. */
 export function labHaConfig(lab: LabState, host: LabHost, o: LabHaDOptions): HaConfigSettings {
@@ -45,7 +50,9 @@ export function labHaConfig(lab: LabState, host: LabHost, o: LabHaDOptions): HaC
       ...o.logging,
       ...haCfTimersMs(lab.timers),
       udpport: 694,
-      media: [{ kind: 'bcast', iface: host.ifname }],
+      // --heartbeat-link separate: heartbeats on their own interface, the client-facing one apart
+      media: [{ kind: 'bcast', iface: host.hb?.ifname ?? host.ifname }],
+      ...(lab.pingNode ? { ping: [lab.pingNode], respawn: [{ user: 'hacluster', command: o.ipfail ?? IPFAIL_BIN }] } : {}),
       autoFailback: lab.autoFailback ?? 'on',
       crmNo: o.crmNo,
       nodes: ['server1', 'server2'],
