@@ -7,9 +7,12 @@ import { labHost, servers, type LabHost, type LabState } from './types.js';
 import { vipView } from './vip.js';
 import { applyPingFault, parsePingFault, PING_FAULTS, type PingFaultKind } from './ping-faults.js';
 import { nowMs } from '../../core/clock.js';
+import { applyTakeoverFault, parseTakeoverFault, TAKEOVER_FAULTS, type TakeoverFaultKind } from './takeover-faults.js';
 
 export interface FaultSpec {
-  kind: 'link-down' | 'link-up' | 'kill' | 'term' | 'partition' | 'heal' | 'loss' | 'stp-delay' | 'aging' | PingFaultKind;
+  kind: 'link-down' | 'link-up' | 'kill' | 'term' | 'partition' | 'heal' | 'loss' | 'stp-delay' | 'aging' | TakeoverFaultKind | PingFaultKind;
+  /** switch-drop-arp=off */
+  off?: boolean;
   value?: number;
   /** `primary-link-down`: link-down of server1, the node haresources names */
   primary?: boolean;
@@ -27,6 +30,7 @@ export const FAULTS: { usage: string; summary: string }[] = [
   { usage: 'stp-delay=SECONDS', summary: 'bridge STP on with that forward delay (2–30 s): a port that comes back drops frames for 2 × SECONDS (0 = STP off)' },
   { usage: 'aging=SECONDS', summary: 'bridge FDB ageing time (0 = flood every frame to every port; 300 = the default)' },
   ...PING_FAULTS,
+  ...TAKEOVER_FAULTS,
 ];
 
 export function parseFault(text: string): FaultSpec {
@@ -34,6 +38,8 @@ export function parseFault(text: string): FaultSpec {
   if (t === 'primary-link-down') return { kind: 'link-down', primary: true };
   const ping = parsePingFault(t);
   if (ping) return ping;
+  const takeover = parseTakeoverFault(t);
+  if (takeover) return takeover;
   if (['link-down', 'link-up', 'kill', 'term', 'partition', 'heal'].includes(t)) return { kind: t as FaultSpec['kind'] };
   const m = /^(loss|stp-delay|aging)=(\d+(?:\.\d+)?)$/.exec(t);
   if (m) {
@@ -155,6 +161,16 @@ export async function applyFault(lab: LabState, spec: FaultSpec, hostName?: stri
       await runOk([...b, 'ageing_time', String(Math.round(spec.value! * 100))]);
       detail = `bridge FDB ageing time ${spec.value} s`;
       break;
+    default: {
+      const r = await applyTakeoverFault(lab, spec, hostName);
+      host = r.host;
+      detail = r.detail;
+      if (r.atMs !== undefined) {
+        lab.faults.push({ kind: spec.kind + (spec.value !== undefined ? `=${spec.value}` : ''), ...(host ? { host: host.name } : {}), atMs: r.atMs });
+        await writeState(lab);
+        return { kind: spec.kind, ...(host ? { host: host.name } : {}), atMs: r.atMs, detail };
+      }
+    }
   }
   const atMs = nowMs();
   lab.faults.push({ kind: spec.kind + (spec.value !== undefined ? `=${spec.value}` : ''), ...(host ? { host: host.name } : {}), atMs });

@@ -1,0 +1,174 @@
+/**
+ * Each lab fault that reproduces a cause of a slow takeover yields that cause in measure-failover, with the
+ * outage within 20 ms of the independent truth (the client's bridge-port capture,
+ * src/effects/lab/port-truth.ts). One lab (hadiag run-node, fast timers 200 ms / 1 s, shrunk client
+ * neighbour timers) for every case: loss=20 on the client's port across a link-down (lossy-path),
+ * stp-takeover=4 (port-not-forwarding), switch-drop-arp across a link-down (no-announcement from the client
+ * alone), no-announce (no-announcement). measure-failover is given the cluster's ha.cf (--hacf).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
+import { applyFault, parseFault } from '../../src/effects/lab/faults.js';
+import { vipView, waitForVipHolder } from '../../src/effects/lab/vip.js';
+import { clients, labHost, type LabState } from '../../src/effects/lab/types.js';
+import { killPid } from '../../src/effects/io/netns.js';
+import { sleep } from '../../src/core/clock.js';
+import { run } from '../../src/effects/io/exec.js';
+import { hadiag, outagesFromPortCapture, startPortCapture, type PortTruth } from './measure-helpers.js';
+import { waitFor } from './lab-helpers.js';
+
+/** the issue's bound: each outage within 20 ms of the bridge-port truth */
+const TRUTH_MS = 20;
+const SHRUNK = { base_reachable_time_ms: 2000, delay_first_probe_time: 1 };
+
+let lab: LabState | undefined;
+let dir: string;
+const L = () => lab!;
+const client = () => clients(L())[0]!;
+const fault = (spec: string, host?: string) => applyFault(L(), parseFault(spec), host);
+const hacf = () => join(labHost(L(), 'server1').dir, 'ha.d', 'ha.cf');
+const results: string[] = [];
+
+before(async () => {
+  lab = await upLab({ manager: 'hadiag', timers: 'fast', profiles: ['linux-default'], neigh: SHRUNK });
+  dir = mkdtempSync(join(tmpdir(), 'hadiag-measure-causes-'));
+});
+after(async () => {
+  for (const r of results) process.stderr.write(`# ${r}\n`);
+  if (lab) await destroyLab(lab.id);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Resolves once the client's probes cross its bridge port (the truth capture grows). */
+async function probesFlowing(portPcap: string): Promise<void> {
+  const size = () => (existsSync(portPcap) ? statSync(portPcap).size : 0);
+  const start = size();
+  assert.ok(await waitFor(async () => (size() > start + 4096 ? true : undefined), 30_000), 'probes cross the client port');
+}
+
+async function measured(name: string, args: string[], during?: (portPcap: string) => Promise<void>) {
+  const c = client();
+  assert.ok(await waitFor(async () => ((await run(['ip', 'netns', 'exec', c.netns, 'ping', '-c', '1', '-W', '1', L().vip])).code === 0 ? true : undefined), 15_000), 'VIP reachable before');
+  const portPcap = join(dir, `${name}.pcap`);
+  const truthPid = (await startPortCapture(L().bridgeNetns, c.bridgePort, portPcap)).pid;
+  try {
+    const measuring = hadiag(c.netns, ['measure-failover', '--vip', L().vip, '--interval', '5ms', '--json', '--hacf', hacf(), '--write', join(dir, `${name}-m.pcap`), ...args]);
+    if (during) await during(portPcap);
+    const res = await measuring;
+    assert.ok(res.stdout.trim().startsWith('{'), `no JSON (exit ${res.code}): ${res.stderr}`);
+    let truth: PortTruth[] = [];
+    try {
+      truth = await outagesFromPortCapture(portPcap, c.address, L().vip);
+    } catch (e) {
+      if (!/no outage in the port capture/.test(String(e))) throw e;
+    }
+    return { res, doc: JSON.parse(res.stdout), truth };
+  } finally {
+    await killPid(truthPid);
+  }
+}
+
+interface Outage {
+  firstLostSeq: number;
+  durationMs: number;
+  diagnosis: { cause: string; sentence: string; underlying?: string };
+}
+
+/** The outage with `cause`, its truth run (same first lost probe), within TRUTH_MS; recorded for the report. */
+function check(name: string, doc: { outages: Outage[]; summary: string }, truth: PortTruth[], cause: string): Outage {
+  const o = doc.outages.find((x) => x.diagnosis.cause === cause);
+  assert.ok(o, `${name}: no ${cause} outage: ${doc.summary}`);
+  const t = truth.find((x) => x.firstLostSeq === (o.firstLostSeq & 0xffff));
+  assert.ok(t, `${name}: the port capture has no run starting at seq ${o.firstLostSeq}`);
+  const err = o.durationMs - t.durationMs;
+  results.push(`${name}: ${cause}, outage ${o.durationMs.toFixed(2)} ms, truth ${t.durationMs.toFixed(2)} ms, error ${err.toFixed(3)} ms — ${o.diagnosis.sentence}`);
+  assert.ok(Math.abs(err) <= TRUTH_MS, `${name}: measured ${o.durationMs} ms vs truth ${t.durationMs} ms`);
+  return o;
+}
+
+/** One server holds the VIP again and has for a moment (after a link-up / move back). */
+async function settled(): Promise<void> {
+  assert.ok(await waitFor(async () => ((await vipView(L())).holders.length === 1 ? true : undefined), 20_000), 'one VIP holder');
+  await sleep(1500);
+  assert.ok(await waitFor(async () => ((await vipView(L())).holders.length === 1 ? true : undefined), 20_000), 'still one VIP holder');
+}
+
+test('lossy-path: loss=20 on the client port across a link-down of the holder → one outage, lossy-path; the rest one degraded finding', async () => {
+  const holder = await waitForVipHolder(L(), 10_000);
+  const h = labHost(L(), holder);
+  try {
+    const { doc, truth } = await measured('lossy', ['--timeout', '7s'], async (pcap) => {
+      await probesFlowing(pcap);
+      await fault('loss=20', client().name);
+      try {
+        await sleep(1200);
+        await run(['ip', '-n', h.netns, 'link', 'set', h.ifname, 'down']);
+        await sleep(3500);
+      } finally {
+        await fault('loss=0', client().name);
+      }
+    });
+    const o = check('loss=20 + link-down', doc, truth, 'lossy-path');
+    assert.equal(doc.outages.length, 1, doc.summary);
+    assert.ok(o.durationMs > 500 && o.durationMs < 5000, `${o.durationMs} ms ≈ the 1 s deadtime`);
+    assert.ok(doc.degraded.length >= 1 && doc.degraded[0].lossRate > 0.15, JSON.stringify(doc.degraded));
+    assert.match(o.diagnosis.sentence, /the takeover itself took \d+\.\d\d s; the loss added \d+\.\d\d s/);
+  } finally {
+    await fault('link-up', holder);
+  }
+  await settled();
+});
+
+test('stp-takeover=4: nothing from the new holder for 4 s → port-not-forwarding', async () => {
+  const holder = await waitForVipHolder(L(), 10_000);
+  const { doc, truth } = await measured('stp', ['--timeout', '11s'], async (pcap) => {
+    await probesFlowing(pcap);
+    await sleep(300);
+    await fault('stp-takeover=4');
+  });
+  try {
+    const o = check('stp-takeover=4', doc, truth, 'port-not-forwarding');
+    assert.ok(o.durationMs > 3500, `${o.durationMs} ms: at least the 4 s block`);
+    assert.match(o.diagnosis.sentence, /where the timers say 1\.00 s, and nothing from the new holder/);
+  } finally {
+    await fault('link-up', holder);
+  }
+  await settled();
+});
+
+test('switch-drop-arp across a link-down: the new holder heard, its ARP not → no-announcement (client alone)', async () => {
+  const holder = await waitForVipHolder(L(), 10_000);
+  const h = labHost(L(), holder);
+  await fault('switch-drop-arp');
+  try {
+    const { doc, truth } = await measured('droparp', ['--trigger', `ip -n ${h.netns} link set ${h.ifname} down`, '--timeout', '15s']);
+    const o = check('switch-drop-arp + link-down', doc, truth, 'no-announcement');
+    assert.equal(doc.outages.length, 1, doc.summary);
+    assert.ok(o.durationMs > 1500, `${o.durationMs} ms: the client's own ARP timeout`);
+  } finally {
+    await fault('switch-drop-arp=off');
+    await fault('link-up', holder);
+  }
+  await settled();
+});
+
+test('no-announce: the VIP moves with no announcement → no-announcement', async () => {
+  const holder = await waitForVipHolder(L(), 10_000);
+  try {
+    const { doc, truth } = await measured('noann', ['--timeout', '10s'], async (pcap) => {
+      await probesFlowing(pcap);
+      await sleep(300);
+      await fault('no-announce');
+    });
+    const o = check('no-announce', doc, truth, 'no-announcement');
+    assert.equal(doc.outages.length, 1, doc.summary);
+    assert.ok(o.durationMs > 1500, `${o.durationMs} ms: the client's own ARP timeout`);
+  } finally {
+    const now = (await vipView(L())).holders;
+    if (now.length === 1 && now[0] !== holder) await fault('no-announce', holder);
+  }
+});
