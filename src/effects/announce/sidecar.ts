@@ -145,7 +145,7 @@ export class Sidecar {
       if (now.has(vip) && !this.held.has(vip)) {
         this.emit('info', 'address-present', `${vip} is on ${this.o.iface} already (${why}): announcing it`, { vip });
         const t = nowMs();
-        this.takeover(vip, t, t);
+        this.takeover(vip, t, t, false);
       } else if (!now.has(vip) && this.held.has(vip)) this.release(vip, nowMs());
     }
     return this.o.vips.filter((v) => now.has(v));
@@ -158,14 +158,15 @@ export class Sidecar {
     else this.release(e.ip, stamp);
   }
 
-  private takeover(vip: string, addedMs: number, receivedMs: number): void {
+  /** `event`: false when found present (start-up, monitor restart), already logged as address-present */
+  private takeover(vip: string, addedMs: number, receivedMs: number, event = true): void {
     this.held.add(vip);
     for (const a of this.announcers) a.announce(vip, this.o.iface, addedMs);
     const t: Takeover = { vip, addedMs, eventDelayMs: round(receivedMs - addedMs), done: false };
     this.current.set(vip, t);
     this.takeovers.push(t);
     if (this.takeovers.length > KEEP_TAKEOVERS) this.takeovers.shift();
-    this.emit('info', 'address-added', `${vip} added on ${this.o.iface}: announcing (event read ${t.eventDelayMs} ms after ip's stamp)`, { vip, addedMs, eventDelayMs: t.eventDelayMs });
+    if (event) this.emit('info', 'address-added', `${vip} added on ${this.o.iface}: announcing (event read ${t.eventDelayMs} ms after ip's stamp)`, { vip, addedMs, eventDelayMs: t.eventDelayMs });
   }
 
   private release(vip: string, removedMs: number): void {
