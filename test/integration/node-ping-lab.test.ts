@@ -74,3 +74,24 @@ test('ping-node-unreachable from the holder only, links up: the ping nodes move 
   await applyFault(lab, parseFault('ping-node-reachable'), 'server1');
   assert.equal(await waitForVipHolder(lab, 15_000, { not: 'server2' }), 'server1');
 });
+
+test('anchor: the real Heartbeat 3.0.6 and its ipfail, same lab and fault: the VIP moves too', { timeout: 120_000 }, async () => {
+  const hb = await upLab({ manager: 'heartbeat', timers: 'fast', heartbeatLink: 'separate', pingNode: true, neigh: SHRUNK });
+  try {
+    assert.equal(await waitForVipHolder(hb, 20_000), 'server1');
+    const c = clients(hb)[0]!;
+    const s1 = labHost(hb, 'server1');
+    assert.equal((await run(['ip', 'netns', 'exec', c.netns, 'ping', '-c', '1', '-W', '2', hb.vip])).code, 0);
+    const res = await hadiag(c.netns, ['measure-failover', '--vip', hb.vip, '--interval', '10ms', '--trigger', `ip -n ${s1.netns} link set ${s1.ifname} down`, '--timeout', '40s', '--json']);
+    const doc = JSON.parse(res.stdout);
+    assert.equal(doc.outages.length, 1, doc.summary);
+    const outage = doc.outages[0].durationMs as number;
+    process.stderr.write(`# anchor, real Heartbeat 3.0.6 + ipfail: client-link-down outage ${outage.toFixed(0)} ms\n`);
+    assert.ok(outage >= hb.timers.deadtimeMs - hb.timers.keepaliveMs && outage < 20_000, `outage ${outage} ms`);
+    assert.equal(await waitForVipHolder(hb, 5000), 'server2');
+    const s1log = await readFile(join(s1.dir, 'run', 'ha-log'), 'utf8');
+    assert.match(s1log, /Giving up because we were told that we have less ping nodes/, 'the real ipfail decided');
+  } finally {
+    await destroyLab(hb.id);
+  }
+});

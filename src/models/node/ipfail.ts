@@ -15,9 +15,19 @@ import type { Membership, Peer } from './membership.js';
 import type { Outbox } from './outbox.js';
 import type { Reporter } from './report.js';
 import type { MessageHandler, ResourcePolicy } from './resource-policy.js';
-import { RSC_ALL, RSC_FOREIGN, rscName, type Action, type AutoFailback } from './types.js';
+import { RSC_ALL, RSC_FOREIGN, rscName, type Action, type AutoFailback, type Fields } from './types.js';
 
 export const IPFAIL_TYPES = { count: 'num_ping_nodes', dead: 'you_are_dead', abort: 'abort_giveup' } as const;
+
+/**
+ * The addressing fields the real ipfail's messages carry (heartbeat's API adds them to a sendnodemsg; captured
+ * from Heartbeat 3.0.6, docs/facts/heartbeat-wire.md): to the peer's ipfail client.
+ */
+function toIpfail(peer: Peer): Fields {
+  const f: Fields = [['dest', peer.name], ['from_id', 'ipfail'], ['to_id', 'ipfail'], ['client_gen', '0']];
+  if (peer.uuid) f.push(['destuuid', peer.uuid]);
+  return f;
+}
 
 export interface IpfailContext {
   cfg: { node: string; keepaliveMs: number; autoFailback: AutoFailback };
@@ -69,7 +79,7 @@ export class Ipfail {
     const n = this.ctx.pingCount();
     return [
       this.ctx.report.log('info', 'ipfail-ask', `Asking other side for ping node count (${why}: we see ${n}).`, { num_ping: n, peer: peer.name }),
-      this.ctx.outbox.send(now, [['t', IPFAIL_TYPES.count], ['num_ping', String(n)], ['dest', peer.name], ['from_id', 'ipfail']]),
+      this.ctx.outbox.send(now, [['t', IPFAIL_TYPES.count], ['num_ping', String(n)], ...toIpfail(peer)]),
     ];
   }
 
@@ -129,13 +139,13 @@ export class Ipfail {
     if (ours > theirs) {
       return [
         log('info', 'ipfail-more', `Telling other node that we have more visible ping nodes (${ours} > ${theirs}).`, data),
-        this.ctx.outbox.send(now, [['t', IPFAIL_TYPES.dead], ['dest', peer.name], ['from_id', 'ipfail']]),
+        this.ctx.outbox.send(now, [['t', IPFAIL_TYPES.dead], ...toIpfail(peer)]),
       ];
     }
     if (ours < theirs) return [log('info', 'ipfail-fewer', `Giving up because we have less visible ping nodes (${ours} < ${theirs}).`, data), ...this.delayGiveup(RSC_ALL, now)];
     const out: Action[] = [
       log('info', 'ipfail-balanced', `Ping node count is balanced (${ours}).`, data),
-      this.ctx.outbox.send(now, [['t', IPFAIL_TYPES.abort], ['dest', peer.name], ['from_id', 'ipfail']]),
+      this.ctx.outbox.send(now, [['t', IPFAIL_TYPES.abort], ...toIpfail(peer)]),
     ];
     if (this.giveupAt) out.push(...this.abortGiveup('the counts are balanced'));
     else if (this.ctx.cfg.autoFailback === 'on' && this.ctx.policy.isStable() && this.ctx.policy.view().held & RSC_FOREIGN) {
