@@ -2,6 +2,8 @@ import type { CommandModule } from 'yargs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseHaCf } from '../models/config/hacf.js';
 import type { ClusterTimers } from '../models/measure/takeover.js';
+import { joinServers, parseServerLog, type ServerCapture, type ServerLogEvent } from '../models/measure/cross-host.js';
+import type { WireEvent } from '../models/measure/events.js';
 import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
 import { interactive, printJson, printJsonLine } from './output.js';
 import { parseDuration, formatDuration } from '../core/duration.js';
@@ -31,6 +33,8 @@ interface Args {
   watch: boolean;
   'write-limit': string;
   hacf?: string;
+  'server-capture'?: string[];
+  'server-log'?: string[];
 }
 
 /** outages whose surrounding events --read keeps for --svg and --json */
@@ -75,6 +79,8 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
       .option('watch', { type: 'boolean', default: false, describe: 'run until SIGINT/SIGTERM (days if need be), one line per outage as it ends, a rolling capture, flat memory' })
       .option('write-limit', { type: 'string', default: '64MB', describe: 'with --watch: disk for the rolling capture (e.g. 64MB, 1GB) besides the ±30 s kept around each outage' })
       .option('hacf', { type: 'string', describe: 'the cluster’s ha.cf: its deadtime is the expected takeover time (else inferred from the Heartbeat rhythm or VRRP adverts on the wire)' })
+      .option('server-capture', { type: 'string', array: true, describe: 'a capture taken on a server (run-node --capture, any tcpdump), repeatable: one cross-host timeline, clock offsets estimated from the probes seen at both ends' })
+      .option('server-log', { type: 'string', array: true, describe: 'run-node’s log (--json lines or text), repeatable: when the address was added' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON document with every event (--watch: one JSON line per outage, then a summary line)' })
       .example('hadiag measure-failover --vip 10.0.0.20', 'wait for a failover, report it (Ctrl-C to stop)')
       .example("hadiag measure-failover --vip 198.18.0.20 --trigger 'hadiag lab fault link-down server1' --expect 6s", 'cause a failover and time it')
@@ -137,7 +143,7 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
     const input = live.input;
     if (expectMs !== undefined) input.expectMs = expectMs;
     if (timers) input.timers = timers;
-    const analysis: Analysis = analyze(input);
+    const analysis: Analysis = await withServers(argv, analyze(input), input.wire);
     const events: NearEvents = { probes: input.probes, wire: input.wire, neigh: input.neigh };
     if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, ...events }));
     if (argv.json) printJsonReport(argv, analysis, events, live);
@@ -165,8 +171,41 @@ function timersOf(argv: Args): ClusterTimers | undefined {
   return { keepaliveMs: cf.keepaliveMs, deadtimeMs: cf.deadtimeMs, source: argv.hacf };
 }
 
+/** --server-capture / --server-log: read them and join them with the client's analysis (no flag: unchanged). */
+async function withServers(argv: Args, a: Analysis, clientWire: readonly WireEvent[]): Promise<Analysis> {
+  const files = argv['server-capture'] ?? [];
+  const logs = argv['server-log'] ?? [];
+  if (!files.length && !logs.length) return a;
+  if (!files.length) throw usageError('--server-log needs the server’s capture too', '--server-log', 'add --server-capture FILE (run-node --capture writes one)');
+  const servers: ServerCapture[] = [];
+  for (const path of files) {
+    const file = await openCaptureFile(path, 'icmp');
+    const wire: WireEvent[] = [];
+    for await (const r of file.records) {
+      const e = wireEventOf(r.data, r.tsMs, r.linktype);
+      if (e) wire.push(e);
+    }
+    servers.push({ name: path, wire });
+  }
+  const events: ServerLogEvent[] = [];
+  for (const path of logs) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw usageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, '--server-log', 'give run-node’s log file (its --json output or ha.cf logfile)');
+    }
+    const found = parseServerLog(text);
+    if (!found.length) throw usageError(`no address added in ${path}`, '--server-log', 'give run-node’s log (lines "resource: start …" or --json lines with event "resource", op "start")');
+    events.push(...found);
+  }
+  return joinServers(a, clientWire, servers, events);
+}
+
 async function reportCapture(argv: Args, intervalMs: number, expectMs: number | undefined, timers: ClusterTimers | undefined): Promise<void> {
-  const { analysis, near, limits } = await analyzeCapture(argv, intervalMs, expectMs, timers);
+  const read = await analyzeCapture(argv, intervalMs, expectMs, timers);
+  const { near, limits } = read;
+  const analysis = await withServers(argv, read.analysis, near.wire);
   if (argv.svg) writeFileSync(argv.svg, renderSvg({ analysis, ...near }));
   if (argv.json) printJsonReport(argv, analysis, near, undefined, limits);
   else {
@@ -183,6 +222,7 @@ function checkWatchArgs(argv: Args): void {
   if (!argv.watch) return;
   const given = (flag: keyof Args) => argv[flag] !== undefined && argv[flag] !== false;
   if (argv.read) throw usageError('--watch needs a live run', '--watch', 'drop --read to analyze a file, or --watch to watch live');
+  if (argv['server-capture']?.length || argv['server-log']?.length) throw usageError('--watch does not join server captures', '--server-capture', 'run measure-failover --read CLIENT.pcap --server-capture SERVER.pcap on a kept segment');
   for (const flag of ['timeout', 'until-recovered', 'trigger', 'svg', 'check-duplicates'] as const) {
     if (given(flag)) throw usageError(`--watch and --${flag} do not go together`, `--${flag}`, '--watch runs until SIGINT/SIGTERM: drop one of them');
   }

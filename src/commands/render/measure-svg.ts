@@ -39,7 +39,8 @@ const W = 1000;
 const LEFT = 130;
 const RIGHT = 20;
 const PLOT_W = W - LEFT - RIGHT;
-const LANES = ['probes', 'ARP', 'neighbour', 'cluster'];
+const LANES = ['probes', 'ARP', 'neighbour', 'cluster', 'segments'];
+const SEGMENT_COLOR: Record<string, string> = { detection: '#546e7a', announce: '#8e24aa', path: '#d81b60', client: '#f4511e', traffic: '#7cb342' };
 const LANE_H = 50;
 const TOP = 50;
 const H = TOP + LANES.length * LANE_H + 60;
@@ -65,9 +66,15 @@ export function renderSvg(inp: SvgInput): string {
     const x2 = plot.x(o.endTsMs ?? plot.to);
     parts.push(`<rect x="${x1.toFixed(1)}" y="${TOP}" width="${Math.max(1, x2 - x1).toFixed(1)}" height="${LANES.length * LANE_H}" fill="#e53935" fill-opacity="0.08"><title>outage #${o.index}</title></rect>`);
   }
-  for (const lane of [probeLane(plot, inp.probes), arpLane(plot, inp.wire), neighbourLane(plot, inp.neigh), clusterLane(plot, inp.wire), timeAxis(plot)]) for (const line of lane) parts.push(line);
+  // degraded periods (scattered loss): hatched across the probe lane, with their rate
+  for (const d of a.degraded ?? []) {
+    const x1 = plot.x(d.fromTsMs);
+    const x2 = plot.x(d.toTsMs);
+    parts.push(`<rect x="${x1.toFixed(1)}" y="${TOP + 2}" width="${Math.max(1, x2 - x1).toFixed(1)}" height="${LANE_H - 4}" fill="none" stroke="#fb8c00" stroke-width="2" stroke-dasharray="4,2"><title>${esc(`degraded: ${(d.lossRate * 100).toFixed(1)} % lost, ${d.lost} probes in ${d.lossRuns} runs`)}</title></rect>`);
+  }
+  for (const lane of [probeLane(plot, inp.probes), arpLane(plot, inp.wire), neighbourLane(plot, inp.neigh), clusterLane(plot, inp.wire), segmentLane(plot), timeAxis(plot)]) for (const line of lane) parts.push(line);
   parts.push(
-    `<text x="10" y="${H - 8}" fill="#666" font-size="10">probes: green answered, red lost · ARP: blue announcement, teal other from the VIP, orange unicast probe, purple broadcast request (from this host) · neighbour: green REACHABLE, yellow STALE, orange DELAY, red PROBE/FAILED, purple INCOMPLETE</text>`,
+    `<text x="10" y="${H - 8}" fill="#666" font-size="10">probes: green answered, red lost · ARP: blue announcement, teal other from the VIP, orange unicast probe, purple broadcast request (from this host) · neighbour: green REACHABLE, yellow STALE, orange DELAY, red PROBE/FAILED, purple INCOMPLETE · segments (--server-capture): detection, announce, path, client, traffic · dashed orange: degraded (scattered loss)</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n') + '\n';
@@ -191,6 +198,22 @@ function timeAxis({ from, to, x, ref }: Plot): string[] {
     const xx = x(ref + s * 1000).toFixed(1);
     parts.push(`<line x1="${xx}" y1="${TOP}" x2="${xx}" y2="${yT - 5}" stroke="#ccc" stroke-dasharray="2,3"/>`);
     parts.push(`<text x="${xx}" y="${yT + 8}" text-anchor="middle" fill="#444">${s >= 0 ? '+' : ''}${Number(s.toFixed(1))} s</text>`);
+  }
+  return parts;
+}
+
+/** lane 5: the cross-host segments of each outage (with --server-capture), the dominant one outlined */
+function segmentLane({ a, x }: Plot): string[] {
+  const parts: string[] = [];
+  const yS = TOP + 4 * LANE_H;
+  for (const o of a.outages) {
+    for (const sgm of o.crossHost?.segments ?? []) {
+      const x1 = x(sgm.fromTsMs);
+      const x2 = x(sgm.toTsMs);
+      const dominant = o.crossHost!.dominant === sgm.name;
+      parts.push(`<rect x="${x1.toFixed(1)}" y="${yS + 10}" width="${Math.max(1, x2 - x1).toFixed(1)}" height="${LANE_H - 20}" fill="${SEGMENT_COLOR[sgm.name] ?? '#999'}"${dominant ? ' stroke="#000" stroke-width="2"' : ''}><title>${esc(`${sgm.name}: ${sgm.from} → ${sgm.to}, ${(sgm.ms / 1000).toFixed(3)} s${dominant ? ' (dominant)' : ''}`)}</title></rect>`);
+      if (x2 - x1 > 50) parts.push(`<text x="${(x1 + 3).toFixed(1)}" y="${yS + LANE_H / 2 + 4}" fill="#fff" font-size="10">${sgm.name}</text>`);
+    }
   }
   return parts;
 }

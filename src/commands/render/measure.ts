@@ -22,6 +22,7 @@ export function renderOutage(o: OutageReport): string {
   lines.push(`  MAC before ${o.macBefore ?? '?'}, after ${o.macAfter ?? (o.recovered ? '?' : '—')}`);
   lines.push(`  timeline (${o.timeline[0]?.kind === 'trigger' ? 'from the trigger t0' : 'from the first lost probe'}):`);
   for (const e of o.timeline) lines.push(`    ${relText(e.relMs).padStart(10)}  ${e.text}`);
+  if (o.crossHost) lines.push(...renderCrossHost(o));
   lines.push(`  diagnosis: ${o.diagnosis.sentence}`);
   if (o.diagnosis.evidence.length) {
     lines.push('  evidence:');
@@ -35,6 +36,16 @@ export function renderOutage(o: OutageReport): string {
     }
   }
   return lines.join('\n');
+}
+
+/** The timeline across hosts: each server's clock offset, the points on the client's clock, the segments. */
+function renderCrossHost(o: OutageReport): string[] {
+  const x = o.crossHost!;
+  const offs = x.servers.map((s) => `${s.name} ${s.offsetMs === undefined ? 'offset unknown (no probe seen at both ends)' : `${s.offsetMs >= 0 ? '+' : '−'}${Math.abs(s.offsetMs).toFixed(3)} ms ± ${Number.isFinite(s.residualMs!) ? s.residualMs!.toFixed(3) : '?'} ms`}`);
+  const lines = [`  across hosts (server clock − client clock: ${offs.join('; ')}):`];
+  for (const p of x.points) lines.push(`    ${relText(p.tsMs - o.refTsMs).padStart(10)}  ${p.label}`);
+  if (x.segments.length) lines.push(`  segments: ${x.segments.map((s) => `${s.name} ${secs(s.ms)}${s.name === x.dominant ? ' (dominant)' : ''}`).join(', ')}`);
+  return lines;
 }
 
 export function renderSummaryTable(a: Analysis): string {

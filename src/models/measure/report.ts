@@ -8,6 +8,7 @@ import type { VipConflict } from './conflicts.js';
 import type { EchoStream } from './echo-matcher.js';
 import type { DegradedPeriod } from './degraded.js';
 import type { ClusterTimers, TakeoverEvidence } from './takeover.js';
+import type { CrossHost } from './cross-host.js';
 
 export type { DegradedPeriod } from './degraded.js';
 
@@ -109,6 +110,8 @@ export interface OutageReport extends ProbeOutage {
   takeover?: TakeoverEvidence;
   /** split brain inside the outage's window: several MACs answered for the VIP */
   conflicts?: VipConflict[];
+  /** with --server-capture: the timeline across hosts (client clock), its segments and the dominant one */
+  crossHost?: CrossHost;
 }
 
 export interface Analysis {

@@ -1,0 +1,244 @@
+/**
+ * One timeline across hosts: captures taken on the servers (run-node's --capture pcap, any tcpdump) and the
+ * node's log, joined with the client's capture. Each server's clock offset from the client's is estimated from
+ * the echo probes seen at both ends (requests: client → server, replies: server → client): with the smallest
+ * delay each way, offset = (min up + max down) / 2, residual ± half the smallest round trip. Then for each
+ * outage the segments old holder silent → detection → address added → first announcement on the server's
+ * wire → seen at the client → neighbour entry changed → traffic flowing, the dominant one named; and a
+ * client-only `no-announcement` split into `not-sent` (no announcement on the new holder's wire) and
+ * `dropped-on-path` (it left the server's wire and never arrived).
+ */
+import type { WireEvent } from './events.js';
+import type { Analysis, Diagnosis, OutageReport } from './report.js';
+
+export interface ServerCapture {
+  /** a name for the report (the file) */
+  name: string;
+  /** its events, in the server's clock */
+  wire: readonly WireEvent[];
+}
+
+/** An address the node's log says it added (run-node's `resource` start line), in the server's clock. */
+export interface ServerLogEvent {
+  tsMs: number;
+  ip: string;
+  node?: string;
+}
+
+export interface ClockOffset {
+  /** server clock − client clock (ms): subtract it from a server time to get the client's */
+  offsetMs: number;
+  /** the estimate is within ± this (half the smallest round trip seen) */
+  residualMs: number;
+  /** frames matched each way */
+  up: number;
+  down: number;
+}
+
+type Echo = Extract<WireEvent, { kind: 'icmp' }>;
+const keyOf = (e: Echo) => `${e.type}|${e.id ?? ''}|${e.seq ?? ''}|${e.srcIp}|${e.dstIp}`;
+
+function echoTimes(wire: readonly WireEvent[], vip: string): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const e of wire) {
+    if (e.kind !== 'icmp' || (e.dstIp !== vip && e.srcIp !== vip)) continue;
+    const k = keyOf(e);
+    const l = m.get(k);
+    if (l) l.push(e.tsMs);
+    else m.set(k, [e.tsMs]);
+  }
+  return m;
+}
+
+/** The server's clock offset from the client's, from echo frames seen at both ends; undefined when none was. */
+export function estimateOffset(client: readonly WireEvent[], server: readonly WireEvent[], vip: string): ClockOffset | undefined {
+  const c = echoTimes(client, vip);
+  const s = echoTimes(server, vip);
+  // coarse: the median difference of frames seen once at each end
+  const coarse: number[] = [];
+  for (const [k, st] of s) {
+    const ct = c.get(k);
+    if (ct && ct.length === 1 && st.length === 1) coarse.push(st[0]! - ct[0]!);
+  }
+  if (!coarse.length) return undefined;
+  coarse.sort((a, b) => a - b);
+  const mid = coarse[Math.floor(coarse.length / 2)]!;
+  let minUp = Infinity;
+  let maxDown = -Infinity;
+  let up = 0;
+  let down = 0;
+  for (const [k, st] of s) {
+    const ct = c.get(k);
+    if (!ct) continue;
+    const toServer = k.startsWith('echo-request');
+    for (const t of st) {
+      let best: number | undefined;
+      for (const x of ct) if (best === undefined || Math.abs(t - mid - x) < Math.abs(t - mid - best)) best = x;
+      if (best === undefined || Math.abs(t - mid - best) > 500) continue;
+      const d = t - best;
+      if (toServer) {
+        up++;
+        minUp = Math.min(minUp, d);
+      } else {
+        down++;
+        maxDown = Math.max(maxDown, d);
+      }
+    }
+  }
+  if (up && down) return { offsetMs: (minUp + maxDown) / 2, residualMs: Math.max(0, (minUp - maxDown) / 2), up, down };
+  // one direction only: the offset is bounded by the one-way delay
+  return { offsetMs: up ? minUp : maxDown, residualMs: Infinity, up, down };
+}
+
+/** The events moved onto the client's clock. */
+export function toClientClock<T extends { tsMs: number }>(events: readonly T[], offsetMs: number): T[] {
+  return events.map((e) => ({ ...e, tsMs: e.tsMs - offsetMs }));
+}
+
+/** Run-node's JSON log lines (or its text lines) → the addresses it added. */
+export function parseServerLog(text: string): ServerLogEvent[] {
+  const out: ServerLogEvent[] = [];
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (t.startsWith('{')) {
+      try {
+        const j = JSON.parse(t) as { tsMs?: number; event?: string; op?: string; ip?: string; node?: string };
+        if (j.event === 'resource' && j.op === 'start' && typeof j.tsMs === 'number' && typeof j.ip === 'string') out.push({ tsMs: j.tsMs, ip: j.ip, ...(j.node ? { node: j.node } : {}) });
+      } catch {
+        // not a JSON line: skipped
+      }
+      continue;
+    }
+    const m = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) hadiag\[\d+\] (\S+): INFO: resource: start \S*?(\d+\.\d+\.\d+\.\d+)/.exec(t);
+    if (m) out.push({ tsMs: Date.parse(m[1]!), ip: m[3]!, node: m[2]! });
+  }
+  return out;
+}
+
+export type SegmentName = 'detection' | 'announce' | 'path' | 'client' | 'traffic';
+
+export interface CrossHostSegment {
+  name: SegmentName;
+  from: string;
+  to: string;
+  fromTsMs: number;
+  toTsMs: number;
+  ms: number;
+}
+
+export interface CrossHost {
+  servers: { name: string; offsetMs?: number; residualMs?: number; up: number; down: number }[];
+  /** the capture of the new holder (it sent frames from the new MAC) */
+  newHolderCapture?: string;
+  oldHolderCapture?: string;
+  /** announcements from the new MAC on its own wire during the outage */
+  announcementsOnServerWire: number;
+  points: { label: string; tsMs: number }[];
+  segments: CrossHostSegment[];
+  dominant?: SegmentName;
+}
+
+interface Joined {
+  name: string;
+  wire: WireEvent[];
+  offset?: ClockOffset;
+}
+
+/** Which capture is which server's: the one holding frames sent from that MAC. */
+const captureOf = (caps: readonly Joined[], mac: string | undefined) => (mac ? caps.find((c) => c.wire.some((e) => e.kind !== 'cluster' && e.srcMac === mac && (e.kind !== 'icmp' || e.type === 'echo-reply'))) ?? caps.find((c) => c.wire.some((e) => e.srcMac === mac)) : undefined);
+
+const POINTS: { key: string; label: string }[] = [
+  { key: 'silent', label: 'old holder silent' },
+  { key: 'added', label: 'address added' },
+  { key: 'onWire', label: 'first announcement on the server’s wire' },
+  { key: 'seen', label: 'seen at the client' },
+  { key: 'neigh', label: 'client’s neighbour entry changed' },
+  { key: 'flowing', label: 'traffic flowing' },
+];
+const SEGMENT_OF: Record<string, SegmentName> = { silent: 'detection', added: 'announce', onWire: 'path', seen: 'client', neigh: 'traffic' };
+
+/** The cross-host timeline of one outage (every time on the client's clock). */
+export function crossHostOf(vip: string, o: OutageReport, caps: readonly Joined[], log: readonly ServerLogEvent[]): CrossHost {
+  const newMac = o.macAfter ?? o.broadcastAnswer?.mac ?? o.announcements[0]?.mac;
+  const neu = captureOf(caps, newMac);
+  const old = captureOf(caps, o.macBefore);
+  const end = o.endTsMs ?? Infinity;
+  const from = o.lastOkTsMs ?? o.startTsMs;
+  const at: Record<string, number | undefined> = {};
+  if (old && o.macBefore) {
+    let last: number | undefined;
+    for (const e of old.wire) if (e.srcMac === o.macBefore && e.tsMs <= end) last = e.tsMs;
+    at.silent = last;
+  }
+  at.silent ??= o.takeover?.oldSilentTsMs ?? o.lastOkTsMs;
+  const added = log.filter((l) => l.ip === vip && l.tsMs >= from - 1000 && l.tsMs <= end);
+  if (added.length) at.added = added[0]!.tsMs;
+  const anns = neu ? neu.wire.filter((e) => e.kind === 'arp' && e.senderIp === vip && e.srcMac === newMac && e.tsMs >= from - 100 && e.tsMs <= end + 5000) : [];
+  if (anns.length) at.onWire = anns[0]!.tsMs;
+  at.seen = o.announcements.find((a) => a.mac === newMac)?.tsMs;
+  at.neigh = o.switchTsMs;
+  at.flowing = o.endTsMs;
+  const points = POINTS.filter((p) => at[p.key] !== undefined).map((p) => ({ key: p.key, label: p.label, tsMs: at[p.key]! }));
+  const segments: CrossHostSegment[] = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    const a = points[i]!;
+    const b = points[i + 1]!;
+    segments.push({ name: SEGMENT_OF[a.key]!, from: a.label, to: b.label, fromTsMs: a.tsMs, toTsMs: b.tsMs, ms: b.tsMs - a.tsMs });
+  }
+  const dominant = segments.reduce<CrossHostSegment | undefined>((m, s) => (!m || s.ms > m.ms ? s : m), undefined);
+  const x: CrossHost = {
+    servers: caps.map((c) => ({ name: c.name, ...(c.offset ? { offsetMs: c.offset.offsetMs, residualMs: c.offset.residualMs } : {}), up: c.offset?.up ?? 0, down: c.offset?.down ?? 0 })),
+    announcementsOnServerWire: anns.length,
+    points: points.map(({ label, tsMs }) => ({ label, tsMs })),
+    segments,
+  };
+  if (neu) x.newHolderCapture = neu.name;
+  if (old) x.oldHolderCapture = old.name;
+  if (dominant) x.dominant = dominant.name;
+  return x;
+}
+
+/** no-announcement split by the new holder's own wire: it never sent one (not-sent), or the path dropped it. */
+function splitNoAnnouncement(o: OutageReport, x: CrossHost): Diagnosis | undefined {
+  const d = o.diagnosis;
+  if (d.cause !== 'no-announcement' || !x.newHolderCapture) return undefined;
+  const rel = (ts: number) => `${ts - o.refTsMs >= 0 ? '+' : ''}${((ts - o.refTsMs) / 1000).toFixed(2)} s`;
+  if (x.announcementsOnServerWire > 0) {
+    const first = x.points.find((p) => p.label.startsWith('first announcement'))!;
+    return {
+      ...d,
+      cause: 'dropped-on-path',
+      sentence: `The new holder announced ${o.macAfter ?? ''} (${x.announcementsOnServerWire} frame(s) on its own wire, first at ${rel(first.tsMs)} in ${x.newHolderCapture}), but none reached this host: the path dropped them (a switch ACL, dynamic ARP inspection, EVPN ARP suppression). ${d.sentence.replace(/^No announcement[^:]*: [^;]*; this host/, 'This host')}`,
+      evidence: [...d.evidence, `${x.announcementsOnServerWire} announcement(s) from the new MAC in ${x.newHolderCapture}, none in this host's capture`],
+      fixes: [{ rank: 1, side: 'network', title: 'let the announcements through', detail: 'look for ARP filtering between the servers and this host: switch ACLs, DAI (trust the server ports or add the VIP binding), EVPN/VXLAN ARP suppression (the VTEP must learn the VIP’s new MAC)' }, ...d.fixes.map((f) => ({ ...f, rank: f.rank + 1 }))],
+    };
+  }
+  return {
+    ...d,
+    cause: 'not-sent',
+    sentence: `The new holder never announced the VIP: no ARP for it left its wire (${x.newHolderCapture}). ${d.sentence.replace(/^No announcement[^:]*: [^;]*; this host/, 'This host')}`,
+    evidence: [...d.evidence, `no announcement from the new MAC in ${x.newHolderCapture} (its own capture)`],
+    fixes: d.fixes,
+  };
+}
+
+/** Join the server captures and logs with the client's analysis: offsets, each outage's cross-host timeline, the split causes. */
+export function joinServers(a: Analysis, clientWire: readonly WireEvent[], servers: readonly ServerCapture[], logs: readonly ServerLogEvent[] = []): Analysis {
+  const caps: Joined[] = servers.map((s) => {
+    const offset = estimateOffset(clientWire, s.wire, a.vip);
+    return { name: s.name, wire: offset ? toClientClock(s.wire, offset.offsetMs) : [...s.wire], ...(offset ? { offset } : {}) };
+  });
+  const outages = a.outages.map((o) => {
+    const newMac = o.macAfter ?? o.broadcastAnswer?.mac;
+    const neu = captureOf(caps, newMac);
+    const log = neu?.offset ? toClientClock(logs, neu.offset.offsetMs) : logs;
+    const crossHost = crossHostOf(a.vip, o, caps, log);
+    const split = splitNoAnnouncement(o, crossHost);
+    return { ...o, crossHost, ...(split ? { diagnosis: split } : {}) };
+  });
+  let summary = a.summary;
+  a.outages.forEach((o, i) => {
+    if (outages[i]!.diagnosis !== o.diagnosis) summary = summary.replace(`#${o.index}: ${o.diagnosis.sentence}`, `#${o.index}: ${outages[i]!.diagnosis.sentence}`);
+  });
+  return { ...a, outages, summary };
+}
