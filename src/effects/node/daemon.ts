@@ -20,6 +20,7 @@ import { DaemonLog, newDaemonCounters } from './daemon-log.js';
 import { GroupRunner } from './groups.js';
 import { HeartbeatLinks } from './links.js';
 import { Pinger } from './pinger.js';
+import { RespawnClients } from './respawn.js';
 import { listIpv4 } from './resources.js';
 import { buildMachine, cleanStaleVips, loadNodeConfig, makeStateDir, openNodeLog, planVips, raisePriority, reportDiagnostics, warnPresentVips, type NodeConfig } from './setup.js';
 import type { NodeOptions } from './options.js';
@@ -38,6 +39,7 @@ export class NodeDaemon {
   private links?: HeartbeatLinks;
   private groups?: GroupRunner;
   private pinger?: Pinger;
+  private respawn?: RespawnClients;
   private timer?: NodeJS.Timeout;
   private clientsTimer?: NodeJS.Timeout;
   private controlServer?: net.Server;
@@ -83,6 +85,7 @@ export class NodeDaemon {
     this.links = await HeartbeatLinks.open(linksSetup, this.counters, this.log, (msg, from) => this.handle({ type: 'message', msg, from }));
     this.startAnnouncer(strategy, [...new Set([...vipPlans.values()].map((p) => p.iface))], [...vipPlans.values()].map((p) => p.ip), name);
     this.watchLearnedClients();
+    this.respawn = await RespawnClients.prepare(cfg.hacf, name, join(o.configDir, 'ha.cf'), (level, event, text, data) => this.log.emit(level, event, text, data));
     const { machine, now } = await buildMachine(cfg, name, o.stateDir);
     this.machine = machine;
     this.installSignals();
@@ -90,6 +93,7 @@ export class NodeDaemon {
     this.logConfig(cfg);
     this.apply(machine.start(now));
     this.startPinger(cfg);
+    this.respawn.start();
   }
 
   /** Ping nodes: one ping per host, each reply fed to the machine (which decides when one is dead). */
@@ -206,6 +210,7 @@ export class NodeDaemon {
       daemon: { ...this.counters },
       garp: this.groups?.recentGarps() ?? [],
       clients: this.groups?.announcer?.knownClients?.() ?? [],
+      respawn: this.respawn?.status() ?? [],
       rssBytes: process.memoryUsage.rss(),
     };
   }
@@ -239,6 +244,7 @@ export class NodeDaemon {
     if (this.timer) clearTimeout(this.timer);
     if (this.clientsTimer) clearInterval(this.clientsTimer);
     this.pinger?.close();
+    this.respawn?.stop();
     await this.groups?.settled();
     // give the last datagrams (shutdone) a moment to leave
     await new Promise((r) => setTimeout(r, 20));
