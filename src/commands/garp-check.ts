@@ -1,4 +1,4 @@
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { EXIT_HEALTHY, EXIT_PROBLEM, requireRoot, usageError } from '../core/errors.js';
@@ -12,9 +12,10 @@ import { normMac } from '../codecs/addr.js';
 import { buildGarp } from '../codecs/arp.js';
 import { GarpAnalyzer, type FrameReport, type GarpSummary } from '../models/resolution/garp-watch.js';
 import { HostModel, stockClientVerdicts } from '../models/resolution/host-model.js';
-import { buildAudit, type HostAudit } from '../models/resolution/audit.js';
-import { formatAudit, formatFrameLine, formatSummary, type Verification } from './render/garp.js';
-import { parseStrategy, planAnnouncements, type Strategy } from '../models/strategy/language.js';
+import { buildAudit, buildAudit6, type HostAudit } from '../models/resolution/audit.js';
+import { formatAudit, formatAudit6, formatFrameLine, formatSummary, type Verification } from './render/garp.js';
+import { announcementLanguage, parseStrategy, planAnnouncements, type Strategy } from '../models/strategy/language.js';
+import type { NdSysctls, NeighEntry } from '../models/resolution/host-state.js';
 import { SendTracker, type SendSummaryRow } from '../effects/announce/sender.js';
 import type { Prediction } from '../models/resolution/accept-model.js';
 import { nowMs } from '../core/clock.js';
@@ -106,32 +107,93 @@ function defaultCapturePath(iface: string): string {
 
 const sameState = (a: string, b: string) => a === b || (['STALE', 'DELAY', 'PROBE'].includes(a) && ['STALE', 'DELAY', 'PROBE'].includes(b));
 
+/**
+ * The kernel announces no IPv6 entry entering INCOMPLETE or FAILED when it is set by hand, nor an entry it creates
+ * INCOMPLETE to resolve (measured on 6.18: `ip monitor neigh` stays silent), yet both decide what an NA does
+ * (a FAILED entry is never repaired by one). Poll `ip -6 neigh` twice a second for those two states.
+ */
+function withNeigh6Poll(w: { stop(): void }, read: () => Promise<NeighEntry[]> | undefined, model: HostModel, pending: (ip: string) => boolean): { stop(): void } {
+  const silent = (st: string) => st === 'INCOMPLETE' || st === 'FAILED';
+  const tracked = new Set<string>();
+  let busy = false;
+  const timer = setInterval(() => {
+    const p = busy ? undefined : read();
+    if (!p) return;
+    busy = true;
+    p.then((table) => {
+      const now = nowMs();
+      const seen = new Set<string>();
+      for (const e of table) {
+        seen.add(e.ip);
+        if (!silent(e.state) || pending(e.ip) || model.entry(e.ip).state === e.state) continue;
+        model.observe(e.ip, e, now, 0);
+        tracked.add(e.ip);
+      }
+      for (const ip of tracked) {
+        if (seen.has(ip) || pending(ip)) continue;
+        if (silent(model.entry(ip).state)) model.observe(ip, { state: 'NONE' }, now, 0);
+        tracked.delete(ip);
+      }
+    })
+      .catch(() => undefined)
+      .finally(() => (busy = false));
+  }, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      w.stop();
+    },
+  };
+}
+
 async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
   const iface = argv.iface!;
   requireRoot('garp-check on an interface');
   const durationMs = argv.duration !== undefined ? parseDuration(argv.duration, 'duration') : undefined;
   const { openCapture, validateCapture } = await import('../effects/io/capture.js');
   const neigh = await import('../effects/io/host-neigh.js');
-  const filter = argv.vip ? `arp or host ${argv.vip}` : 'arp or (icmp6 and ip6[40] == 136)';
+  const v6 = argv.vip !== undefined && isIPv6(argv.vip);
+  const nd = '(icmp6 and (ip6[40] == 135 or ip6[40] == 136))';
+  const filter = argv.vip ? (v6 ? `${nd} or host ${argv.vip}` : `arp or host ${argv.vip}`) : `arp or ${nd}`;
   validateCapture(iface, filter);
 
-  // 1. host audit
+  // 1. host audit: ARP for an IPv4 VIP, neighbour discovery for an IPv6 one, both without --vip
   const [sysctls, info, firewall] = await Promise.all([neigh.readNeighSysctls(iface), neigh.readIfaceInfo(iface), neigh.readArpFirewall()]);
-  const table = await neigh.readNeighTable(iface);
+  const ndSysctls: NdSysctls | undefined = v6 ? await neigh.readNdSysctls(iface) : argv.vip ? undefined : await neigh.readNdSysctls(iface).catch(() => undefined);
+  const addrs6 = ndSysctls ? await neigh.readIpv6Addrs(iface) : [];
+  const table: NeighEntry[] = [...(v6 ? [] : await neigh.readNeighTable(iface)), ...(ndSysctls ? await neigh.readNeighTable6(iface) : [])];
   const vipEntry = argv.vip ? (table.find((e) => e.ip === argv.vip) ?? { ip: argv.vip, state: 'NONE' as const }) : undefined;
-  const audit: HostAudit = buildAudit({ sysctls, iface: info, firewall, vip: argv.vip, entry: vipEntry });
-  if (argv.json) printJsonLine({ type: 'audit', ...audit });
-  else process.stdout.write(formatAudit(audit) + '\n');
+  if (!v6) {
+    const audit: HostAudit = buildAudit({ sysctls, iface: info, firewall, vip: argv.vip, entry: vipEntry });
+    if (argv.json) printJsonLine({ type: 'audit', ...audit });
+    else process.stdout.write(formatAudit(audit) + '\n');
+  }
+  if (ndSysctls) {
+    const audit6 = buildAudit6({ sysctls: ndSysctls, iface: info, addrs: addrs6, vip: v6 ? argv.vip : undefined, entry: v6 ? vipEntry : undefined });
+    if (argv.json) printJsonLine({ type: 'audit6', ...audit6 });
+    else process.stdout.write(formatAudit6(audit6) + '\n');
+  }
 
-  const model = new HostModel({ iface, mac: info.mac, ipv4: info.ipv4, arpAccept: sysctls.arpAccept, arpIgnore: sysctls.arpIgnore, dropGratuitousArp: sysctls.dropGratuitousArp, locktimeMs: sysctls.locktimeMs, ruleset: firewall.ruleset });
+  const model = new HostModel({
+    iface,
+    mac: info.mac,
+    ipv4: info.ipv4,
+    arpAccept: sysctls.arpAccept,
+    arpIgnore: sysctls.arpIgnore,
+    dropGratuitousArp: sysctls.dropGratuitousArp,
+    locktimeMs: sysctls.locktimeMs,
+    ruleset: firewall.ruleset,
+    ipv6: addrs6.map((a) => ({ ip: a.ip, prefixLen: a.prefixLen, tentative: a.tentative })),
+    nd: ndSysctls ? { forwarding: ndSysctls.forwarding, dropUnsolicitedNa: ndSysctls.dropUnsolicitedNa, acceptUntrackedNa: ndSysctls.acceptUntrackedNa } : undefined,
+  });
   const readAt = nowMs();
   for (const e of table) model.observe(e.ip, e, readAt, msSinceUpdateEstimate(e, sysctls.locktimeMs));
 
-  // 2. send plan
+  // 2. send plan (an IPv6 VIP: its clients are the IPv6 neighbours; NAs carry the router flag when this host forwards)
   const tracker = new SendTracker();
   const srcMac = argv.mac ? normMac(argv.mac)! : info.mac;
-  const clients = table.filter((e) => e.mac && e.ip !== argv.vip && e.state !== 'FAILED' && e.state !== 'INCOMPLETE').map((e) => ({ ip: e.ip, mac: e.mac }));
-  for (const s of strategies) tracker.add(s.spec, planAnnouncements(s, { vip: argv.vip!, mac: srcMac, clients }));
+  const clients = table.filter((e) => e.mac && e.ip !== argv.vip && e.state !== 'FAILED' && e.state !== 'INCOMPLETE' && !e.ip.startsWith('fe80:')).map((e) => ({ ip: e.ip, mac: e.mac }));
+  for (const s of strategies) tracker.add(s.spec, planAnnouncements(s, { vip: argv.vip!, mac: srcMac, clients, router: ndSysctls?.forwarding }));
 
   // 3. watch
   const analyzer = new GarpAnalyzer({ vip: argv.vip, locktimeMs: sysctls.locktimeMs });
@@ -178,15 +240,17 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
     writer?.write(tsMs, frame);
     tracker.seen(frame, tsMs);
     const f = decodeFrame(frame, watch.linktype);
-    const about = f.arp && (!argv.vip || f.arp.senderIp === argv.vip);
+    // the address whose entry the frame is about: an ARP sender, an NA's target, an NS's source
+    const subject = model.subjectOf(f);
+    const about = subject !== undefined && (!argv.vip || subject === argv.vip);
     const prediction = about ? model.predict(f, tsMs) : undefined;
-    const before = f.arp ? model.entry(f.arp.senderIp) : undefined;
-    if (prediction && f.arp) model.apply(f.arp.senderIp, prediction, tsMs);
+    const before = subject !== undefined ? model.entry(subject) : undefined;
+    if (prediction && subject !== undefined) model.apply(subject, prediction, tsMs);
     const r = analyzer.add(tsMs, f, prediction);
     if (!r) return;
     // a problem only when the host keeps using another MAC for that address (no entry: nothing is wrong yet)
     if (prediction && r.gratuitous && !prediction.accepted && before && before.state !== 'NONE' && before.state !== 'FAILED' && before.state !== 'INCOMPLETE') {
-      ignored.push(`${new Date(tsMs).toISOString().slice(11, 23)} ${r.label} from ${r.senderMac} for ${r.senderIp}: this host ignores it (${prediction.reason})`);
+      ignored.push(`${new Date(tsMs).toISOString().slice(11, 23)} ${r.label} from ${r.senderMac} for ${subject}: this host ignores it (${prediction.reason})`);
     }
     if (argv.json) printJsonLine({ type: 'frame', ...r });
     else {
@@ -194,8 +258,8 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
       process.stdout.write(formatFrameLine(r) + '\n');
       spinner?.render();
     }
-    if (prediction && f.arp) {
-      const ip = f.arp.senderIp;
+    if (prediction && subject !== undefined) {
+      const ip = subject;
       const prev = pendingChecks.get(ip);
       if (prev) clearTimeout(prev.timer);
       const e = model.entry(ip);
@@ -257,13 +321,14 @@ async function checkLive(argv: Args, strategies: Strategy[]): Promise<void> {
         if (p && p.tsMs >= tsMs - 50) return;
         const cur = model.entry(ip);
         // a monitor line may lack the MAC (FAILED, INCOMPLETE); keep what we had for valid states
-        model.observe(ip, { state: e.state, mac: e.mac ?? (e.state === 'NONE' || e.state === 'FAILED' || e.state === 'INCOMPLETE' ? undefined : cur.mac) }, tsMs, 0);
+        model.observe(ip, { state: e.state, mac: e.mac ?? (e.state === 'NONE' || e.state === 'FAILED' || e.state === 'INCOMPLETE' ? undefined : cur.mac), router: e.router }, tsMs, 0);
       }, 30);
     });
+    if (ndSysctls) nwatch = withNeigh6Poll(nwatch, () => (finished ? undefined : neigh.readNeighTable6(iface)), model, (ip) => pendingChecks.has(ip));
     // (ora loops forever on a terminal that reports 0 columns, e.g. `script` without a size)
     if (interactive() && !argv.json && (process.stderr.columns ?? 0) > 0) {
       const { default: ora } = await import('ora');
-      const what = argv.vip ? `ARP about ${argv.vip}` : 'ARP and unsolicited NAs';
+      const what = argv.vip ? `${v6 ? 'neighbour discovery' : 'ARP'} about ${argv.vip}` : 'ARP and neighbour discovery';
       spinner = ora({ text: `listening on ${iface} for ${what}${durationMs !== undefined ? ` for ${argv.duration}` : ' (Ctrl-C to stop)'}`, stream: process.stderr }).start();
     }
     const waits: Promise<void>[] = [];
@@ -294,7 +359,7 @@ export const garpCheckCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .positional('iface', { type: 'string', describe: 'watch live on this interface (needs root)' })
-      .option('vip', { type: 'string', describe: 'only frames about this IPv4 address (the floating IP); needed for --send' })
+      .option('vip', { type: 'string', describe: 'only frames about this IPv4 or IPv6 address (the floating IP); needed for --send' })
       .option('duration', { type: 'string', describe: 'how long to watch (with a unit: 30s, 2m); default until Ctrl-C, or until --send is done' })
       .option('send', { type: 'string', describe: 'send announcements for --vip by this strategy spec (repeatable), e.g. both:count=10,interval=250ms' })
       .option('mac', { type: 'string', describe: "announce this MAC instead of the interface's (with --send)" })
@@ -304,6 +369,7 @@ export const garpCheckCommand: CommandModule<object, Args> = {
       .example('hadiag garp-check eth0 --vip 10.0.0.20', 'audit this host, then watch ARP about the VIP with a verdict per frame')
       .example('hadiag garp-check eth0 --vip 10.0.0.20 --send both:count=10,interval=250ms --send directed:10.0.0.5', 'send announcements and prove they left the host')
       .example('hadiag garp-check --read client.pcap --vip 10.0.0.20', "analyse a client's capture: who announced, did the client accept it")
+      .example('hadiag garp-check eth0 --vip 2001:db8::20 --send na --send directed', 'IPv6: unsolicited NAs and an NS from the VIP to each known neighbour')
       .example('hadiag garp-check eth0 --vip 10.0.0.20 --duration 1m --write', 'watch for a minute and save the frames under ./captures/')
       .epilogue(
         [
@@ -315,6 +381,8 @@ export const garpCheckCommand: CommandModule<object, Args> = {
           '',
           'Strategy specs (--send): request | reply[:target=bcast|zero|own] | both | directed[:IP] | unicast-reply[:IP[@MAC]]',
           '  options: count=N or count=N+M@GAP (bursts), interval=250ms, target=, refresh=30s, vlan=N.',
+          '  IPv6 --vip: na[:router=on|off,override=off,lladdr=source|none] | directed[:IP[@MAC]][,via=ns|na] |',
+          '  unicast-reply:IP@MAC | answer-probes | vmac (docs/ipv6.md).',
           '',
           'Healthy (exit 0): no announcement this host (or a client in the capture) ignored, no two MACs claiming the VIP,',
           'no malformed announcement, and every frame sent was seen leaving. A stock host that would keep a dead MAC',
@@ -334,7 +402,7 @@ export const garpCheckCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     if (argv.iface && argv.read) throw usageError('give an interface or --read FILE, not both', 'command line', 'hadiag garp-check eth0  or  hadiag garp-check --read client.pcap');
     if (!argv.iface && !argv.read) throw usageError('nothing to check', 'command line', 'name an interface (hadiag garp-check eth0) or a capture (--read client.pcap)');
-    if (argv.vip !== undefined && !isIPv4(argv.vip)) throw usageError(`--vip "${argv.vip}" is not an IPv4 address`, '--vip', 'e.g. --vip 10.0.0.20');
+    if (argv.vip !== undefined && !isIPv4(argv.vip) && !isIPv6(argv.vip)) throw usageError(`--vip "${argv.vip}" is not an IPv4 or IPv6 address`, '--vip', 'e.g. --vip 10.0.0.20 or --vip 2001:db8::20');
     if (argv.mac !== undefined && !normMac(argv.mac)) throw usageError(`--mac "${argv.mac}" is not a MAC address`, '--mac', 'e.g. --mac 02:00:00:00:00:12');
     const specs = ([] as string[]).concat(argv.send ?? []).map(String);
     if (argv.read) {
@@ -346,6 +414,7 @@ export const garpCheckCommand: CommandModule<object, Args> = {
     }
     if (specs.length && !argv.vip) throw usageError('--send needs --vip (the address to announce)', '--send', 'add --vip 10.0.0.20');
     const strategies = specs.map((s) => parseStrategy(s, '--send'));
+    for (const s of strategies) announcementLanguage.checkFamily(s, isIPv6(argv.vip!) ? 6 : 4, '--send');
     if (argv.duration !== undefined) parseDuration(argv.duration, 'duration');
     await checkLive(argv, strategies);
   },

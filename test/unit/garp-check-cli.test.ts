@@ -16,7 +16,7 @@ const handler = (args: Record<string, unknown>) => (garpCheckCommand.handler as 
 
 test('usage and file errors name the bad part and the fix', async () => {
   const cases: [Record<string, unknown>, RegExp][] = [
-    [{ vip: '198.18.0.300', iface: 'x' }, /^hadiag: --vip "198\.18\.0\.300" is not an IPv4 address: --vip — e\.g\. --vip 10\.0\.0\.20$/],
+    [{ vip: '198.18.0.300', iface: 'x' }, /^hadiag: --vip "198\.18\.0\.300" is not an IPv4 or IPv6 address: --vip — e\.g\. --vip 10\.0\.0\.20 or --vip 2001:db8::20$/],
     [{ iface: 'x', vip: '198.18.0.20', send: ['reply:target=all'] }, /strategy "reply:target=all": target "all" is not bcast, zero or own: --send/],
     [{ iface: 'x', send: ['request'] }, /--send needs --vip \(the address to announce\)/],
     [{ read: join(dir, 'notes.pcap') }, /^hadiag: not a pcap file \(it is text, starts with "these are my notes"\): .*notes\.pcap — give a capture/],

@@ -84,7 +84,7 @@ test('send_ua: 5 unsolicited neighbour advertisements with override', () => {
     assert.deepEqual([c.unsolicitedNa, c.override, c.target, c.problems], [true, true, '2001:2::20', []]);
   }
   const a = new GarpAnalyzer();
-  assert.equal(a.add(frames[0]!.tsMs, frames[0]!.f)!.label, 'unsolicited NA for 2001:2::20 (override)');
+  assert.equal(a.add(frames[0]!.tsMs, frames[0]!.f)!.label, 'unsolicited NA for 2001:2::20 [O]');
 });
 
 test('the real Heartbeat takeover: who announced, when, and what the client did', () => {

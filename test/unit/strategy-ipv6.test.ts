@@ -216,3 +216,17 @@ test("tcpdump decodes every IPv6 form's frames as written, every ICMPv6 checksum
   assert.equal((out.match(/destination link-address option \(2\)/g) ?? []).length, 6);
   assert.equal((out.match(/source link-address option \(1\)/g) ?? []).length, 3);
 });
+
+test("na is resource-agents' send_ua frame for frame (the captured IPaddr2 takeover), but for the IPv6 flow label send_ua's socket sets", async () => {
+  const { parsePcap } = await import('../../src/codecs/pcap.js');
+  const { readFileSync } = await import('node:fs');
+  const file = parsePcap(readFileSync(new URL('../fixtures/garp-emitters/send_ua-IPaddr2.pcap', import.meta.url)));
+  assert.equal(file.records.length, 5);
+  const ours = planAnnouncements(parseStrategy('na:count=1'), { vip: '2001:2::20', mac: '02:00:00:00:00:12' })[0]!.frame;
+  for (const r of file.records) {
+    const theirs = Buffer.from(r.data);
+    assert.notEqual(theirs.readUInt32BE(14) & 0xfffff, 0, 'send_ua sets a flow label');
+    theirs.writeUInt32BE(theirs.readUInt32BE(14) & 0xfff00000, 14);
+    assert.equal(ours.toString('hex'), theirs.toString('hex'));
+  }
+});

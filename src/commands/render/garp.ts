@@ -1,6 +1,6 @@
 /** Text output of garp-check: the host audit, one line per frame, the summary tables. */
 import Table from 'cli-table3';
-import type { HostAudit } from '../../models/resolution/audit.js';
+import type { HostAudit, HostAudit6 } from '../../models/resolution/audit.js';
 import type { FrameReport, GarpSummary } from '../../models/resolution/garp-watch.js';
 import type { SendSummaryRow } from '../../effects/announce/sender.js';
 
@@ -31,6 +31,28 @@ export function formatAudit(a: HostAudit): string {
     row(`entry for ${a.vip}`, !e || e.state === 'NONE' ? 'none' : `${e.state}${e.mac ? ' ' + e.mac : ''}${e.updatedS !== undefined ? ` (changed ${e.updatedS} s ago)` : ''}`);
   }
   row('worst case', `up to ${sec(a.deadMac.maxMs)} on a dead MAC if no announcement is accepted`);
+  for (const r of a.risks) lines.push(`  risk: ${r}`);
+  for (const n of a.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The IPv6 side of the audit. */
+export function formatAudit6(a: HostAudit6): string {
+  const s = a.sysctls;
+  const lines: string[] = [];
+  lines.push(`IPv6 audit of ${a.iface} (${a.mac}${a.addresses.length ? ', ' + a.addresses.join(', ') : ', no IPv6 address'}${a.up ? '' : ', DOWN'})`);
+  const row = (k: string, v: string) => lines.push(`  ${k.padEnd(22)}${v}`);
+  row('drop_unsolicited_na', `${s.dropUnsolicitedNa ? 1 : 0}${s.dropUnsolicitedNa ? '  (drops every NA without the solicited flag)' : ''}`);
+  row('accept_untracked_na', s.acceptUntrackedNa === undefined ? 'not on this kernel (< 5.18)' : `${s.acceptUntrackedNa}${s.acceptUntrackedNa > 0 ? (s.forwarding ? '  (NAs create entries)' : '  (no effect: forwarding=0)') : '  (NAs never create entries)'}`);
+  row('forwarding', `${s.forwarding ? 1 : 0}${s.forwarding ? '  (a router: NAs carry the router flag)' : ''}`);
+  row('ndisc_notify', `${s.ndiscNotify ? 1 : 0}`);
+  row('DAD', `accept_dad ${s.acceptDad}, dad_transmits ${s.dadTransmits}`);
+  row('neighbour timers', `base_reachable ${sec(s.baseReachableTimeMs)} (reachable ${sec(a.deadMac.reachableMinMs)}–${sec(a.deadMac.reachableMaxMs)}), delay_first_probe ${sec(s.delayFirstProbeTimeMs)}, ucast_solicit ${s.ucastSolicit}, retrans ${sec(s.retransTimeMs)}, mcast_solicit ${s.mcastSolicit}`);
+  if (a.vip) {
+    const e = a.entry;
+    row(`entry for ${a.vip}`, !e || e.state === 'NONE' ? 'none' : `${e.state}${e.mac ? ' ' + e.mac : ''}${e.router ? ' router' : ''}${e.updatedS !== undefined ? ` (changed ${e.updatedS} s ago)` : ''}`);
+  }
+  row('worst case', `up to ${sec(a.deadMac.maxMs)} on a dead MAC if no NA is accepted`);
   for (const r of a.risks) lines.push(`  risk: ${r}`);
   for (const n of a.notes) lines.push(`  note: ${n}`);
   return lines.join('\n') + '\n';

@@ -1,6 +1,7 @@
 /**
- * What decides ARP acceptance and recovery on one interface of this host (current network namespace):
- * sysctls, the neighbour entry for an IP, the ARP-family nftables rules, the interface's own addresses.
+ * What decides ARP and IPv6 neighbour-discovery acceptance and recovery on one interface of this host (current
+ * network namespace): sysctls, the neighbour entry for an IP, the ARP-family nftables rules, the interface's
+ * own addresses.
  * Reads /proc/sys, `ip -json` and `nft -j`; the data types and the arithmetic on them are in
  * models/resolution/host-state.ts.
  */
@@ -11,7 +12,7 @@ import { ipJson, run } from './exec.js';
 import { envError } from '../../core/errors.js';
 import type { NeighState } from '../../models/resolution/accept-model.js';
 import { parseNftJson } from '../../models/resolution/nft-arp-filter.js';
-import type { ArpFirewall, IfaceInfo, NeighEntry, NeighSysctls } from '../../models/resolution/host-state.js';
+import { parseNeigh6Line, type ArpFirewall, type IfaceInfo, type Ipv6Addr, type NdSysctls, type NeighEntry, type NeighSysctls } from '../../models/resolution/host-state.js';
 
 async function readNum(path: string): Promise<number | undefined> {
   try {
@@ -46,6 +47,49 @@ export async function readNeighSysctls(iface: string): Promise<NeighSysctls> {
     locktimeMs: ((await neigh('locktime')) ?? 100) * 10,
     gcStaleTimeMs: ((await neigh('gc_stale_time')) ?? 60) * 1000,
   };
+}
+
+/**
+ * Read the IPv6 neighbour-discovery sysctls of `iface` (per interface: the kernel reads idev->cnf, conf/all is
+ * not combined). Throws an environment error when the interface has no IPv6 (no /proc/sys/net/ipv6/conf/IF).
+ */
+export async function readNdSysctls(iface: string): Promise<NdSysctls> {
+  const conf = (f: string) => readNum(`/proc/sys/net/ipv6/conf/${iface}/${f}`);
+  const neigh = (f: string) => readNum(`/proc/sys/net/ipv6/neigh/${iface}/${f}`);
+  const forwarding = await conf('forwarding');
+  if (forwarding === undefined) throw envError(`no IPv6 on ${iface}`, `/proc/sys/net/ipv6/conf/${iface}`, 'give an interface with IPv6 (ip -6 addr), or an IPv4 --vip');
+  return {
+    iface,
+    disableIpv6: ((await conf('disable_ipv6')) ?? 0) > 0,
+    forwarding: forwarding > 0,
+    dropUnsolicitedNa: ((await conf('drop_unsolicited_na')) ?? 0) > 0,
+    acceptUntrackedNa: await conf('accept_untracked_na'),
+    ndiscNotify: ((await conf('ndisc_notify')) ?? 0) > 0,
+    acceptDad: (await conf('accept_dad')) ?? 1,
+    dadTransmits: (await conf('dad_transmits')) ?? 1,
+    forceTllao: ((await conf('force_tllao')) ?? 0) > 0,
+    baseReachableTimeMs: (await neigh('base_reachable_time_ms')) ?? 30_000,
+    delayFirstProbeTimeMs: ((await neigh('delay_first_probe_time')) ?? 5) * 1000,
+    retransTimeMs: (await neigh('retrans_time_ms')) ?? 1000,
+    ucastSolicit: (await neigh('ucast_solicit')) ?? 3,
+    mcastSolicit: (await neigh('mcast_solicit')) ?? 3,
+    mcastResolicit: (await neigh('mcast_resolicit')) ?? 0,
+    gcStaleTimeMs: ((await neigh('gc_stale_time')) ?? 60) * 1000,
+  };
+}
+
+/** The IPv6 addresses of `iface` with their DAD flags (tentative, dadfailed, nodad). */
+export async function readIpv6Addrs(iface: string): Promise<Ipv6Addr[]> {
+  const list = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean; nodad?: boolean }[] }[]>(['-6', 'addr', 'show', 'dev', iface]).catch(() => []);
+  return (list[0]?.addr_info ?? [])
+    .filter((a) => a.family === 'inet6')
+    .map((a) => ({ ip: a.local, prefixLen: a.prefixlen, scope: a.scope, ...(a.tentative ? { tentative: true } : {}), ...(a.dadfailed ? { dadfailed: true } : {}), ...(a.nodad ? { nodad: true } : {}) }));
+}
+
+/** Every IPv6 neighbour entry on `iface` (with its router flag). */
+export async function readNeighTable6(iface: string): Promise<NeighEntry[]> {
+  const list = await ipJson<IpNeighJson[]>(['-6', '-s', 'neigh', 'show', 'dev', iface]);
+  return list.map(toEntry);
 }
 
 interface IpNeighJson {
@@ -114,11 +158,11 @@ export interface NeighWatch {
 }
 
 /**
- * Follow neighbour-table changes on `iface` as they happen (`ip -ts monitor neigh`), so locktime decisions use
+ * Follow neighbour-table changes on `iface` (IPv4 and IPv6) as they happen (`ip -ts monitor neigh`), so locktime decisions use
  * the real time of the last change instead of the kernel's whole-second counter. The child is ours: stop()
  * kills it by PID.
  */
-export function watchNeigh(iface: string, onChange: (ip: string, e: { state: NeighState; mac?: string }, tsMs: number) => void): NeighWatch {
+export function watchNeigh(iface: string, onChange: (ip: string, e: { state: NeighState; mac?: string; router?: boolean }, tsMs: number) => void): NeighWatch {
   const child = spawn('ip', ['-ts', 'monitor', 'neigh', 'dev', iface], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } });
   child.on('error', () => undefined);
   let buf = '';
@@ -128,8 +172,13 @@ export function watchNeigh(iface: string, onChange: (ip: string, e: { state: Nei
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      const ev = parseNeighLine(line, performance.timeOrigin + performance.now());
-      if (!ev) continue;
+      const now = performance.timeOrigin + performance.now();
+      const ev = parseNeighLine(line, now);
+      if (!ev) {
+        const v6 = parseNeigh6Line(line, now);
+        if (v6) onChange(v6.ip, { state: v6.state, mac: v6.mac, router: v6.router }, v6.tsMs);
+        continue;
+      }
       const state = ev.deleted ? 'NONE' : ((ev.states[0] as NeighState | undefined) ?? 'NONE');
       onChange(ev.ip, { state, mac: ev.deleted ? undefined : ev.lladdr }, ev.tsMs);
     }

@@ -112,13 +112,79 @@ function labelOf(kind: ArpKind, form: TargetMacForm, arp: ArpPacket): string {
   }
 }
 
-/** IPv6: an unsolicited neighbour advertisement (the IPv6 counterpart of a GARP, as send_ua sends it). */
-export function classifyNd(f: Frame): { unsolicitedNa: boolean; override: boolean; target: string; problems: string[] } | undefined {
-  if (!f.nd || f.nd.kind !== 'na' || !f.ipv6) return undefined;
-  const unsolicitedNa = !f.nd.solicited && f.ipv6.dst.startsWith('ff02:');
+export type NdKind =
+  /** NA to a multicast address, solicited flag clear: the IPv6 GARP (RFC 4861 7.2.6) */
+  | 'unsolicited-na'
+  /** NA to one host (unicast), solicited flag clear: hadiag's directed:…,via=na */
+  | 'directed-na'
+  /** NA with the solicited flag: an answer to an NS (or, nobody having asked, hadiag's unicast-reply) */
+  | 'solicited-na'
+  /** NS from :: (duplicate address detection) */
+  | 'dad-ns'
+  /** NS from the watched VIP asking for a host: teaches that host VIP → the sender's MAC (hadiag's directed) */
+  | 'directed-ns'
+  /** NS to a unicast MAC: a neighbour-unreachability probe of the MAC the sender has cached */
+  | 'unicast-ns'
+  /** NS to a solicited-node group: address resolution */
+  | 'ns';
+
+export interface NdClass {
+  kind: NdKind;
+  /** announcement forms (unsolicited-na, directed-na, directed-ns) */
+  gratuitous: boolean;
+  unsolicitedNa: boolean;
+  override: boolean;
+  target: string;
+  /** the MAC the frame teaches (NA: target link-layer option; NS: source link-layer option) */
+  mac?: string;
+  /** R S O as tcpdump prints them, '-' for none; '' for an NS */
+  flags: string;
+  problems: string[];
+  label: string;
+}
+
+/**
+ * Classify an NA or NS. `vip`: the watched address — an NS whose source is the VIP is a directed announcement.
+ * Problems are what makes an announcement fail on Linux (docs/ipv6.md): no override flag, no target
+ * link-layer option (or the source's instead), a hop limit other than 255, the solicited flag on a multicast NA.
+ */
+export function classifyNd(f: Frame, opts: { vip?: string } = {}): NdClass | undefined {
+  const nd = f.nd;
+  if (!nd || !f.ipv6) return undefined;
+  const ip6 = f.ipv6;
+  const multicastDst = ip6.dst.toLowerCase().startsWith('ff');
+  const ethUnicast = Boolean(f.eth?.dst) && !isGroupMac(f.eth!.dst) && f.eth!.dst !== MAC_BROADCAST;
   const problems: string[] = [];
-  if (unsolicitedNa && !f.nd.override) problems.push('unsolicited NA without the override flag: clients keep their cached MAC');
-  if (unsolicitedNa && !f.nd.targetLinkAddr) problems.push('unsolicited NA without a target link-layer address option');
-  if (f.ipv6.hopLimit !== 255) problems.push(`hop limit ${f.ipv6.hopLimit} (receivers drop ND unless it is 255)`);
-  return { unsolicitedNa, override: Boolean(f.nd.override), target: f.nd.target, problems };
+  let kind: NdKind;
+  let label: string;
+  if (nd.kind === 'na') {
+    kind = nd.solicited ? 'solicited-na' : multicastDst ? 'unsolicited-na' : 'directed-na';
+    label = kind === 'unsolicited-na' ? `unsolicited NA for ${nd.target}` : kind === 'directed-na' ? `directed NA for ${nd.target} to ${ip6.dst}` : `solicited NA for ${nd.target}`;
+    if (kind !== 'solicited-na' && !nd.override) problems.push('NA without the override flag: a client keeps its cached MAC (a REACHABLE entry goes STALE on it)');
+    if (!nd.targetLinkAddr) problems.push(nd.sourceLinkAddr ? 'NA with a source link-layer option instead of the target link-layer option: Linux learns no MAC from it' : 'NA without a target link-layer option: Linux learns no MAC from it');
+    if (nd.solicited && multicastDst) problems.push('solicited flag on an NA to a multicast address: receivers drop it');
+    if (nd.targetLinkAddr && f.eth?.src && nd.targetLinkAddr !== f.eth.src) problems.push(`target link-layer address ${nd.targetLinkAddr} differs from the Ethernet source ${f.eth.src}`);
+  } else {
+    if (ip6.src === '::') kind = 'dad-ns';
+    else if (opts.vip && ip6.src === opts.vip) kind = 'directed-ns';
+    else if (ethUnicast) kind = 'unicast-ns';
+    else kind = 'ns';
+    label = kind === 'dad-ns' ? `DAD probe for ${nd.target}` : kind === 'directed-ns' ? `NS from the VIP to ${nd.target}` : kind === 'unicast-ns' ? `unicast NS for ${nd.target} (probe of a cached MAC)` : `NS for ${nd.target}`;
+    if (kind === 'directed-ns' && !nd.sourceLinkAddr) problems.push('NS from the VIP without a source link-layer option: the host learns no MAC from it');
+  }
+  if (ip6.hopLimit !== 255) problems.push(`hop limit ${ip6.hopLimit} (receivers drop ND unless it is 255)`);
+  if (nd.code) problems.push(`ICMPv6 code ${nd.code} (receivers drop ND unless it is 0)`);
+  if (nd.badOptions) problems.push('an option of length 0 or past the end (receivers drop the message)');
+  const flags = nd.kind === 'na' ? `${nd.router ? 'R' : ''}${nd.solicited ? 'S' : ''}${nd.override ? 'O' : ''}` || '-' : '';
+  return {
+    kind,
+    gratuitous: kind === 'unsolicited-na' || kind === 'directed-na' || kind === 'directed-ns',
+    unsolicitedNa: kind === 'unsolicited-na',
+    override: Boolean(nd.override),
+    target: nd.target,
+    mac: nd.kind === 'na' ? nd.targetLinkAddr : nd.sourceLinkAddr,
+    flags,
+    problems,
+    label: nd.kind === 'na' ? `${label} [${flags}]` : label,
+  };
 }

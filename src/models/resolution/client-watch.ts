@@ -4,7 +4,7 @@
  */
 import { MAC_BROADCAST } from '../../codecs/addr.js';
 
-/** A frame towards an address: IPv4 to it, or an ARP request for it. */
+/** A frame towards an address: IPv4/IPv6 to it, or an ARP request (IPv6: an NS) for it. */
 export interface Traffic {
   tsMs: number;
   srcIp: string;
@@ -145,7 +145,7 @@ export class TakeoverClients {
     if (cb.probesToOld.length || cb.sentToOldMac) {
       cb.verdict = 'ignored';
       const failedAt = t.broadcastAfterProbesMs !== undefined ? relOf(t.broadcastAfterProbesMs) : cb.firstToNewRelMs;
-      const probes = cb.probesToOld.length ? `, sent ${cb.probesToOld.length} unicast ARP probe(s) to it from ${rel(cb.probesToOld[0]!)}` : '';
+      const probes = cb.probesToOld.length ? `, sent ${cb.probesToOld.length} unicast ${this.ip.includes(':') ? 'NS' : 'ARP'} probe(s) to it from ${rel(cb.probesToOld[0]!)}` : '';
       cb.conclusion =
         failedAt !== undefined
           ? `client ${ip}: the announcements at ${T} reached this interface but the host kept the old MAC ${cb.oldMac}${probes} until its own probes failed at ${rel(failedAt)}: it ignored or filtered them`

@@ -3,7 +3,8 @@
  * frame (classification, problems, optional acceptance prediction, warnings) and, at the end, who announced
  * which address when, and what the clients did afterwards. Pure: no I/O, no clock.
  */
-import { classifyArp, classifyNd, type ArpClass, type ArpKind } from './classify.js';
+import { classifyArp, classifyNd, type ArpClass, type ArpKind, type NdKind } from './classify.js';
+import { MAC_BROADCAST, isGroupMac, isIPv6 } from '../../codecs/addr.js';
 import type { Frame } from '../../codecs/decode.js';
 import type { Prediction } from './accept-model.js';
 import { RecentUnicast, TakeoverClients, showsUsedMac, type ClientBehaviour, type Traffic } from './client-watch.js';
@@ -27,7 +28,7 @@ export interface FrameReport {
   targetMac: string;
   targetIp: string;
   /** `unsolicited-reply`, `vip-unicast-request`: forms that move a client's entry although classify.ts calls them a reply / unicast request (see movingForm) */
-  kind: ArpKind | MovingKind | 'unsolicited-na' | 'na' | 'ns';
+  kind: ArpKind | MovingKind | NdKind;
   label: string;
   gratuitous: boolean;
   problems: string[];
@@ -134,7 +135,10 @@ export class GarpAnalyzer {
     if (f.ipv4 && f.eth) {
       this.observe({ tsMs, srcIp: f.ipv4.src, srcMac: f.eth.src, dstMac: f.eth.dst, ip: f.ipv4.dst });
     }
-    if (f.nd) return this.addNd(tsMs, relMs, f);
+    if (f.ipv6 && f.eth && !f.nd) {
+      this.observe({ tsMs, srcIp: f.ipv6.src, srcMac: f.eth.src, dstMac: f.eth.dst, ip: f.ipv6.dst });
+    }
+    if (f.nd) return this.addNd(tsMs, relMs, f, prediction, predictionFor);
     if (!f.arp) {
       if (f.error && f.eth?.ethertype === 0x0806) {
         this.malformed++;
@@ -207,28 +211,54 @@ export class GarpAnalyzer {
     return undefined;
   }
 
-  private addNd(tsMs: number, relMs: number, f: Frame): FrameReport | undefined {
+  /**
+   * An NA or NS: reported when no VIP is watched, or when the watched VIP is IPv6 and the frame is about it (an
+   * NA for it, an NS from it or for it). NAs claim their target for their target link-layer address, an NS
+   * from the VIP claims the VIP for its source link-layer address; a solicited NA nobody asked for (no NS from
+   * its destination for its target within SOLICITED_WITHIN_MS) is an announcement too (hadiag's unicast-reply).
+   */
+  private addNd(tsMs: number, relMs: number, f: Frame, prediction: Prediction | undefined, predictionFor: FrameReport['predictionFor']): FrameReport | undefined {
     const nd = f.nd!;
-    if (this.vip) return undefined; // IPv6 is reported only when no IPv4 VIP is being watched
-    const c = classifyNd(f);
+    const ip6 = f.ipv6;
+    if (this.vip && !isIPv6(this.vip)) return undefined; // an IPv4 VIP is watched: ND is not about it
+    const c = classifyNd(f, { vip: this.vip });
+    if (!c || !ip6) return undefined;
+    if (nd.kind === 'ns' && ip6.src !== '::' && f.eth) {
+      // a client asking for an address (resolution to a group, or a probe of the MAC it has cached)
+      this.observe({ tsMs, srcIp: ip6.src, srcMac: f.eth.src, dstMac: isGroupMac(f.eth.dst) ? MAC_BROADCAST : f.eth.dst, ip: nd.target, arp: 'request' });
+      this.asked.set(`${ip6.src}>${nd.target}`, tsMs);
+    }
+    if (this.vip && nd.target !== this.vip && ip6.src !== this.vip) return undefined;
+    const askedMs = this.asked.get(`${ip6.dst}>${nd.target}`);
+    const unasked = c.kind === 'solicited-na' && !isGroupMac(f.eth?.dst || '33') && (askedMs === undefined || tsMs - askedMs > SOLICITED_WITHIN_MS);
+    const gratuitous = c.gratuitous || unasked;
     this.reported++;
-    const kind = nd.kind === 'ns' ? 'ns' : c?.unsolicitedNa ? 'unsolicited-na' : 'na';
-    this.byKind[kind] = (this.byKind[kind] ?? 0) + 1;
-    const flags = nd.kind === 'na' ? `${nd.router ? 'R' : ''}${nd.solicited ? 'S' : ''}${nd.override ? 'O' : ''}` || '-' : '';
-    return {
+    this.byKind[c.kind] = (this.byKind[c.kind] ?? 0) + 1;
+    const r: FrameReport = {
       ...this.frameFields(f, tsMs, relMs),
       proto: 'nd',
-      op: nd.kind === 'na' ? `NA [${flags}]` : 'NS',
-      senderMac: nd.targetLinkAddr ?? nd.sourceLinkAddr ?? '',
-      senderIp: f.ipv6?.src ?? '',
+      op: nd.kind === 'na' ? `NA [${c.flags}]` : 'NS',
+      senderMac: c.mac ?? '',
+      senderIp: ip6.src,
       targetMac: '',
       targetIp: nd.target,
-      kind,
-      label: kind === 'unsolicited-na' ? `unsolicited NA for ${nd.target}${nd.override ? ' (override)' : ''}` : nd.kind === 'na' ? 'neighbour advertisement' : 'neighbour solicitation',
-      gratuitous: kind === 'unsolicited-na',
-      problems: c?.problems ?? [],
+      kind: c.kind,
+      label: unasked ? `solicited NA nobody asked for, to ${ip6.dst} [${c.flags}]` : c.label,
+      gratuitous,
+      problems: c.problems,
+      prediction,
+      predictionFor: prediction ? predictionFor : undefined,
       warnings: [],
     };
+    if (c.problems.length && gratuitous) {
+      this.malformed++;
+      r.warnings.push(...c.problems.map((p) => `malformed announcement: ${p}`));
+      this.warn({ code: 'malformed', tsMs, message: `${rel(relMs)}: malformed announcement from ${f.eth?.src ?? ip6.src}: ${c.problems.join('; ')}` }, `malformed:${f.eth?.src ?? ip6.src}:${c.problems[0]}`);
+    }
+    const claimed = nd.kind === 'na' ? nd.target : ip6.src;
+    if (c.mac && (gratuitous || c.kind === 'solicited-na') && claimed !== '::') this.claim(r, claimed, c.mac, gratuitous);
+    if (prediction && gratuitous && !prediction.accepted && prediction.outcome === 'ignore') r.warnings.push(`${predictionFor} ignores it: ${prediction.reason}`);
+    return r;
   }
 
   private warn(w: Warning, key?: string): void {
@@ -251,7 +281,7 @@ export class GarpAnalyzer {
       this.announcers.set(key, a);
       // a burst inside locktime: back-to-back repeats (< 100 ms apart) add no time diversity, and reply
       // repeats whose target MAC is not the sender MAC are ignored by a client inside locktime
-      const isAnn = (k: string) => k === 'announce-request' || k === 'announce-reply';
+      const isAnn = (k: string) => k === 'announce-request' || k === 'announce-reply' || k === 'unsolicited-na';
       const lastSameMs = isAnn(r.kind) ? this.lastGarpMs.get(key) : undefined;
       if (isAnn(r.kind)) this.lastGarpMs.set(key, r.tsMs);
       const gap = lastSameMs !== undefined ? r.tsMs - lastSameMs : Infinity;

@@ -97,3 +97,77 @@ export interface ArpFirewall {
 export function onLink(ip: string, info: IfaceInfo): boolean {
   return info.ipv4.some((a) => inSubnet(ip, a.ip, a.prefixLen));
 }
+
+/**
+ * The IPv6 side of one interface (net.ipv6.conf.IF.* and net.ipv6.neigh.IF.*). The kernel reads each of these
+ * per interface (idev->cnf): conf/all is not combined with them (writing conf/all/forwarding sets every
+ * interface's).
+ */
+export interface NdSysctls {
+  iface: string;
+  disableIpv6: boolean;
+  forwarding: boolean;
+  dropUnsolicitedNa: boolean;
+  /** undefined: this kernel has no accept_untracked_na (< 5.18) */
+  acceptUntrackedNa?: number;
+  /** send an unsolicited NA when the link comes up or an address is added (a server-side setting) */
+  ndiscNotify: boolean;
+  acceptDad: number;
+  dadTransmits: number;
+  /** NAs the kernel sends carry a target link-layer option even when solicited by unicast */
+  forceTllao: boolean;
+  baseReachableTimeMs: number;
+  delayFirstProbeTimeMs: number;
+  retransTimeMs: number;
+  ucastSolicit: number;
+  mcastSolicit: number;
+  mcastResolicit: number;
+  gcStaleTimeMs: number;
+}
+
+export interface Ipv6Addr {
+  ip: string;
+  prefixLen: number;
+  tentative?: boolean;
+  dadfailed?: boolean;
+  nodad?: boolean;
+  scope?: string;
+}
+
+const NUD6 = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'INCOMPLETE', 'PERMANENT', 'NOARP', 'NONE']);
+const TS = /^\[(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})\]\s*/;
+
+/**
+ * One line of `ip -ts monitor neigh` (TZ=UTC) about an IPv6 address (IPv4 lines are the measure layer's):
+ *   [2026-12-07T23:40:01.123456] 2001:db8::20 dev eth0 lladdr 02:48:44:00:00:12 router STALE
+ * undefined for anything else.
+ */
+export function parseNeigh6Line(line: string, arrivalTsMs: number): { ip: string; state: NeighState; mac?: string; router: boolean; deleted: boolean; tsMs: number } | undefined {
+  let text = line.trim();
+  let tsMs = arrivalTsMs;
+  const m = TS.exec(text);
+  if (m) {
+    const [, y, mo, d, h, mi, s, us] = m;
+    tsMs = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!) + Number(us) / 1000;
+    text = text.slice(m[0].length);
+  }
+  const tokens = text.split(/\s+/).filter(Boolean);
+  let deleted = false;
+  while (tokens[0] === 'Deleted' || tokens[0] === 'miss' || tokens[0] === 'delete') {
+    if (tokens[0] !== 'miss') deleted = true;
+    tokens.shift();
+  }
+  const ip = tokens[0];
+  if (!ip || !ip.includes(':') || !/^[0-9a-fA-F:.]+$/.test(ip)) return undefined;
+  let mac: string | undefined;
+  let state: NeighState | undefined;
+  let router = false;
+  for (let i = 1; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === 'lladdr' && tokens[i + 1]) mac = tokens[++i]!.toLowerCase();
+    else if (t === 'dev') i++;
+    else if (t === 'router') router = true;
+    else if (!state && NUD6.has(t)) state = t as NeighState;
+  }
+  return { ip: ip.toLowerCase(), state: deleted ? 'NONE' : (state ?? 'NONE'), mac: deleted ? undefined : mac, router, deleted, tsMs };
+}
