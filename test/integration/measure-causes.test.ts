@@ -4,7 +4,10 @@
  * src/effects/lab/port-truth.ts). One lab (hadiag run-node, fast timers 200 ms / 1 s, shrunk client
  * neighbour timers) for every case: loss=20 on the client's port across a link-down (lossy-path),
  * stp-takeover=4 (port-not-forwarding), switch-drop-arp across a link-down (no-announcement from the client
- * alone), no-announce (no-announcement). measure-failover is given the cluster's ha.cf (--hacf).
+ * alone), no-announce (no-announcement). measure-failover is given the cluster's ha.cf (--hacf). With a
+ * tcpdump on each server (--server-capture) and run-node's log (--server-log), the client's capture read back
+ * gives the cross-host segments, splits no-announcement into dropped-on-path / not-sent, and a server capture
+ * shifted by a known offset has that offset recovered within 1 ms (the lab's namespaces share one clock).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +21,10 @@ import { clients, labHost, type LabState } from '../../src/effects/lab/types.js'
 import { killPid } from '../../src/effects/io/netns.js';
 import { sleep } from '../../src/core/clock.js';
 import { run } from '../../src/effects/io/exec.js';
+import { writeFileSync } from 'node:fs';
+import { servers } from '../../src/effects/lab/types.js';
+import { pcapHeader, pcapRecord } from '../../src/codecs/pcap.js';
+import { readPcap } from '../../src/effects/io/pcap-file.js';
 import { hadiag, outagesFromPortCapture, startPortCapture, type PortTruth } from './measure-helpers.js';
 import { waitFor } from './lab-helpers.js';
 
@@ -50,8 +57,10 @@ async function probesFlowing(portPcap: string): Promise<void> {
   assert.ok(await waitFor(async () => (size() > start + 4096 ? true : undefined), 30_000), 'probes cross the client port');
 }
 
-async function measured(name: string, args: string[], during?: (portPcap: string) => Promise<void>) {
+async function measured(name: string, args: string[], during?: (portPcap: string) => Promise<void>, serverCaptures = false) {
   const c = client();
+  const serverPcaps = serverCaptures ? servers(L()).map((h) => join(dir, `${name}-${h.name}.pcap`)) : [];
+  const serverPids = serverCaptures ? await Promise.all(servers(L()).map(async (h, i) => (await startPortCapture(h.netns, h.ifname, serverPcaps[i]!)).pid)) : [];
   assert.ok(await waitFor(async () => ((await run(['ip', 'netns', 'exec', c.netns, 'ping', '-c', '1', '-W', '1', L().vip])).code === 0 ? true : undefined), 15_000), 'VIP reachable before');
   const portPcap = join(dir, `${name}.pcap`);
   const truthPid = (await startPortCapture(L().bridgeNetns, c.bridgePort, portPcap)).pid;
@@ -66,10 +75,26 @@ async function measured(name: string, args: string[], during?: (portPcap: string
     } catch (e) {
       if (!/no outage in the port capture/.test(String(e))) throw e;
     }
-    return { res, doc: JSON.parse(res.stdout), truth };
+    return { res, doc: JSON.parse(res.stdout), truth, clientPcap: join(dir, `${name}-m.pcap`), serverPcaps };
   } finally {
     await killPid(truthPid);
+    for (const pid of serverPids) await killPid(pid);
   }
+}
+
+/** measure-failover --read of the client's capture joined with the servers' captures (and logs). */
+async function joined(clientPcap: string, serverPcaps: string[], extra: string[] = []) {
+  const res = await hadiag(undefined, ['measure-failover', '--vip', L().vip, '--read', clientPcap, '--json', '--hacf', hacf(), ...serverPcaps.flatMap((f) => ['--server-capture', f]), ...extra]);
+  assert.ok(res.stdout.trim().startsWith('{'), `no JSON (exit ${res.code}): ${res.stderr}`);
+  return JSON.parse(res.stdout);
+}
+
+/** A copy of a capture with every timestamp moved by `ms` (another host's clock). */
+async function shifted(file: string, ms: number): Promise<string> {
+  const p = await readPcap(file);
+  const out = file.replace(/\.pcap$/, `-shift.pcap`);
+  writeFileSync(out, Buffer.concat([pcapHeader(p.linktype), ...p.records.map((r) => pcapRecord(r.tsMs + ms, r.data))]));
+  return out;
 }
 
 interface Outage {
@@ -140,33 +165,65 @@ test('stp-takeover=4: nothing from the new holder for 4 s → port-not-forwardin
   await settled();
 });
 
-test('switch-drop-arp across a link-down: the new holder heard, its ARP not → no-announcement (client alone)', async () => {
+test('switch-drop-arp across a link-down: no-announcement from the client alone; with the servers\' captures dropped-on-path, and a shifted server clock recovered within 1 ms', async () => {
   const holder = await waitForVipHolder(L(), 10_000);
   const h = labHost(L(), holder);
   await fault('switch-drop-arp');
+  let run1: Awaited<ReturnType<typeof measured>>;
   try {
-    const { doc, truth } = await measured('droparp', ['--trigger', `ip -n ${h.netns} link set ${h.ifname} down`, '--timeout', '15s']);
-    const o = check('switch-drop-arp + link-down', doc, truth, 'no-announcement');
-    assert.equal(doc.outages.length, 1, doc.summary);
+    run1 = await measured('droparp', ['--trigger', `ip -n ${h.netns} link set ${h.ifname} down`, '--timeout', '15s'], undefined, true);
+    const o = check('switch-drop-arp + link-down', run1.doc, run1.truth, 'no-announcement');
+    assert.equal(run1.doc.outages.length, 1, run1.doc.summary);
     assert.ok(o.durationMs > 1500, `${o.durationMs} ms: the client's own ARP timeout`);
   } finally {
     await fault('switch-drop-arp=off');
     await fault('link-up', holder);
   }
+  const log = join(labHost(L(), servers(L()).find((x) => x.name !== holder)!.name).dir, 'ha-log');
+  const doc = await joined(run1.clientPcap, run1.serverPcaps, ['--server-log', log]);
+  const o = doc.outages[0];
+  results.push(`switch-drop-arp + link-down, --server-capture ×2 --server-log: ${o.diagnosis.cause}; segments ${o.crossHost.segments.map((x: { name: string; ms: number }) => `${x.name} ${(x.ms / 1000).toFixed(3)} s`).join(', ')} (dominant ${o.crossHost.dominant}); offsets ${o.crossHost.servers.map((x: { offsetMs: number; residualMs: number }) => `${x.offsetMs?.toFixed(3)} ± ${x.residualMs?.toFixed(3)} ms`).join(', ')} — ${o.diagnosis.sentence}`);
+  assert.equal(o.diagnosis.cause, 'dropped-on-path', o.diagnosis.sentence);
+  assert.ok(o.crossHost.announcementsOnServerWire >= 1);
+  const labels = o.crossHost.points.map((p: { label: string }) => p.label);
+  for (const l of ['old holder silent', 'address added', 'first announcement on the server’s wire', 'traffic flowing']) assert.ok(labels.includes(l), `${l} in ${labels.join(' | ')}`);
+  for (const x of o.crossHost.servers) assert.ok(Math.abs(x.offsetMs) < 1, `one clock in the lab: offset ${x.offsetMs} ms`);
+  // another host's clock: the new holder's capture 2.5 s ahead, recovered within 1 ms
+  const SHIFT = 2500.25;
+  const newCap = o.crossHost.newHolderCapture as string;
+  const moved = await shifted(newCap, SHIFT);
+  const doc2 = await joined(run1.clientPcap, [...run1.serverPcaps.filter((f) => f !== newCap), moved]);
+  const o2 = doc2.outages[0];
+  const est = o2.crossHost.servers.find((x: { name: string }) => x.name === moved);
+  const base = o.crossHost.servers.find((x: { name: string }) => x.name === newCap);
+  results.push(`shifted ${SHIFT} ms: estimated ${est.offsetMs.toFixed(3)} ms ± ${est.residualMs.toFixed(3)} ms (unshifted ${base.offsetMs.toFixed(3)} ms)`);
+  assert.ok(Math.abs(est.offsetMs - SHIFT) < 1, `estimated ${est.offsetMs} ms for a ${SHIFT} ms shift`);
+  assert.ok(Math.abs(est.offsetMs - base.offsetMs - SHIFT) < 0.01, 'the shift, exactly');
+  assert.equal(o2.diagnosis.cause, 'dropped-on-path');
   await settled();
 });
 
-test('no-announce: the VIP moves with no announcement → no-announcement', async () => {
+test('no-announce: the VIP moves with no announcement → no-announcement; with the servers\' captures not-sent', async () => {
   const holder = await waitForVipHolder(L(), 10_000);
   try {
-    const { doc, truth } = await measured('noann', ['--timeout', '10s'], async (pcap) => {
-      await probesFlowing(pcap);
-      await sleep(300);
-      await fault('no-announce');
-    });
-    const o = check('no-announce', doc, truth, 'no-announcement');
-    assert.equal(doc.outages.length, 1, doc.summary);
+    const r = await measured(
+      'noann',
+      ['--timeout', '10s'],
+      async (pcap) => {
+        await probesFlowing(pcap);
+        await sleep(300);
+        await fault('no-announce');
+      },
+      true,
+    );
+    const o = check('no-announce', r.doc, r.truth, 'no-announcement');
+    assert.equal(r.doc.outages.length, 1, r.doc.summary);
     assert.ok(o.durationMs > 1500, `${o.durationMs} ms: the client's own ARP timeout`);
+    const doc = await joined(r.clientPcap, r.serverPcaps);
+    const j = doc.outages[0];
+    results.push(`no-announce, --server-capture ×2: ${j.diagnosis.cause}; segments ${j.crossHost.segments.map((x: { name: string; ms: number }) => `${x.name} ${(x.ms / 1000).toFixed(3)} s`).join(', ')} — ${j.diagnosis.sentence}`);
+    assert.equal(j.diagnosis.cause, 'not-sent', j.diagnosis.sentence);
+    assert.equal(j.crossHost.announcementsOnServerWire, 0);
   } finally {
     const now = (await vipView(L())).holders;
     if (now.length === 1 && now[0] !== holder) await fault('no-announce', holder);

@@ -80,7 +80,7 @@ test('clock offset: a server capture shifted by a known offset is recovered with
   assert.equal(estimateOffset([], [], VIP), undefined);
 });
 
-test('segments on the client clock: detection → address added → on the server wire → seen at the client → traffic; the dominant named', () => {
+test('segments on the client clock: detection → address added → on the server wire → seen at the client → traffic; the dominant named', async () => {
   const w = world({ down: 3000, added: 4500, annAt: 4502, up: 4510, offOld: 5000, offNew: -7000 });
   const log = parseServerLog(`{"tsMs":${T0 + 4500 - 7000},"node":"server2","level":"info","event":"resource","text":"start","resource":"IPaddr::198.18.0.20","op":"start","ip":"198.18.0.20"}\n`);
   const j = joinServers(w.a, w.client, [{ name: 'server1.pcap', wire: w.old }, { name: 'server2.pcap', wire: w.neu }], log);
@@ -94,6 +94,12 @@ test('segments on the client clock: detection → address added → on the serve
   assert.ok(Math.abs(seg.announce! - 2) < 1 && Math.abs(seg.path! - 0.2) < 1, JSON.stringify(seg));
   assert.equal(x.dominant, 'detection');
   assert.equal(o.diagnosis.cause, 'detection-bound');
+  // the SVG draws the segments in their own lane, the dominant one outlined
+  const { renderSvg } = await import('../../src/commands/render/measure-svg.js');
+  const svg = renderSvg({ analysis: j, probes: [], wire: w.client, neigh: [] });
+  assert.ok(svg.includes('>segments</text>'));
+  assert.match(svg, /<title>detection: old holder silent → address added, 1\.50\d s \(dominant\)<\/title>/);
+  assert.doesNotMatch(svg, /NaN|undefined/);
 });
 
 test('no-announcement split: on the new holder’s wire but not at the client → dropped-on-path; on neither → not-sent', () => {

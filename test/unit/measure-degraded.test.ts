@@ -129,7 +129,7 @@ function lossyRun(pct: number, down?: [number, number]) {
   return { vip: VIP, intervalMs: 5, probes, wire, neigh: [], iface: 'eth0' };
 }
 
-test('loss only (30 % each way for 7 s): no outage, one degraded finding with its rate; a problem', () => {
+test('loss only (30 % each way for 7 s): no outage, one degraded finding with its rate; a problem', async () => {
   const a = analyze(lossyRun(30));
   assert.equal(a.outages.length, 0, a.summary);
   assert.equal(a.degraded.length, 1);
@@ -139,6 +139,8 @@ test('loss only (30 % each way for 7 s): no outage, one degraded finding with it
   assert.ok(d.lossRuns > 100);
   assert.equal(a.problem, true);
   assert.match(a.summary, /Degraded path: \d+\.\d % of probes lost/);
+  const { renderSvg } = await import('../../src/commands/render/measure-svg.js');
+  assert.match(renderSvg({ analysis: a, probes: [], wire: [], neigh: [], fromMs: T0, toMs: T0 + 10_000 }), /<title>degraded: \d+\.\d % lost, \d+ probes in \d+ runs<\/title>/);
 });
 
 test('a takeover inside a lossy period: one outage, cause lossy-path, the takeover part and what the loss added', () => {

@@ -157,6 +157,24 @@ const POINTS: { key: string; label: string }[] = [
 ];
 const SEGMENT_OF: Record<string, SegmentName> = { silent: 'detection', added: 'announce', onWire: 'path', seen: 'client', neigh: 'traffic' };
 
+/**
+ * ARP from the VIP sent from `mac` in [from, to] that announces it: not a reply to a request for the VIP seen on
+ * the same wire within the second before (that is resolution, the client asking).
+ */
+function announcementsOn(wire: readonly WireEvent[], vip: string, mac: string, from: number, to: number): WireEvent[] {
+  const asked = new Map<string, number>();
+  const out: WireEvent[] = [];
+  for (const e of wire) {
+    if (e.kind !== 'arp' || e.tsMs > to) continue;
+    if (e.op === 'request' && e.targetIp === vip && e.senderIp !== vip) asked.set(e.senderIp, e.tsMs);
+    if (e.tsMs < from || e.senderIp !== vip || e.srcMac !== mac) continue;
+    const q = asked.get(e.targetIp);
+    if (e.op === 'reply' && q !== undefined && e.tsMs - q <= 1000) continue;
+    out.push(e);
+  }
+  return out;
+}
+
 /** The cross-host timeline of one outage (every time on the client's clock). */
 export function crossHostOf(vip: string, o: OutageReport, caps: readonly Joined[], log: readonly ServerLogEvent[]): CrossHost {
   const newMac = o.macAfter ?? o.broadcastAnswer?.mac ?? o.announcements[0]?.mac;
@@ -173,8 +191,10 @@ export function crossHostOf(vip: string, o: OutageReport, caps: readonly Joined[
   at.silent ??= o.takeover?.oldSilentTsMs ?? o.lastOkTsMs;
   const added = log.filter((l) => l.ip === vip && l.tsMs >= from - 1000 && l.tsMs <= end);
   if (added.length) at.added = added[0]!.tsMs;
-  const anns = neu ? neu.wire.filter((e) => e.kind === 'arp' && e.senderIp === vip && e.srcMac === newMac && e.tsMs >= from - 100 && e.tsMs <= end + 5000) : [];
+  const anns = neu ? announcementsOn(neu.wire, vip, newMac!, from - 100, end + 5000) : [];
   if (anns.length) at.onWire = anns[0]!.tsMs;
+  // the log line is written once the address is up and announcing began: never after the first announcement
+  if (at.added !== undefined && at.onWire !== undefined && at.added > at.onWire) at.added = at.onWire;
   at.seen = o.announcements.find((a) => a.mac === newMac)?.tsMs;
   at.neigh = o.switchTsMs;
   at.flowing = o.endTsMs;
