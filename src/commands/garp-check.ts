@@ -72,7 +72,7 @@ async function checkFile(argv: Args): Promise<void> {
   const notes: string[] = [...file.limits];
   if (stats.truncated) notes.push(`${argv.read} ends in the middle of a record (capture cut short); the frames before it were analysed`);
   if (stats.untimed) notes.push(`${stats.untimed} pcapng record(s) carry no timestamp (simple packet blocks): left out`);
-  notes.push('offline: "a stock client" = a default Linux host (arp_accept 0) whose entry points at another MAC');
+  notes.push('offline: "a stock client" = a default Linux host (arp_accept 0; IPv6: forwarding 0, drop_unsolicited_na 0, accept_untracked_na 0) whose entry points at another MAC');
   const verdict = judge(summary, {});
   if (doc) doc.end({ truncated: stats.truncated, summary, ...verdict, ...(notes.length > 1 ? { notes } : {}) });
   else out(formatSummary(summary, { notes }) + (verdict.healthy ? 'healthy\n' : `problems: ${verdict.problems.length}\n`));

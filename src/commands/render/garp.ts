@@ -50,7 +50,7 @@ export function formatAudit6(a: HostAudit6): string {
   row('neighbour timers', `base_reachable ${sec(s.baseReachableTimeMs)} (reachable ${sec(a.deadMac.reachableMinMs)}–${sec(a.deadMac.reachableMaxMs)}), delay_first_probe ${sec(s.delayFirstProbeTimeMs)}, ucast_solicit ${s.ucastSolicit}, retrans ${sec(s.retransTimeMs)}, mcast_solicit ${s.mcastSolicit}`);
   if (a.vip) {
     const e = a.entry;
-    row(`entry for ${a.vip}`, !e || e.state === 'NONE' ? 'none' : `${e.state}${e.mac ? ' ' + e.mac : ''}${e.router ? ' router' : ''}${e.updatedS !== undefined ? ` (changed ${e.updatedS} s ago)` : ''}`);
+    row('entry for the VIP', `${a.vip}: ${!e || e.state === 'NONE' ? 'none' : `${e.state}${e.mac ? ' ' + e.mac : ''}${e.router ? ' router' : ''}${e.updatedS !== undefined ? ` (changed ${e.updatedS} s ago)` : ''}`}`);
   }
   row('worst case', `up to ${sec(a.deadMac.maxMs)} on a dead MAC if no NA is accepted`);
   for (const r of a.risks) lines.push(`  risk: ${r}`);
@@ -61,7 +61,16 @@ export function formatAudit6(a: HostAudit6): string {
 function predictionText(r: FrameReport): string {
   const p = r.prediction;
   if (!p) return '';
-  const verb = p.outcome === 'ignore' ? 'IGNORES it' : p.outcome === 'create' ? `creates ${p.stateAfter} ${p.macAfter}` : p.outcome === 'update' ? `updates → ${p.stateAfter} ${p.macAfter}` : `same MAC, stays ${p.stateAfter}`;
+  const verb =
+    p.outcome === 'ignore'
+      ? 'IGNORES it'
+      : p.outcome === 'create'
+        ? `creates ${p.stateAfter} ${p.macAfter}`
+        : p.outcome === 'update'
+          ? p.accepted
+            ? `updates → ${p.stateAfter} ${p.macAfter}`
+            : `keeps ${p.macAfter}, → ${p.stateAfter}`
+          : `same MAC, ${p.stateAfter}`;
   return `  ⇒ ${r.predictionFor ?? 'this host'} ${verb}: ${p.reason}${p.uncertain ? ` (uncertain: ${p.uncertain})` : ''}`;
 }
 

@@ -295,7 +295,7 @@ export class GarpAnalyzer {
           );
         } else if (gap < 100) {
           this.warn(
-            { code: 'burst-in-locktime', tsMs: r.tsMs, message: `${rel(r.relMs)}: ${mac} sends its announcements for ${ip} in a burst (${Math.round(gap)} ms apart, inside locktime ${this.locktimeMs} ms): the repeats add no time diversity if the first is lost or ignored; spread them out` },
+            { code: 'burst-in-locktime', tsMs: r.tsMs, message: `${rel(r.relMs)}: ${mac} sends its announcements for ${ip} in a burst (${Math.round(gap)} ms apart${r.proto === 'nd' ? '' : `, inside locktime ${this.locktimeMs} ms`}): the repeats add no time diversity if the first is lost or ignored; spread them out` },
             `burst:${ip}:${mac}:${cur.tsMs}`,
           );
         }
