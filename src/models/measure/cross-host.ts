@@ -230,7 +230,7 @@ function splitNoAnnouncement(o: OutageReport, x: CrossHost): Diagnosis | undefin
       cause: 'dropped-on-path',
       sentence: `The new holder announced ${o.macAfter ?? ''} (${x.announcementsOnServerWire} frame(s) on its own wire, first at ${rel(first.tsMs)} in ${x.newHolderCapture}), but none reached this host: the path dropped them (a switch ACL, dynamic ARP inspection, EVPN ARP suppression). ${d.sentence.replace(/^No announcement[^:]*: [^;]*; this host/, 'This host')}`,
       evidence: [...d.evidence, `${x.announcementsOnServerWire} announcement(s) from the new MAC in ${x.newHolderCapture}, none in this host's capture`],
-      fixes: [{ rank: 1, side: 'network', title: 'let the announcements through', detail: 'look for ARP filtering between the servers and this host: switch ACLs, DAI (trust the server ports or add the VIP binding), EVPN/VXLAN ARP suppression (the VTEP must learn the VIP’s new MAC)' }, ...d.fixes.map((f) => ({ ...f, rank: f.rank + 1 }))],
+      fixes: [{ rank: 1, side: 'network', title: 'let the announcements through', detail: 'look for ARP filtering between the servers and this host: switch ACLs, DAI (trust the server ports or add the VIP binding), EVPN/VXLAN ARP suppression (the VTEP must learn the VIP’s new MAC)' }, ...d.fixes.filter((f) => !/make the takeover node announce/.test(f.title)).map((f, i) => ({ ...f, rank: i + 2 }))],
     };
   }
   return {

@@ -80,9 +80,20 @@ function lossyPath(f: Facts, under: Diagnosis): Diagnosis {
   const { o, anns } = f;
   const dg = o.degraded!;
   const dur = o.durationMs!;
-  const ready = o.macBefore && o.macBefore === o.macAfter ? undefined : (anns[0]?.tsMs ?? o.broadcastAnswer?.tsMs ?? o.switchTsMs);
+  // the earliest the VIP could have answered by the evidence: the new MAC's first announcement or answer seen
+  // here, or the old holder's silence + the timers' takeover time (when the timers are known exactly)
+  const t = o.takeover;
+  const byTimers = t?.expected && !t.expected.atLeast && t.oldSilentTsMs !== undefined ? t.oldSilentTsMs + t.expected.ms : undefined;
+  const seen = [anns[0]?.tsMs, o.broadcastAnswer?.tsMs, o.switchTsMs, byTimers].filter((x): x is number => x !== undefined);
+  const ready = o.macBefore && o.macBefore === o.macAfter ? undefined : seen.length ? Math.min(...seen) : undefined;
   const takeover = ready === undefined ? undefined : Math.max(0, ready - o.startTsMs);
   const added = takeover === undefined ? undefined : Math.max(0, dur - takeover);
+  // a takeover overruns its timers by some of the manager's own time: only more than a quarter of them counts
+  const slack = byTimers !== undefined && ready === byTimers ? Math.max(50, t!.expected!.ms / 4) : 50;
+  if (added !== undefined && added < slack) {
+    // the loss was around the outage but did not lengthen it: the outage keeps its own cause
+    return { ...under, evidence: [...under.evidence, `degraded path around it (${(dg.lossRate * 100).toFixed(1)} % of probes lost from ${rel(o, dg.fromTsMs)} to ${rel(o, dg.toTsMs)}), which did not lengthen it`] };
+  }
   const window = `${(dg.lossRate * 100).toFixed(1)} % of probes lost from ${rel(o, dg.fromTsMs)} to ${rel(o, dg.toTsMs)} (${dg.lost} probes in ${dg.lossRuns} runs)`;
   const split = takeover === undefined ? `the same MAC ${o.macAfter ?? '?'} answered before and after: the path alone lost ${s(dur)}` : `the takeover itself took ${s(takeover)}; the loss added ${s(added!)}`;
   const evidence = [...under.evidence, `degraded path: ${window}`, `without the loss (${under.cause}): ${under.sentence}`];
