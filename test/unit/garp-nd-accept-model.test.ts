@@ -186,3 +186,28 @@ test('the IPv6 audit and the ip monitor parser', () => {
   assert.equal(parseNeigh6Line('[2026-12-07T23:33:17.126354] Deleted 2001:db8::32 dev eth0 router FAILED', 0)!.state, 'NONE');
   assert.equal(parseNeigh6Line('198.18.0.20 dev eth0 lladdr 02:00:00:00:00:11 REACHABLE', 0), undefined);
 });
+
+test('fuzz: any mutated NA/NS frame is classified, predicted, analysed and answered without throwing', async () => {
+  const fc = (await import('fast-check')).default;
+  const { answerFor } = await import('../../src/models/strategy/probe-answer.js');
+  const seeds = Object.values(FORMS).map((f) => f(VIP));
+  const held = new Map([[VIP, NEW]]);
+  const a = new GarpAnalyzer({ vip: VIP });
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: seeds.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 8 }), fc.nat(90), (i, flips, cut) => {
+      const b = Buffer.from(seeds[i]!);
+      for (const [at, v] of flips) b[14 + (at % (b.length - 14))] = v;
+      const frame = b.subarray(0, b.length - (cut % b.length));
+      const f = decodeFrame(frame);
+      if (f.nd && f.ipv6) {
+        const p = predictNd(f.nd, f.ipv6, f.eth?.dst ?? '', { ...CLIENTS.c3!, entry: ENTRY.REACHABLE! });
+        assert.ok(['create', 'update', 'refresh', 'ignore'].includes(p.outcome));
+        classifyNd(f, { vip: VIP });
+        stockClientVerdicts(f);
+      }
+      a.add(1_700_000_000_000, f);
+      answerFor(frame, held);
+    }),
+    { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
+  );
+});

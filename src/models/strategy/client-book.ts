@@ -5,15 +5,19 @@
  *    host (its IP/MAC pair), and IPv4 traffic to a VIP (source IP/MAC);
  *  - the node's own neighbour table (`ip -json neigh`);
  *  - a peer's list (the hadiag-clients message between hadiag nodes).
+ * With `ipv6: true` the book also learns IPv6 clients (off by default: an IPv4 node's book is as it was):
+ * an NS for a VIP (the asker, with its source link-layer option or Ethernet source), any NA/NS with a
+ * link-layer option (its address/MAC pair), IPv6 traffic to a VIP, and the IPv6 entries of `ip -json neigh`.
+ * A host may appear twice (its link-local and global addresses): an NS from the VIP to either teaches it.
  * What it cannot know: a client that has been silent since the node started watching (its entry for the
  * VIP stays valid and it re-confirms it with unicast probes only the holder sees), clients behind a router
  * (they ARP for the router, not the VIP), and whether a learned host still exists.
  */
-import { decodeFrame } from '../../codecs/decode.js';
-import { normMac, isGroupMac } from '../../codecs/addr.js';
+import { decodeFrame, type Frame } from '../../codecs/decode.js';
+import { normMac, isGroupMac, isIPv6 } from '../../codecs/addr.js';
 import type { Client } from './language.js';
 
-export type ClientSource = 'arp-request' | 'arp' | 'ip-to-vip' | 'neigh' | 'peer' | 'spec';
+export type ClientSource = 'arp-request' | 'arp' | 'ns-request' | 'nd' | 'ip-to-vip' | 'neigh' | 'peer' | 'spec';
 
 export interface KnownClient extends Client {
   source: ClientSource;
@@ -28,9 +32,14 @@ export interface BookOptions {
   ownMacs?: string[];
   /** most clients kept (oldest dropped) */
   max?: number;
+  /** learn IPv6 clients too (neighbour discovery, IPv6 traffic, IPv6 neighbour entries); default false */
+  ipv6?: boolean;
 }
 
-const RANK: Record<ClientSource, number> = { spec: 5, 'arp-request': 4, 'ip-to-vip': 3, peer: 2, neigh: 1, arp: 0 };
+const RANK: Record<ClientSource, number> = { spec: 5, 'arp-request': 4, 'ns-request': 4, 'ip-to-vip': 3, peer: 2, neigh: 1, arp: 0, nd: 0 };
+
+/** Addresses that are never a client: unspecified, loopback, multicast (IPv4 and IPv6). */
+const notAClient = (ip: string): boolean => !ip || ip === '0.0.0.0' || ip.startsWith('127.') || ip.endsWith('.255') || ip === '::' || ip === '::1' || /^ff/i.test(ip);
 
 export class ClientBook {
   private readonly byIp = new Map<string, KnownClient>();
@@ -54,7 +63,7 @@ export class ClientBook {
 
   /** Add or refresh one client; returns true when it is new. */
   add(ip: string, mac: string | undefined, source: ClientSource, nowMs: number): boolean {
-    if (!ip || ip === '0.0.0.0' || this.vips.has(ip) || this.ownIps.has(ip) || ip.startsWith('127.') || ip.endsWith('.255')) return false;
+    if (notAClient(ip) || this.vips.has(ip) || this.ownIps.has(ip)) return false;
     const m = mac ? normMac(mac) : undefined;
     if (m && (this.ownMacs.has(m) || isGroupMac(m) || m === '00:00:00:00:00:00')) return false;
     const old = this.byIp.get(ip);
@@ -88,6 +97,26 @@ export class ClientBook {
     if (f.ipv4 && f.eth && this.vips.has(f.ipv4.dst)) {
       if (this.add(f.ipv4.src, f.eth.src, 'ip-to-vip', nowMs)) return this.byIp.get(f.ipv4.src);
     }
+    if (this.o.ipv6 && f.ipv6 && f.eth) return this.learnIpv6(f, f.ipv6.src, f.eth.src, nowMs);
+    return undefined;
+  }
+
+  /** IPv6: an NS for a VIP (the asker is a client), any NA/NS with its link-layer option, traffic to a VIP. */
+  private learnIpv6(f: Frame, src: string, ethSrc: string, nowMs: number): KnownClient | undefined {
+    if (f.nd) {
+      const nd = f.nd;
+      if (nd.kind === 'ns') {
+        if (src === '::') return undefined; // DAD
+        const asks = this.vips.has(nd.target);
+        const mac = nd.sourceLinkAddr ?? ethSrc;
+        if (this.add(src, mac, asks ? 'ns-request' : 'nd', nowMs) || asks) return this.byIp.get(src);
+        return undefined;
+      }
+      // an NA tells its target's MAC; one for a VIP is an announcement (someone's), not a client
+      if (this.vips.has(nd.target) || !nd.targetLinkAddr) return undefined;
+      return this.add(nd.target, nd.targetLinkAddr, 'nd', nowMs) ? this.byIp.get(nd.target) : undefined;
+    }
+    if (this.vips.has(f.ipv6!.dst) && this.add(src, ethSrc, 'ip-to-vip', nowMs)) return this.byIp.get(src);
     return undefined;
   }
 
@@ -95,7 +124,7 @@ export class ClientBook {
   learnNeigh(entries: NeighJson[], nowMs: number, ifaces?: string[]): number {
     let n = 0;
     for (const e of entries) {
-      if (!e.dst || !e.lladdr || e.dst.includes(':')) continue;
+      if (!e.dst || !e.lladdr || (e.dst.includes(':') && !this.o.ipv6)) continue;
       if (ifaces && e.dev && !ifaces.includes(e.dev)) continue;
       if ((e.state ?? []).some((s) => s === 'FAILED' || s === 'INCOMPLETE')) continue;
       if (this.add(e.dst, e.lladdr, 'neigh', nowMs)) n++;
@@ -104,7 +133,7 @@ export class ClientBook {
   }
 
   clients(): KnownClient[] {
-    return [...this.byIp.values()].sort((a, b) => ipNum(a.ip) - ipNum(b.ip));
+    return [...this.byIp.values()].sort(byAddress);
   }
 
   get size(): number {
@@ -143,6 +172,14 @@ function ipNum(ip: string): number {
   return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
 }
 
+/** IPv4 clients in numeric order, then IPv6 ones in text order. */
+function byAddress(a: Client, b: Client): number {
+  const a6 = a.ip.includes(':');
+  const b6 = b.ip.includes(':');
+  if (a6 !== b6) return a6 ? 1 : -1;
+  return a6 ? (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0) : ipNum(a.ip) - ipNum(b.ip);
+}
+
 /** Most clients one peer message carries (the message must stay one datagram). */
 export const MAX_PEER_CLIENTS = 64;
 
@@ -168,7 +205,7 @@ export function parseClientList(text: string, max = MAX_PEER_CLIENTS): { clients
   for (const part of String(text).split(/[;\s]+/)) {
     if (!part) continue;
     const [ip, mac, ...rest] = part.split('@');
-    if (!ip || !isIpv4(ip) || rest.length) {
+    if (!ip || !(isIpv4(ip) || isIPv6(ip)) || rest.length) {
       bad++;
       continue;
     }
