@@ -82,6 +82,6 @@ export function renderOutageLine(o: OutageReport): string {
 /** --watch: the closing line (SIGINT/SIGTERM). */
 export function renderWatchSummary(a: Analysis, kept: number, segments: number): string {
   const ran = a.runStartTsMs !== undefined && a.runEndTsMs !== undefined ? ` for ${secs(a.runEndTsMs - a.runStartTsMs)}` : '';
-  const conflicts = a.conflicts.length ? `, ${a.conflicts.length} split brain(s)` : '';
+  const conflicts = (a.conflicts.length ? `, ${a.conflicts.length} split brain(s)` : '') + (a.degraded?.length ? `, ${a.degraded.length} degraded period(s) (scattered loss; worst ${(Math.max(...a.degraded.map((d) => d.lossRate)) * 100).toFixed(1)} %)` : '');
   return `watched ${a.vip}${ran}: ${a.probesSent} probes, ${a.probesSent - a.probesAnswered} unanswered, ${a.outages.length} outage(s)${conflicts}; capture: ${segments} segment(s), ${kept} kept around outages; result: ${a.problem ? 'PROBLEM (exit 1)' : 'healthy (exit 0)'}\n`;
 }
