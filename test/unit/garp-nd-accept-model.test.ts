@@ -211,3 +211,19 @@ test('fuzz: any mutated NA/NS frame is classified, predicted, analysed and answe
     { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
   );
 });
+
+test("a DAD probe for the VIP defended by another MAC is a split brain: the prober's copy is dadfailed", () => {
+  const a = new GarpAnalyzer({ vip: VIP });
+  const t0 = 1_700_000_000_000;
+  const probe = a.add(t0, decodeFrame(buildNs({ src: '::', target: VIP, mac: NEW })))!;
+  assert.equal(probe.kind, 'dad-ns');
+  a.add(t0 + 3, decodeFrame(buildNa({ vip: VIP, mac: OLD })));
+  const w = a.summary().warnings.find((x) => x.code === 'split-brain');
+  assert.ok(w);
+  assert.match(w.message, new RegExp(`${OLD} defended ${VIP} against the DAD probe of ${NEW} 3 ms earlier`));
+  // the prober's own NA after DAD is no conflict
+  const b = new GarpAnalyzer({ vip: VIP });
+  b.add(t0, decodeFrame(buildNs({ src: '::', target: VIP, mac: NEW })));
+  b.add(t0 + 1000, decodeFrame(buildNa({ vip: VIP, mac: NEW })));
+  assert.equal(b.summary().warnings.length, 0);
+});

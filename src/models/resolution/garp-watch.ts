@@ -42,6 +42,8 @@ type MovingKind = 'unsolicited-reply' | 'vip-unicast-request';
 
 /** A reply this long after the target host asked for the sender is its answer (resolution), not an announcement. */
 export const SOLICITED_WITHIN_MS = 5000;
+/** A DAD probe answered by an NA from another MAC within this long was defended (RFC 4862 5.4). */
+export const DAD_DEFENCE_MS = 2000;
 
 export interface Warning {
   code: 'split-brain' | 'mac-flapping' | 'malformed' | 'burst-in-locktime' | 'ignored' | 'decode-error';
@@ -120,6 +122,8 @@ export class GarpAnalyzer {
   private readonly recentUnicast = new RecentUnicast();
   /** when "requester IP>asked IP" last asked: a reply to it is resolution, not an announcement */
   private readonly asked = new Map<string, number>();
+  /** IPv6: the last DAD probe per address (who is adding it, when) */
+  private readonly dadProbes = new Map<string, { tsMs: number; mac: string }>();
   private readonly warned = new Set<string>();
 
   constructor(opts: AnalyzerOptions = {}) {
@@ -229,6 +233,7 @@ export class GarpAnalyzer {
       this.asked.set(`${ip6.src}>${nd.target}`, tsMs);
     }
     if (this.vip && nd.target !== this.vip && ip6.src !== this.vip) return undefined;
+    this.dadConflict(tsMs, relMs, f, c.kind);
     const askedMs = this.asked.get(`${ip6.dst}>${nd.target}`);
     const unasked = c.kind === 'solicited-na' && !isGroupMac(f.eth?.dst || '33') && (askedMs === undefined || tsMs - askedMs > SOLICITED_WITHIN_MS);
     const gratuitous = c.gratuitous || unasked;
@@ -259,6 +264,26 @@ export class GarpAnalyzer {
     if (c.mac && (gratuitous || c.kind === 'solicited-na') && claimed !== '::') this.claim(r, claimed, c.mac, gratuitous);
     if (prediction && gratuitous && !prediction.accepted && prediction.outcome === 'ignore') r.warnings.push(`${predictionFor} ignores it: ${prediction.reason}`);
     return r;
+  }
+
+  /**
+   * A host adding an address without nodad probes it (DAD, NS from ::); if another MAC then advertises that
+   * address within DAD_DEFENCE_MS, that is the holder defending it: the prober's copy goes dadfailed — two
+   * hosts hold the address (split brain), or the old holder has not let go of the VIP yet.
+   */
+  private dadConflict(tsMs: number, relMs: number, f: Frame, kind: string): void {
+    const nd = f.nd!;
+    if (kind === 'dad-ns') {
+      this.dadProbes.set(nd.target, { tsMs, mac: f.eth?.src ?? '' });
+      return;
+    }
+    const probe = this.dadProbes.get(nd.target);
+    if (nd.kind !== 'na' || !probe || tsMs - probe.tsMs > DAD_DEFENCE_MS || !nd.targetLinkAddr || nd.targetLinkAddr === probe.mac) return;
+    this.dadProbes.delete(nd.target);
+    this.warn(
+      { code: 'split-brain', tsMs, message: `${rel(relMs)}: ${nd.targetLinkAddr} defended ${nd.target} against the DAD probe of ${probe.mac || 'another host'} ${Math.round(tsMs - probe.tsMs)} ms earlier: that host's copy is now dadfailed (two holders, or the old one still has it)` },
+      `dad:${nd.target}:${probe.mac}:${nd.targetLinkAddr}`,
+    );
   }
 
   private warn(w: Warning, key?: string): void {
