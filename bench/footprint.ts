@@ -7,12 +7,10 @@
  *   node --import tsx bench/footprint.ts [--window 30] [--timers classic,100ms/500ms] [--no-build]
  */
 import { pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { run } from '../src/effects/io/exec.js';
 import { netnsPids } from '../src/effects/io/netns.js';
 import { sleep } from '../src/core/clock.js';
-import { REPO, flag, fmtRatio, log, progress, writeResult } from './lib.js';
+import { REPO, flag, fmtRatio, labModule, log, progress, writeResult, type LabModule } from './lib.js';
 import { comm, cpuMs, memory } from './proc.js';
 
 interface NodeFigures {
@@ -33,15 +31,6 @@ interface Row {
   pssMb: number;
   cpuPercent: number;
   error?: string;
-}
-
-type LabModule = typeof import('../src/effects/lab/lab.js');
-
-/** The lab from dist/ when built (its hadiag manager then starts dist/effects/node/main.js), else from src/. */
-async function labModule(): Promise<{ lab: LabModule; from: string }> {
-  const built = join(REPO, 'dist/effects/lab/lab.js');
-  if (existsSync(built)) return { lab: (await import(pathToFileURL(built).href)) as LabModule, from: 'dist' };
-  return { lab: await import('../src/effects/lab/lab.js'), from: 'src (tsx: the loader inflates the figures)' };
 }
 
 async function measureLab(lab: LabModule, manager: string, timers: string, windowS: number): Promise<Row> {

@@ -2,7 +2,8 @@
  * Shared helpers of the benchmarks: statistics, a result file per run in bench/results/, and one-line
  * printing of a figure next to its anchor measured in the same run.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 import { cpus, loadavg, release } from 'node:os';
 
@@ -67,4 +68,13 @@ export function writeResult(name: string, data: Record<string, unknown>): string
 export function flag(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+
+export type LabModule = typeof import('../src/effects/lab/lab.js');
+
+/** The lab from dist/ when built (its hadiag manager then starts dist/effects/node/main.js), else from src/. */
+export async function labModule(): Promise<{ lab: LabModule; from: string }> {
+  const built = join(REPO, 'dist/effects/lab/lab.js');
+  if (existsSync(built)) return { lab: (await import(pathToFileURL(built).href)) as LabModule, from: 'dist' };
+  return { lab: await import('../src/effects/lab/lab.js'), from: 'src (tsx: the loader inflates the figures)' };
 }

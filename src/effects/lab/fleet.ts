@@ -1,0 +1,163 @@
+/**
+ * A fleet of real clients for the scale bench: N network namespaces on a lab's bridge, each with its own kernel
+ * (its own ARP cache), half of them stock and half dropping gratuitous ARP (`drop_gratuitous_arp=1`), each
+ * pinging its VIP at a modest rate with the system's `ping` (no Node process per client). Built with a few
+ * `ip -batch` processes rather than five `ip` commands per client, torn down the same way (and by `lab down`,
+ * which removes every namespace of the lab).
+ *
+ * The kernel's neighbour table is one table for all namespaces, and its garbage-collection thresholds are set in
+ * the root namespace only (net.ipv4.neigh.default.gc_thresh1/2/3; a namespace has no such files): with
+ * hundreds of clients the servers and clients together hold more entries than the default gc_thresh3 of 1024,
+ * and the kernel then refuses new entries ("neighbour table overflow"). The fleet raises them for its life and
+ * puts the values it found back on `remove()` (and on Ctrl-C).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { runOk } from '../io/exec.js';
+import { NETNS_PREFIX, LINK_PREFIX, alive, nsSpawn } from '../io/netns.js';
+import { onCleanup } from '../io/cleanup.js';
+import { intToIp, ipToInt } from './addressing.js';
+import { usageError } from '../../core/errors.js';
+import type { LabState } from './types.js';
+
+const GC_THRESH = ['gc_thresh1', 'gc_thresh2', 'gc_thresh3'] as const;
+const gcPath = (k: string) => `/proc/sys/net/ipv4/neigh/default/${k}`;
+/** fleet clients start at this offset in the lab subnet (the lab's own hosts live in the first 256 addresses) */
+const FIRST_FLEET_OFFSET = 256;
+
+export interface FleetClient {
+  index: number;
+  netns: string;
+  address: string;
+  mac: string;
+  vip: string;
+  dropsGratuitous: boolean;
+}
+
+export interface FleetOptions {
+  count: number;
+  /** the clients talk to these, round-robin (client i → vips[i % vips.length]) */
+  vips: string[];
+  /** ping interval of each client (ms, ≥ 10) */
+  intervalMs?: number;
+  /** the share of clients that drop gratuitous ARP (default 0.5: every second one) */
+  dropGratuitousShare?: number;
+  onProgress?: (text: string) => void;
+}
+
+export function fleetMac(i: number): string {
+  return `02:48:46:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+}
+
+/** The fleet's addresses and names, checked against the lab's subnet. Pure. */
+export function planFleet(lab: Pick<LabState, 'id' | 'subnet' | 'prefixLen'>, o: Pick<FleetOptions, 'count' | 'vips' | 'dropGratuitousShare'>): FleetClient[] {
+  const size = 2 ** (32 - lab.prefixLen);
+  const room = size - FIRST_FLEET_OFFSET - 1;
+  if (o.count > room) throw usageError(`${o.count} clients do not fit in ${lab.subnet} (room for ${Math.max(0, room)})`, '--clients', `use a wider lab subnet, e.g. 198.18.0.0/${Math.max(15, 32 - Math.ceil(Math.log2(o.count + FIRST_FLEET_OFFSET + 2)))}`);
+  const base = ipToInt(lab.subnet.split('/')[0]!);
+  const share = o.dropGratuitousShare ?? 0.5;
+  return Array.from({ length: o.count }, (_, i) => ({
+    index: i,
+    netns: `${NETNS_PREFIX}${lab.id}-f${i}`,
+    address: intToIp(base + FIRST_FLEET_OFFSET + i),
+    mac: fleetMac(i),
+    vip: o.vips[i % o.vips.length]!,
+    dropsGratuitous: share > 0 && Math.floor((i + 1) * share) > Math.floor(i * share),
+  }));
+}
+
+/** The ip commands that build the fleet: namespaces and veths (root), bridge ports (bridge namespace). Pure. */
+export function fleetBatches(lab: Pick<LabState, 'id' | 'bridge' | 'bridgeNetns'>, clients: FleetClient[]): { root: string; bridge: string } {
+  const root: string[] = [];
+  const bridge: string[] = [];
+  for (const c of clients) {
+    const port = `${LINK_PREFIX}${lab.id}f${c.index}`;
+    root.push(`netns add ${c.netns}`);
+    root.push(`link add eth0 netns ${c.netns} address ${c.mac} type veth peer name ${port} netns ${lab.bridgeNetns}`);
+    bridge.push(`link set ${port} master ${lab.bridge} up`);
+  }
+  return { root: root.join('\n') + '\n', bridge: bridge.join('\n') + '\n' };
+}
+
+async function inBatches<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+export class Fleet {
+  private readonly pingers: ChildProcess[] = [];
+  private savedGc?: Record<string, string>;
+  private unregister?: () => void;
+
+  private constructor(
+    readonly lab: LabState,
+    readonly clients: FleetClient[],
+    private readonly o: FleetOptions,
+  ) {}
+
+  static async add(lab: LabState, o: FleetOptions): Promise<Fleet> {
+    const f = new Fleet(lab, planFleet(lab, o), o);
+    f.unregister = onCleanup(`fleet of lab ${lab.id}`, () => f.remove());
+    try {
+      await f.raiseNeighLimits();
+      await f.build();
+    } catch (err) {
+      await f.remove();
+      throw err;
+    }
+    return f;
+  }
+
+  private async raiseNeighLimits(): Promise<void> {
+    const saved: Record<string, string> = {};
+    for (const k of GC_THRESH) saved[k] = (await readFile(gcPath(k), 'utf8')).trim();
+    this.savedGc = saved;
+    // every client holds its VIP; each server may hold every client; twice that for headroom
+    const need = 4 * this.clients.length + 1024;
+    const want: Record<string, number> = { gc_thresh1: Math.max(Number(saved.gc_thresh1), Math.ceil(need / 4)), gc_thresh2: Math.max(Number(saved.gc_thresh2), Math.ceil(need / 2)), gc_thresh3: Math.max(Number(saved.gc_thresh3), need) };
+    // thresh3 ≥ thresh2 ≥ thresh1 must hold after each write: raise the top first
+    for (const k of [...GC_THRESH].reverse()) await writeFile(gcPath(k), String(want[k]));
+  }
+
+  private async build(): Promise<void> {
+    const progress = this.o.onProgress ?? (() => {});
+    const { root, bridge } = fleetBatches(this.lab, this.clients);
+    progress(`${this.clients.length} client namespaces`);
+    await runOk(['ip', '-batch', '-'], { input: root, timeoutMs: 300_000 });
+    await runOk(['ip', '-n', this.lab.bridgeNetns, '-batch', '-'], { input: bridge, timeoutMs: 300_000 });
+    progress('addresses and neighbour settings');
+    await inBatches(this.clients, 8, async (c) => {
+      const lines = ['link set lo up', `addr add ${c.address}/${this.lab.prefixLen} dev eth0`, 'link set eth0 up'];
+      await runOk(['ip', '-n', c.netns, '-batch', '-'], { input: lines.join('\n') + '\n' });
+      if (c.dropsGratuitous) await runOk(['ip', 'netns', 'exec', c.netns, 'sysctl', '-qw', 'net.ipv4.conf.all.drop_gratuitous_arp=1', 'net.ipv4.conf.eth0.drop_gratuitous_arp=1']);
+    });
+  }
+
+  /** Every client pings its VIP every intervalMs (ms) from now on. */
+  startTraffic(): void {
+    const interval = Math.max(10, this.o.intervalMs ?? 100) / 1000;
+    for (const c of this.clients) {
+      const p = nsSpawn(c.netns, ['ping', '-q', '-n', '-i', String(interval), c.vip], { stdio: 'ignore' });
+      p.on('error', () => {});
+      this.pingers.push(p);
+    }
+  }
+
+  stopTraffic(): void {
+    for (const p of this.pingers.splice(0)) if (p.pid && alive(p.pid)) p.kill('SIGKILL');
+  }
+
+  /** Stop the pings, delete the namespaces (their veths go with them), put the neighbour limits back. */
+  async remove(): Promise<void> {
+    this.stopTraffic();
+    this.unregister?.();
+    this.unregister = undefined;
+    await runOk(['ip', '-force', '-batch', '-'], { input: this.clients.map((c) => `netns del ${c.netns}`).join('\n') + '\n', timeoutMs: 300_000 }).catch(() => {});
+    if (this.savedGc) {
+      for (const k of GC_THRESH) await writeFile(gcPath(k), this.savedGc[k]!).catch(() => {});
+      this.savedGc = undefined;
+    }
+  }
+}
