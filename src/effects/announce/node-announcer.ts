@@ -120,9 +120,13 @@ class NodeAnnouncer implements Announcer {
 
   private startWatching(answer: boolean): void {
     const vips = this.opts.vips ?? [];
-    const ipPart = vips.length ? ` or (ip and (${vips.map((v) => `dst host ${v}`).join(' or ')}))` : '';
     for (const iface of new Set(this.ifaces)) {
       const mac = interfaceMac(iface);
+      // Traffic to the VIP teaches us clients only while the VIP is elsewhere (frames flooded to us, e.g. in the
+      // outage before we take over); while we hold it every frame is addressed to our MAC and the kernel's
+      // neighbour table has each client it answers (read every few seconds). One frame in eight (by the IP ID's
+      // low bits) is enough to learn a talking client: hundreds of clients flood tens of thousands a second.
+      const ipPart = vips.length ? ` or (ip and (${vips.map((v) => `dst host ${v}`).join(' or ')}) and not ether dst ${mac} and ip[5] & 7 = 0)` : '';
       const cap = new SteadyCapture(iface, `arp${ipPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer), { bufferSize: 256 * 1024 });
       this.watches.push({ iface, mac, cap });
     }
@@ -139,9 +143,23 @@ class NodeAnnouncer implements Announcer {
     this.poll.unref();
   }
 
+  /** IPv4 source (as a number) → when a frame of it was last learned from */
+  private readonly recentIpv4 = new Map<number, number>();
+
   private onFrame(iface: string, frame: Buffer, ts: number, answer: boolean): void {
-    this.book.learnFrame(frame, ts);
-    if (!answer || this.held.size === 0) return;
+    // During an outage the bridge floods every client's traffic for the dead holder to us (tens of thousands
+    // of frames a second with hundreds of clients): learn each IPv4 sender once a second, not per frame.
+    const ipv4 = frame.length >= 34 && frame.readUInt16BE(12) === 0x0800;
+    const src = ipv4 ? frame.readUInt32BE(26) : 0;
+    const fresh = !ipv4 || ts - (this.recentIpv4.get(src) ?? -Infinity) >= 1000;
+    if (fresh) {
+      if (ipv4) {
+        if (this.recentIpv4.size >= 65_536) this.recentIpv4.clear();
+        this.recentIpv4.set(src, ts);
+      }
+      this.book.learnFrame(frame, ts);
+    }
+    if (!answer || this.held.size === 0 || ipv4) return;
     const a = answerFor(frame, this.held);
     if (!a || this.heldIface.get(a.seen.vip) !== iface) return;
     const key = `${a.seen.vip} ${a.seen.clientIp}`;
