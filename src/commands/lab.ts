@@ -42,7 +42,9 @@ export function renderStatus(s: LabStatus): string {
     `state and logs: ${s.dir}`,
   ];
   for (const h of s.hosts.filter((x) => x.manager)) lines.push(`  ${h.name} logs: ${h.manager!.logs.join(', ')}`);
-  const net = [s.net.partition ? 'servers partitioned' : '', ...Object.entries(s.net.loss).map(([h, p]) => `${p} % loss on ${h}`)].filter(Boolean);
+  if (s.heartbeatLink) lines.push(`heartbeat link: ${s.heartbeatLink.bridge} (${s.heartbeatLink.subnet}): ${s.heartbeatLink.links.map((l) => `${l.host} ${l.ifname} ${l.address} ${l.link}`).join(', ')}`);
+  if (s.pingNode) lines.push(`ping node: ${s.pingNode} (on the client bridge)`);
+  const net = [s.net.partition ? 'servers partitioned' : '', ...Object.entries(s.net.loss).map(([h, p]) => `${p} % loss on ${h}`), ...(s.net.pingBlocked ?? []).map((h) => `ping node unreachable from ${h}`)].filter(Boolean);
   if (net.length) lines.push(`network faults: ${net.join(', ')}`);
   if (s.faults.length) lines.push(`faults so far: ${s.faults.map((f) => `${f.kind}${f.host ? ' ' + f.host : ''} @${epochS(f.atMs)}`).join('; ')}`);
   return lines.join('\n') + '\n';

@@ -38,6 +38,7 @@ export function renderNodeStatus(s: Status): string {
   const groups = new Table({ head: ['resource group', 'home', 'holder'], style: { head: [], border: [] } });
   for (const g of s.groups) groups.push([g.label, g.home, (g.holder ?? 'nobody') + (g.pending ? ' (in transition)' : '')]);
   lines.push(groups.toString());
+  for (const r of (s.respawn ?? []) as Status[]) lines.push(`respawn: "${r.command}" as ${r.user}: ${r.pid ? `pid ${r.pid}` : 'not running'}, restarted ${r.restarts} time(s)`);
   if (s.vips?.length) lines.push(`addresses added here: ${s.vips.join(', ')}`);
   if (s.clients?.length) {
     const shown = (s.clients as Status[]).slice(0, 8).map((c) => `${c.ip}${c.mac ? ` ${c.mac}` : ''} (${c.source})`);

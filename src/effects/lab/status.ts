@@ -33,6 +33,10 @@ export interface LabStatus {
   hosts: HostStatus[];
   net: LabState['net'];
   faults: LabState['faults'];
+  /** --heartbeat-link separate: the heartbeat bridge, subnet, and each server's heartbeat interface state */
+  heartbeatLink?: { bridge: string; subnet: string; links: { host: string; ifname: string; address: string; link: 'up' | 'down' | 'gone' }[] };
+  /** --ping-node: the ping node's address */
+  pingNode?: string;
 }
 
 export async function labStatus(lab: LabState): Promise<LabStatus> {
@@ -54,6 +58,12 @@ export async function labStatus(lab: LabState): Promise<LabStatus> {
       ...(h.manager ? { manager: { name: lab.manager, ...(pid ? { pid } : {}), running: pid !== undefined && alive(pid), logs: h.manager.logs } } : {}),
     });
   }
+  const hbLinks: NonNullable<LabStatus['heartbeatLink']>['links'] = [];
+  for (const h of lab.hosts) {
+    if (!h.hb) continue;
+    const info = await ifaceInfo({ ...h, ifname: h.hb.ifname });
+    hbLinks.push({ host: h.name, ifname: h.hb.ifname, address: h.hb.address, link: !info ? 'gone' : info.up ? 'up' : 'down' });
+  }
   const managersUp = hosts.filter((h) => h.role === 'server').every((h) => h.manager?.running);
   return {
     id: lab.id,
@@ -70,6 +80,8 @@ export async function labStatus(lab: LabState): Promise<LabStatus> {
     hosts,
     net: lab.net,
     faults: lab.faults,
+    ...(lab.heartbeatLink ? { heartbeatLink: { ...lab.heartbeatLink, links: hbLinks } } : {}),
+    ...(lab.pingNode ? { pingNode: lab.pingNode } : {}),
   };
 }
 
