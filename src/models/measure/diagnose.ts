@@ -299,12 +299,15 @@ function portNotForwarding(f: Facts): Diagnosis {
   const { o, anns, newMac } = f;
   const t = o.takeover!;
   const n = t.newHolder!;
-  const from = t.oldSilentTsMs ?? o.startTsMs;
   const heard = n.silentToTsMs ?? n.firstTsMs!;
-  const timers = t.expected ? ` where the timers say ${t.expected.atLeast ? 'more than ' : ''}${s(t.expected.ms)}` : '';
-  const what = n.proto === 'vrrp' ? `the new master ${n.srcIp}'s first VRRP advert arrived only at ${rel(o, heard)}` : `nothing from the new holder ${n.srcIp} (its ${n.proto} every ${s(n.rhythmMs ?? 1000)}) reached this host from ${rel(o, n.silentFromTsMs!)} to ${rel(o, heard)}`;
-  const ann = anns.length ? `; its first announcement reached this host at ${rel(o, anns[0]!.tsMs)}` : '; none of its announcements reached this host';
-  return done(f, 'port-not-forwarding', true, `The takeover took ${s(o.endTsMs! - from)}${timers}, and ${what}${ann}: the path to ${newMac} was not forwarding (STP listening/learning on its switch port, or a port that came up late).`, [
+  const e = t.expected;
+  const due = e && !e.atLeast && t.oldSilentTsMs !== undefined ? `, although by its timers — ${e.from} after the old holder fell silent — it took over at ${rel(o, t.oldSilentTsMs + e.ms)}` : e ? `, although its timers say a takeover takes more than ${s(e.ms)}` : '';
+  const what = n.proto === 'vrrp' ? `The new master ${n.srcIp}'s first VRRP advert reached this host only at ${rel(o, heard)}${due}` : `Nothing from the new holder ${n.srcIp} (its ${n.proto} every ${s(n.rhythmMs ?? 1000)}) reached this host for ${s(heard - n.silentFromTsMs!)}, from ${rel(o, n.silentFromTsMs!)} to ${rel(o, heard)}${due}`;
+  const after = anns.length
+    ? `Its first announcement to get through arrived at ${rel(o, anns[0]!.tsMs)}; the outage lasted ${s(o.durationMs!)}.`
+    : `None of its announcements got through, so this host kept the dead MAC until its own ARP timeout: recovered at ${rel(o, o.endTsMs!)}${ownResolutionText(o)}, an outage of ${s(o.durationMs!)}.`;
+  const sentence = `${what}: the path to ${newMac} was not forwarding (STP listening/learning on its switch port, or a port that came up late). ${after}`;
+  return done(f, 'port-not-forwarding', true, sentence, [
     { rank: 1, side: 'network', title: 'make the servers’ switch ports edge ports', detail: 'spanning-tree portfast / edge port on every server port, so a port forwards at once instead of after 2 × forward delay (Linux bridge: STP off on the server ports or a shorter forward_delay)' },
     { rank: 2, side: 'server', title: 'announce for longer than the port blocks', detail: 'repeat the announcements past 2 × forward delay (e.g. hadiag run-node --garp with a count and interval spanning 30 s), so a later burst reaches the clients' },
     timerFix(f, 3),
