@@ -33,16 +33,28 @@ export interface NdMessage {
   code?: number;
 }
 
+export const ICMPV6_ECHO_REQUEST = 128;
+export const ICMPV6_ECHO_REPLY = 129;
+
 export interface Icmpv6Message {
   type: number;
   code: number;
+  /** echo request (128) / reply (129): identifier and sequence number */
+  id?: number;
+  seq?: number;
 }
 
 export type NdDecode = { ok: true; icmp6: Icmpv6Message; nd?: NdMessage } | { ok: false; error: string };
 
 export function decodeIcmpv6(buf: Buffer, off = 0): NdDecode {
   if (buf.length - off < 4) return { ok: false, error: `truncated ICMPv6 header (${buf.length - off} bytes)` };
-  const icmp6 = { type: buf[off]!, code: buf[off + 1]! };
+  const icmp6: Icmpv6Message = { type: buf[off]!, code: buf[off + 1]! };
+  if (icmp6.type === ICMPV6_ECHO_REQUEST || icmp6.type === ICMPV6_ECHO_REPLY) {
+    if (buf.length - off < 8) return { ok: false, error: 'truncated ICMPv6 echo header' };
+    icmp6.id = buf.readUInt16BE(off + 4);
+    icmp6.seq = buf.readUInt16BE(off + 6);
+    return { ok: true, icmp6 };
+  }
   if (icmp6.type !== ICMPV6_NS && icmp6.type !== ICMPV6_NA) return { ok: true, icmp6 };
   if (buf.length - off < 24) return { ok: false, error: 'truncated neighbour discovery message' };
   const nd: NdMessage = { kind: icmp6.type === ICMPV6_NA ? 'na' : 'ns', target: ipv6FromBytes(buf, off + 8) };
