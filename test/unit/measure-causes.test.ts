@@ -117,3 +117,21 @@ test('real keepalived capture: the adverts say VRRPv2, interval 1 s, priority 15
   assert.equal(o.takeover.pathBlockedMs, undefined);
   assert.equal(o.diagnosis.cause, 'detection-bound');
 });
+
+test('VRRP: the new master’s first advert long after the master-down interval → port-not-forwarding; on time → not', () => {
+  const advert = (t: number, mac: string, ip: string, priority: number): WireEvent => ({ kind: 'cluster', tsMs: T0 + t, proto: 'vrrp', srcMac: mac, srcIp: ip, dstIp: '224.0.0.18', vrrp: { version: 2, vrid: 51, priority, intervalMs: 1000 } });
+  const withAdverts = (newFrom: number) => {
+    const extra: WireEvent[] = [];
+    for (let t = 0; t < 3000; t += 1000) extra.push(advert(t + 10, OLD, '198.18.0.11', 150));
+    for (let t = newFrom; t < 12_000; t += 1000) extra.push(advert(t, NEW, '198.18.0.12', 100));
+    return scenario({ durMs: 12_000, down: 3000, up: newFrom + 5, oldSilent: [0, 1e9], newSilent: [0, 1e9], garpAt: [newFrom + 1], extra });
+  };
+  // old master's last advert at 2.01 s; master-down 3 × 1 s + (256 − 100)/256 s = 3.61 s → due at 5.62 s
+  const late = analyze(withAdverts(8000)).outages[0]!;
+  assert.equal(late.diagnosis.cause, 'port-not-forwarding', late.diagnosis.sentence);
+  assert.ok(Math.abs(late.takeover!.pathBlockedMs! - (8000 - 5619.4)) < 2, String(late.takeover!.pathBlockedMs));
+  assert.match(late.diagnosis.sentence, /^The new master 198\.18\.0\.12's first VRRP advert reached this host only at \+5\.00 s, although by its timers — VRRP master-down interval 3 × 1\.00 s \+ skew 0\.61 s \(priority 100\) after the old holder fell silent — it took over at \+2\.62 s/);
+  const onTime = analyze(withAdverts(5700)).outages[0]!;
+  assert.equal(onTime.diagnosis.cause, 'detection-bound', onTime.diagnosis.sentence);
+  assert.equal(onTime.takeover?.pathBlockedMs, undefined);
+});
