@@ -59,6 +59,8 @@ export interface ScaleRow {
   rssMb: number;
   /** largest udp/694 payload the old holder sent before the fault (run-node's client book rides in one) */
   peerDatagramBytes?: number;
+  /** each client's ping interval: the truth's resolution for a client that re-points on a GARP (a directed request's answer is immediate) */
+  intervalMs?: number;
   error?: string;
 }
 
@@ -85,6 +87,11 @@ function bridgeCapture(lab: LabState, newMac: string, tracker: RepointTracker): 
   return child;
 }
 
+/** Each client's ping interval: 10 ms (the truth's resolution for clients that learn from a GARP), slower past 100 clients so the fleet stays near 10 000 pings/s on 2 cores. */
+export function pingIntervalMs(clients: number, given = 0): number {
+  return given > 0 ? given : Math.max(10, Math.ceil(clients / 10));
+}
+
 async function runOne(lab0: LabModule, key: string, clients: number, vips: number, run: number, o: { timers: string; intervalMs: number; maxWaitMs: number; settleMs: number }): Promise<ScaleRow> {
   const def = ROWS[key]!;
   const id = newRunId();
@@ -98,7 +105,8 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
     const holder = (await vipView(lab)).holders[0]!;
     const next = servers(lab).find((s) => s.name !== holder)!;
     progress(`${key} × ${clients} clients: lab ${id} up, ${holder} holds the VIP; building the fleet`);
-    fleet = await Fleet.add(lab, { count: clients, vips: [lab.vip], intervalMs: o.intervalMs });
+    row.intervalMs = pingIntervalMs(clients, o.intervalMs);
+    fleet = await Fleet.add(lab, { count: clients, vips: [lab.vip], intervalMs: row.intervalMs });
     const tracker = new RepointTracker({ newMac: next.mac, vips: [lab.vip], clients: fleet.clients.map((c) => c.address) });
     capture = bridgeCapture(lab, next.mac, tracker);
     fleet.startTraffic();
@@ -112,6 +120,8 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
     const oldMac = servers(lab).find((s) => s.name === holder)!.mac;
     const peer = tracker.summary().clusterMaxDatagram.get(oldMac);
     if (peer !== undefined) row.peerDatagramBytes = peer;
+    const before = await vipView(lab);
+    if (before.holders.length !== 1 || before.holders[0] !== holder) throw new Error(`the VIP moved before the fault (${before.holders.join(', ') || 'nobody'} holds it): the machine is overloaded — fewer clients or a longer --interval`);
     const sF = await holderStats(next.netns);
     const fault = await applyFault(lab, parseFault('link-down'));
     tracker.fault(fault.atMs);
@@ -146,7 +156,7 @@ export async function scaleBench(): Promise<void> {
   const vipCounts = list(flag('vips', '1')).map(Number);
   const managers = list(flag('managers', 'hadiag,hadiag-garp,heartbeat,keepalived'));
   const runs = Number(flag('runs', '1'));
-  const o = { timers: flag('timers', 'classic'), intervalMs: Number(flag('interval', '10')), maxWaitMs: parseDuration(flag('max-wait', '75s'), '--max-wait'), settleMs: parseDuration(flag('settle', '8s'), '--settle') };
+  const o = { timers: flag('timers', 'classic'), intervalMs: Number(flag('interval', '0')), maxWaitMs: parseDuration(flag('max-wait', '75s'), '--max-wait'), settleMs: parseDuration(flag('settle', '8s'), '--settle') };
   for (const m of managers) if (!ROWS[m]) throw new Error(`unknown row ${m}: use ${Object.keys(ROWS).join(', ')}`);
   if (!process.argv.includes('--no-build')) await runOk(['npm', 'run', '--silent', 'build'], { cwd: PROJECT_ROOT });
   // the lab from dist/: its hadiag manager then runs dist/effects/node/main.js (tsx would inflate CPU and RSS)
@@ -163,7 +173,7 @@ export async function scaleBench(): Promise<void> {
         for (const m of managers) {
           const r = await runOne(lab, m, clients, vips, run, o);
           rows.push(r);
-          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}${r.error ? ` — ${r.error}` : ''}`);
+          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}${r.error ? ` — ${r.error}` : ''}`);
         }
       }
       const anchor = rows.filter((r) => r.clients === clients && r.manager === 'heartbeat' && r.maxRepointMs !== undefined);

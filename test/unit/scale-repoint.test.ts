@@ -42,6 +42,6 @@ test('fleet plan: addresses above the lab’s first 256, every second client dro
   assert.equal(fleetMac(300), '02:48:46:00:01:2c');
   const b = fleetBatches(lab, c.slice(0, 1));
   assert.equal(b.root, 'netns add hadiag-ab12c-f0\nlink add eth0 netns hadiag-ab12c-f0 address 02:48:46:00:00:00 type veth peer name hdab12cf0 netns hadiag-ab12c-br\n');
-  assert.equal(b.bridge, 'link set hdab12cf0 master hdab12cbr up\n');
+  assert.equal(b.bridge, 'link set hdab12cf0 master hdab12cbr up\nlink set hdab12cf0 type bridge_slave flood off\n');
   assert.throws(() => planFleet({ ...lab, subnet: '198.18.0.0/24', prefixLen: 24 }, { count: 10, vips: ['198.18.0.20'] }), (e: unknown) => e instanceof HadiagError && /do not fit/.test(e.message));
 });

@@ -1,7 +1,8 @@
 /**
  * A fleet of real clients for the scale bench: N network namespaces on a lab's bridge, each with its own kernel
  * (its own ARP cache), half of them stock and half dropping gratuitous ARP (`drop_gratuitous_arp=1`), each
- * pinging its VIP at a modest rate with the system's `ping` (no Node process per client). Built with a few
+ * pinging its VIP at a modest rate with the system's `ping` (no Node process per client). Fleet ports do not
+ * get unknown unicast (`flood off`), so one client's traffic for a dead MAC is not copied to hundreds of others. Built with a few
  * `ip -batch` processes rather than five `ip` commands per client, torn down the same way (and by `lab down`,
  * which removes every namespace of the lab).
  *
@@ -75,6 +76,10 @@ export function fleetBatches(lab: Pick<LabState, 'id' | 'bridge' | 'bridgeNetns'
     root.push(`netns add ${c.netns}`);
     root.push(`link add eth0 netns ${c.netns} address ${c.mac} type veth peer name ${port} netns ${lab.bridgeNetns}`);
     bridge.push(`link set ${port} master ${lab.bridge} up`);
+    // no unknown-unicast flooding towards clients: after the holder's port goes down its MAC is unknown and
+    // every client's traffic for it would be copied to every other client port (N² frames in software);
+    // the servers' ports still get it, as on a switch. Broadcast (ARP) still reaches every client.
+    bridge.push(`link set ${port} type bridge_slave flood off`);
   }
   return { root: root.join('\n') + '\n', bridge: bridge.join('\n') + '\n' };
 }
