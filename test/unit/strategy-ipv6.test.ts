@@ -230,3 +230,12 @@ test("na is resource-agents' send_ua frame for frame (the captured IPaddr2 takeo
     assert.equal(ours.toString('hex'), theirs.toString('hex'));
   }
 });
+
+test("checkNodeStrategy with the VIP's family refuses what a node could not send for it; without it, as before", async () => {
+  const { checkNodeStrategy } = await import('../../src/models/strategy/node-check.js');
+  assert.throws(() => checkNodeStrategy(parseStrategy('send_arp'), '--garp', 6), /send_arp sends ARP frames \(IPv4 only\)/);
+  assert.throws(() => checkNodeStrategy(parseStrategy('na'), '--garp', 4), /na sends IPv6 neighbour discovery frames/);
+  assert.doesNotThrow(() => checkNodeStrategy(parseStrategy('answer-probes'), '--garp', 6));
+  assert.doesNotThrow(() => checkNodeStrategy(parseStrategy('na')));
+  assert.throws(() => checkNodeStrategy(parseStrategy('arping:count=2+2@5s')), /sends one burst/);
+});

@@ -1,10 +1,15 @@
 /** What a node (run-node, compare-garp's strategy rows) can run of a strategy: external senders have limits. */
 import { usageError } from '../../core/errors.js';
 import { isExternal } from './forms.js';
-import type { Strategy } from './spec-language.js';
+import type { Family, Strategy } from './spec-language.js';
+import { announcementLanguage } from './language.js';
 
-/** Reject combinations a node cannot run, with the fix. */
-export function checkNodeStrategy(s: Strategy, flag = '--garp'): void {
+/**
+ * Reject combinations a node cannot run, with the fix. With `family` (the VIP's: 4 or 6), also a form that has
+ * no frames for that family (an ARP form for an IPv6 VIP, `na` for an IPv4 one) or the other family's options.
+ */
+export function checkNodeStrategy(s: Strategy, flag = '--garp', family?: Family): void {
+  if (family !== undefined) announcementLanguage.checkFamily(s, family, flag);
   if (isExternal(s)) {
     if (s.vlan !== undefined) throw usageError(`strategy "${s.spec}": ${s.form} cannot tag frames (vlan=)`, flag, 'run it on the VLAN interface instead');
     if (s.bursts.length > 1) throw usageError(`strategy "${s.spec}": ${s.form} sends one burst`, flag, `use count=N, or a frame form such as request:count=${s.options.count ?? s.options.burst}`);
