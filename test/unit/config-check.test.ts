@@ -107,3 +107,11 @@ test('the field report plus ping and respawn … ipfail: check-config says what 
   const bad = run(facts(), 'server1', { hacf: `${hacf}frobnicate 1\nwatchdog /dev/watchdog\n`, authkeys, haresources });
   assert.deepEqual(bad.errors.map((d) => [d.line, d.message]), [[8, 'unknown directive "frobnicate"'], [9, 'directive "watchdog" is not supported']]);
 });
+
+test('check-config on a host: where each ping node is reached from', () => {
+  const texts = (ping: string) => ({ hacf: `${hacf}ping ${ping}\nrespawn hacluster /usr/libexec/heartbeat/ipfail\n`, authkeys, haresources });
+  const ok = run(facts(), 'server1', texts('10.0.0.1'));
+  assert.equal(ok.checks.find((c) => c.name === 'ping-nodes')!.detail, '10.0.0.1 via eth0');
+  const far = run(facts(), 'server1', texts('192.0.2.1'));
+  assert.match(far.warnings.map(formatDiagnostic).join('\n'), /ha\.cf:8: warning: ping node 192\.0\.2\.1 is on no subnet of this host's interfaces/);
+});

@@ -7,7 +7,7 @@ import { describePlan } from './plan.js';
 
 /** One named check of check-config and whether it passed. */
 export interface Check {
-  name: 'files' | 'node-name' | 'interfaces' | 'udp-port' | 'vip-subnet' | 'authkeys-mode' | 'authkeys-key';
+  name: 'files' | 'node-name' | 'interfaces' | 'udp-port' | 'vip-subnet' | 'authkeys-mode' | 'authkeys-key' | 'ping-nodes';
   ok: boolean;
   detail: string;
 }
@@ -82,8 +82,35 @@ export function checkConfigAgainstHost(dir: string, a: ConfigAnalysis, host: Hos
   return { ok: errors.length === 0, dir, node: me ?? null, hostChecked: host !== undefined, errors, warnings, checks, plan: describePlan(hacf) };
 }
 
+/**
+ * Ping nodes: each host should be on a subnet of this host's interfaces (the client side), else its echoes follow
+ * the default route; one on the interface of a heartbeat medium cannot tell the client link from the heartbeats.
+ */
+function pingChecks(a: ConfigAnalysis, host: HostFacts, add: (d: Diagnostic) => void, checks: Check[]): void {
+  const { hacf, paths } = a;
+  if (!hacf.pingNodes.length) return;
+  const media = new Set(hacf.media.map((m) => m.iface));
+  const details: string[] = [];
+  for (const p of hacf.pingNodes) {
+    for (const h of p.hosts) {
+      const iface = host.interfaces.find((i) => i.name !== 'lo' && i.ipv4.some((x) => inSubnet(h, x.address, x.prefixLen)));
+      if (!iface) {
+        add({ severity: 'warning', file: paths.hacf, line: p.line, message: `ping node ${h} is on no subnet of this host's interfaces: its echoes follow the default route`, fix: 'ping a host on the client-facing subnet (e.g. its router), so a dead client link is seen' });
+        details.push(`${h} via the default route`);
+        continue;
+      }
+      details.push(`${h} via ${iface.name}`);
+      if (media.has(iface.name) && media.size > 1) {
+        add({ severity: 'warning', file: paths.hacf, line: p.line, message: `ping node ${h} is reached over ${iface.name}, a heartbeat medium`, fix: 'with a dedicated heartbeat link, ping a host on the client-facing side instead' });
+      }
+    }
+  }
+  checks.push({ name: 'ping-nodes', ok: true, detail: details.join(', ') });
+}
+
 /** Checks 3–5: media interfaces, UDP ports, VIP subnets, against the host's facts. */
 function hostChecks(a: ConfigAnalysis, host: HostFacts, add: (d: Diagnostic) => void, checks: Check[]): void {
+  pingChecks(a, host, add, checks);
   const { hacf, paths } = a;
   // 3. Media interfaces.
   const byName = new Map(host.interfaces.map((i) => [i.name, i]));
