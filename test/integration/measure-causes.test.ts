@@ -122,7 +122,7 @@ async function settled(): Promise<void> {
   assert.ok(await waitFor(async () => ((await vipView(L())).holders.length === 1 ? true : undefined), 20_000), 'still one VIP holder');
 }
 
-test('lossy-path: loss=20 on the client port across a link-down of the holder → one outage, lossy-path; the rest one degraded finding', async () => {
+test('lossy-path: loss=20 on the client port across a link-down of the holder → one outage, lossy-path when the loss lengthened it; the rest one degraded finding', async () => {
   const holder = await waitForVipHolder(L(), 10_000);
   const h = labHost(L(), holder);
   try {
@@ -137,11 +137,20 @@ test('lossy-path: loss=20 on the client port across a link-down of the holder �
         await fault('loss=0', client().name);
       }
     });
-    const o = check('loss=20 + link-down', doc, truth, 'lossy-path');
+    // the loss lengthens the outage when it drops the first announcements (most runs: +1 … +2 s); when the
+    // first one got through, the outage keeps its own cause with the loss in its evidence — either is asserted
+    const lengthened = doc.outages[0]?.diagnosis.cause === 'lossy-path';
+    const o = check('loss=20 + link-down', doc, truth, lengthened ? 'lossy-path' : 'detection-bound');
     assert.equal(doc.outages.length, 1, doc.summary);
     assert.ok(o.durationMs > 500 && o.durationMs < 5000, `${o.durationMs} ms ≈ the 1 s deadtime`);
     assert.ok(doc.degraded.length >= 1 && doc.degraded[0].lossRate > 0.15, JSON.stringify(doc.degraded));
-    assert.match(o.diagnosis.sentence, /the takeover itself took \d+\.\d\d s; the loss added \d+\.\d\d s/);
+    if (lengthened) {
+      assert.match(o.diagnosis.sentence, /the takeover itself took \d+\.\d\d s; the loss added \d+\.\d\d s/);
+      assert.ok(o.diagnosis.underlying, 'the cause without the loss is named');
+    } else {
+      assert.ok((o as unknown as { diagnosis: { evidence: string[] } }).diagnosis.evidence.some((e) => /degraded path around it .* which did not lengthen it/.test(e)), 'the loss in the evidence');
+      assert.ok(o.durationMs < 1500, `${o.durationMs} ms: not lengthened`);
+    }
   } finally {
     await fault('link-up', holder);
   }
