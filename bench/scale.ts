@@ -59,6 +59,8 @@ export interface ScaleRow {
   rssMb: number;
   /** largest udp/694 payload the old holder sent before the fault (run-node's client book rides in one) */
   peerDatagramBytes?: number;
+  /** the same per client behaviour: stock clients and clients dropping gratuitous ARP */
+  byProfile?: Record<'stock' | 'dropGratuitous', { n: number; medianMs?: number; maxMs?: number }>;
   /** each client's ping interval: the truth's resolution for a client that re-points on a GARP (a directed request's answer is immediate) */
   intervalMs?: number;
   error?: string;
@@ -140,6 +142,15 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
       row.medianRepointMs = Math.round(median(times) ?? NaN);
       row.maxRepointMs = Math.round(Math.max(...times));
     }
+    const half = (drops: boolean) => {
+      const t = fleet!.clients.filter((c) => c.dropsGratuitous === drops).map((c) => sum.repointMs.get(c.address)).filter((x): x is number => x !== undefined);
+      return { n: t.length, ...(t.length ? { medianMs: Math.round(median(t) ?? NaN), maxMs: Math.round(Math.max(...t)) } : {}) };
+    };
+    row.byProfile = { stock: half(false), dropGratuitous: half(true) };
+    if (process.env.HADIAG_SCALE_HOLD) {
+      progress(`holding lab ${id} for inspection (${process.env.HADIAG_SCALE_HOLD} s)`);
+      await sleep(Number(process.env.HADIAG_SCALE_HOLD) * 1000);
+    }
     if (sum.repointed < clients) row.error = `${clients - sum.repointed} client(s) not re-pointed within ${fmtMs(o.maxWaitMs)}`;
   } catch (err) {
     row.error = (err as Error).message;
@@ -173,7 +184,7 @@ export async function scaleBench(): Promise<void> {
         for (const m of managers) {
           const r = await runOne(lab, m, clients, vips, run, o);
           rows.push(r);
-          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}${r.error ? ` — ${r.error}` : ''}`);
+          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.byProfile ? ` [stock max ${fmtMs(r.byProfile.stock.maxMs ?? NaN)}, dropping GARP max ${fmtMs(r.byProfile.dropGratuitous.maxMs ?? NaN)}]` : ''}${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}${r.error ? ` — ${r.error}` : ''}`);
         }
       }
       const anchor = rows.filter((r) => r.clients === clients && r.manager === 'heartbeat' && r.maxRepointMs !== undefined);
