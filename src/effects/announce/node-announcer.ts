@@ -218,7 +218,9 @@ class NodeAnnouncer implements Announcer {
       return;
     }
     if (isPerClient(this.strategy)) {
-      this.log('info', 'clients', `announcing ${vip} to ${this.book.size} known client(s): ${this.book.list.map((c) => c.ip).join(' ')}`);
+      this.book.orderByRecency();
+      const shown = this.book.list.slice(0, 20).map((c) => c.ip).join(' ');
+      this.log('info', 'clients', `announcing ${vip} to ${this.book.size} known client(s), most recently seen first: ${shown}${this.book.size > 20 ? ` … (${this.book.size - 20} more)` : ''}`, { count: this.book.size });
     }
     this.garp?.announce(vip, iface, addedAtMs);
   }

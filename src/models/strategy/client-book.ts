@@ -69,9 +69,12 @@ export class ClientBook {
     const old = this.byIp.get(ip);
     if (old) {
       old.lastSeenMs = nowMs;
-      if (m) old.mac = m;
       if (RANK[source] > RANK[old.source]) old.source = source;
-      this.sync();
+      // the live list holds ip and MAC only: rebuilt when a MAC changes, not on every sighting (hundreds a second)
+      if (m && m !== old.mac) {
+        old.mac = m;
+        this.sync();
+      }
       return false;
     }
     this.byIp.set(ip, { ip, ...(m ? { mac: m } : {}), source, lastSeenMs: nowMs });
@@ -134,6 +137,16 @@ export class ClientBook {
 
   clients(): KnownClient[] {
     return [...this.byIp.values()].sort(byAddress);
+  }
+
+  /**
+   * Put the live list in takeover order, the clients seen most recently first (once per takeover: with
+   * hundreds of clients and a paced plan, the ones talking now are re-pointed first). The next change to the
+   * book puts it back in address order.
+   */
+  orderByRecency(): void {
+    const now = [...this.byIp.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs || byAddress(a, b)).map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) }));
+    this.list.splice(0, this.list.length, ...now);
   }
 
   get size(): number {

@@ -7,6 +7,8 @@
  *   interval=DUR            time between announcements of one burst (default 1s; 0ms inside multi-bursts)
  *   target=bcast|zero|own   ARP target-MAC field (forms that take it)
  *   refresh=DUR             repeat the whole plan every DUR while the VIP is held
+ *   rate=PPS                at most PPS frames a second (default: as fast as the wire takes them); frames
+ *                           that would come sooner are delayed, in plan order (switches police ARP to their CPU)
  *   vlan=N                  add an 802.1Q tag
  *
  * One language for both families: the VIP a plan is made for picks the frames. A form plans an IPv4 VIP with
@@ -46,6 +48,8 @@ export interface Strategy {
   gapMs: number;
   intervalMs: number;
   refreshMs?: number;
+  /** at most this many frames a second (`rate=PPS`) */
+  ratePps?: number;
   vlan?: number;
   /** every option as written (forms read their own) */
   options: Record<string, string>;
@@ -99,7 +103,7 @@ export interface FormDef {
   round6?: (s: Strategy, ctx: PlanContext) => { frame: Buffer; label: string }[];
 }
 
-const COMMON_OPTIONS = ['count', 'interval', 'target', 'refresh', 'vlan', 'burst'];
+const COMMON_OPTIONS = ['count', 'interval', 'target', 'refresh', 'vlan', 'burst', 'rate'];
 const MAX_FRAMES = 10_000;
 
 export class StrategyLanguage {
@@ -183,6 +187,12 @@ export class StrategyLanguage {
           s.refreshMs = duration(value, 'refresh', bad);
           if (s.refreshMs < 100) throw bad(`refresh "${value}" is below 100ms`);
           break;
+        case 'rate': {
+          const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+          if (!(n >= 1 && n <= 1_000_000)) throw bad(`rate "${value}" is not 1–1000000 frames a second`, 'e.g. rate=500');
+          s.ratePps = n;
+          break;
+        }
         case 'vlan': {
           const n = /^\d+$/.test(value) ? Number(value) : NaN;
           if (!(n >= 1 && n <= 4094)) throw bad(`vlan "${value}" is not 1–4094`);
@@ -255,14 +265,28 @@ export class StrategyLanguage {
         });
       }
     });
-    if (!s.refreshMs || !ctx.untilMs) return once;
+    if (!s.refreshMs || !ctx.untilMs) return paced(once, s.ratePps);
     const out = [...once];
     for (let t = s.refreshMs; t <= ctx.untilMs; t += s.refreshMs) {
       for (const p of once) if (t + p.offsetMs <= ctx.untilMs) out.push({ ...p, offsetMs: t + p.offsetMs, label: `${p.label} refresh @${t / 1000}s` });
       if (out.length > MAX_FRAMES) break;
     }
-    return out.sort((a, b) => a.offsetMs - b.offsetMs);
+    return paced(out.sort((a, b) => a.offsetMs - b.offsetMs), s.ratePps);
   }
+}
+
+/** `rate=PPS`: no frame sooner than 1/PPS after the one before it (a stable sort keeps the plan's order). */
+function paced(plan: PlannedFrame[], ratePps: number | undefined): PlannedFrame[] {
+  if (!ratePps) return plan;
+  const gap = 1000 / ratePps;
+  let last = -Infinity;
+  return [...plan]
+    .sort((a, b) => a.offsetMs - b.offsetMs)
+    .map((p) => {
+      const offsetMs = Math.max(p.offsetMs, last + gap);
+      last = offsetMs;
+      return offsetMs === p.offsetMs ? p : { ...p, offsetMs };
+    });
 }
 
 function duration(text: string, what: string, bad: (w: string, f?: string) => Error): number {
