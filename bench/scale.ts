@@ -3,7 +3,7 @@
  * dropping gratuitous ARP, each pinging the VIP every --interval ms) on one lab bridge, the VIP holder's link
  * goes down, and one capture on the bridge (tcpdump → hadiag's streaming pcap reader → models/scale/repoint.ts)
  * says when each client re-pointed: its first frame to the new holder's MAC. Rows: hadiag run-node `directed`
- * (its default), hadiag run-node plain GARP, Heartbeat 3.0.6 and keepalived, each with its own announcements,
+ * (its default), `directed:eth=unicast` (--managers hadiag-unicast), plain GARP, Heartbeat 3.0.6 and keepalived, each with its own announcements,
  * in the same run. Per run: time from the fault to each client re-pointed (median, max), ARP frames the new
  * holder sent, its CPU time during the takeover and per second in steady state, its RSS, the largest cluster
  * datagram (run-node's client book rides in one).
@@ -34,6 +34,7 @@ import { renderScaleSvg } from './scale-svg.js';
 const PLAIN_GARP = 'both:count=10,interval=250ms';
 const ROWS: Record<string, { manager: string; strategy: string; garp?: string }> = {
   hadiag: { manager: 'hadiag', strategy: 'directed', garp: 'directed' },
+  'hadiag-unicast': { manager: 'hadiag', strategy: 'directed:eth=unicast', garp: 'directed:eth=unicast' },
   'hadiag-garp': { manager: 'hadiag', strategy: PLAIN_GARP, garp: PLAIN_GARP },
   heartbeat: { manager: 'heartbeat', strategy: 'IPaddr send_arp (its default)' },
   keepalived: { manager: 'keepalived', strategy: 'VRRP gratuitous ARP (its default)' },

@@ -86,7 +86,7 @@ export interface GarpOptions {
   mac: string;
   /** client IP (directed, unicast-reply) */
   targetIp?: string;
-  /** client MAC (unicast-reply) */
+  /** client MAC (unicast-reply; directed: sent to it rather than broadcast) */
   targetMac?: string;
   /** ARP target-MAC field for request/reply (and directed) */
   arpTarget?: ArpTargetForm;
@@ -117,7 +117,11 @@ export function buildGarp(form: GarpForm, o: GarpOptions): Buffer {
       return buildArpFrame({ ...common, ethDst: MAC_BROADCAST, op: ARP_REPLY, targetMac: targetMacOf(o.arpTarget ?? 'own', mac), targetIp: o.vip });
     case 'directed': {
       if (!o.targetIp) throw new TypeError('directed GARP needs targetIp (the client)');
-      return buildArpFrame({ ...common, ethDst: MAC_BROADCAST, op: ARP_REQUEST, targetMac: targetMacOf(o.arpTarget ?? 'bcast', mac), targetIp: o.targetIp });
+      const client = o.targetMac ? normMac(o.targetMac) : undefined;
+      if (o.targetMac && !client) throw new TypeError(`not a MAC address: ${o.targetMac}`);
+      // to the client's MAC (as Linux's own unicast probes, target MAC = the known one), else broadcast
+      const targetMac = o.arpTarget ? targetMacOf(o.arpTarget, mac) : (client ?? MAC_BROADCAST);
+      return buildArpFrame({ ...common, ethDst: client ?? MAC_BROADCAST, op: ARP_REQUEST, targetMac, targetIp: o.targetIp });
     }
     case 'unicast-reply': {
       if (!o.targetIp || !o.targetMac) throw new TypeError('unicast-reply needs targetIp and targetMac (the client)');

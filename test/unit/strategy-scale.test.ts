@@ -35,3 +35,17 @@ test('client book: takeover order is most recently seen first; a sighting does n
   book.add('198.18.1.2', '02:00:00:00:09:02', 'arp', 500); // a new MAC: the list is rebuilt (address order)
   assert.deepEqual(list.map((c) => [c.ip, c.mac]), [['198.18.1.1', '02:00:00:00:01:01'], ['198.18.1.2', '02:00:00:00:09:02'], ['198.18.1.3', '02:00:00:00:01:03']]);
 });
+
+test('directed:eth=unicast: one request per client to its MAC when known (target MAC the known one), broadcast when only the IP is', () => {
+  const known = [{ ip: '198.18.1.1', mac: '02:00:00:00:01:01' }, { ip: '198.18.1.2' }];
+  const [a, b] = planAnnouncements(parseStrategy('directed:count=1,eth=unicast'), { ...ctx, clients: known });
+  assert.equal(a!.frame.subarray(0, 6).toString('hex'), '020000000101', 'Ethernet destination: the client');
+  assert.equal(a!.frame.subarray(20, 22).readUInt16BE(0), 1, 'a request');
+  assert.equal(a!.frame.subarray(28, 32).join('.'), '198.18.0.20', 'from the VIP');
+  assert.equal(a!.frame.subarray(32, 38).toString('hex'), '020000000101', 'target MAC: the known one');
+  assert.equal(a!.frame.subarray(38, 42).join('.'), '198.18.1.1');
+  assert.equal(b!.frame.subarray(0, 6).toString('hex'), 'ffffffffffff', 'no MAC known: broadcast');
+  const [c] = planAnnouncements(parseStrategy('directed:count=1'), { ...ctx, clients: known });
+  assert.equal(c!.frame.subarray(0, 6).toString('hex'), 'ffffffffffff', 'the default stays broadcast');
+  assert.throws(() => parseStrategy('directed:eth=multicast'), (e: unknown) => e instanceof HadiagError && /eth "multicast"/.test(e.message));
+});

@@ -5,7 +5,8 @@
  *   request                 broadcast ARP request, sender IP = target IP = VIP (target MAC 00:00 as send_arp)
  *   reply                   broadcast ARP reply (target MAC own by default)
  *   both                    request then reply each round (what Heartbeat's IPaddr/IPaddr2 send_arp does)
- *   directed[:IP]           broadcast request from the VIP asking for IP (default: every known client)
+ *   directed[:IP]           broadcast request from the VIP asking for IP (default: every known client);
+ *                           eth=unicast sends each to the client's MAC when known (one frame per client)
  *   unicast-reply[:IP[@MAC]] reply sent to a client's MAC (default: every known client with a MAC)
  *   answer-probes            GARP request+reply rounds like `both`, and after takeover the node answers every
  *                            ARP request for the VIP that a client still sends to the dead MAC (seen when the
@@ -122,11 +123,12 @@ const both: FormDef = {
 
 const directed: FormDef = {
   name: 'directed',
-  summary: 'broadcast request from the VIP asking for a client (creates the entry even with arp_accept=0)',
+  summary: 'broadcast request from the VIP asking for a client (creates the entry even with arp_accept=0); eth=unicast: to the client\'s MAC when known',
   arg: 'optional',
   takesTarget: true,
+  options: ['eth'],
   options6: ['via', 'router'],
-  optionValues: ND_VALUES,
+  optionValues: { ...ND_VALUES, eth: ['bcast', 'unicast'] },
   parseArg: (a) => {
     const cl = parseClientArg(a);
     if (cl[0]!.mac && isIPv4(cl[0]!.ip)) throw 'directed takes an IP only (no @MAC)';
@@ -135,7 +137,13 @@ const directed: FormDef = {
   round: (s, c) => {
     const list = clientsFor(s, c);
     if (!list.length) throw usageError(`strategy "${s.spec}": directed needs a client`, 'strategy', 'write directed:CLIENT-IP (or give the command its clients)');
-    return list.map((cl) => ({ frame: buildGarp('directed', { vip: c.vip, mac: c.mac, targetIp: cl.ip, arpTarget: s.target, vlan: s.vlan }), label: `directed request to ${cl.ip}` }));
+    // eth=unicast: one frame per client, to its MAC (no flood: for hundreds of clients); broadcast (the default)
+    // also moves the VIP entry of every host that sees it, known to us or not
+    const unicast = s.options.eth === 'unicast';
+    return list.map((cl) => {
+      const mac = unicast ? (cl.mac ?? c.clients?.find((k) => k.ip === cl.ip)?.mac) : undefined;
+      return { frame: buildGarp('directed', { vip: c.vip, mac: c.mac, targetIp: cl.ip, ...(mac ? { targetMac: mac } : {}), arpTarget: s.target, vlan: s.vlan }), label: `directed request to ${cl.ip}${mac ? ` (${mac})` : ''}` };
+    });
   },
   round6: (s, c) => {
     const list = clientsFor(s, c).map((cl) => ({ ip: cl.ip, mac: cl.mac ?? c.clients?.find((k) => k.ip === cl.ip)?.mac }));
