@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/run.ts [names…] [flags]
  *
- * names: fuzz, capture-rate, footprint, failover, garp-drop, measure-accuracy, capture-scale, announce, watch (default: all, in that order).
+ * names: fuzz, capture-rate, footprint, failover, garp-drop, measure-accuracy, capture-scale, scale, announce, watch (default: all, in that order).
  * Each prints its figures and the ratio to the anchor measured in the same run, and writes
  * bench/results/<name>-<time>.json and <name>-latest.json. Flags are passed to every bench (see each file).
  */
@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'garp-drop': () => failoverBench({ name: 'garp-drop', profile: 'garp-filtered' }),
   'measure-accuracy': measureAccuracyBench,
   'capture-scale': captureScaleBench, // garp-check / measure-failover / hb-inspect --read on a 1-million-frame capture vs tcpdump -nr
+  scale: () => import('./scale.js').then((m) => m.scaleBench()), // N client namespaces × managers: time to the last client re-pointed, CPU, RSS
   announce: () => import('./announce.js').then((m) => m.announceBench()), // the announce sidecar: address event → first frame, ip monitor vs netlink
   watch: () => import('./watch.js').then((m) => m.watchBench()), // measure-failover --watch, RSS over --duration (default 1h)
 };
