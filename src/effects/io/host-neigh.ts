@@ -37,15 +37,22 @@ export async function readNeighSysctls(iface: string): Promise<NeighSysctls> {
     arpIgnore: await max('arp_ignore'),
     arpAnnounce: await max('arp_announce'),
     dropGratuitousArp: ((await conf('drop_gratuitous_arp')) ?? 0) > 0 || ((await all('drop_gratuitous_arp')) ?? 0) > 0,
+    ...(await neighTimers(neigh)),
+    // locktime is in USER_HZ (1/100 s)
+    locktimeMs: ((await neigh('locktime')) ?? 100) * 10,
+    gcStaleTimeMs: ((await neigh('gc_stale_time')) ?? 60) * 1000,
+  };
+}
+
+/** The neighbour timers both families have under /proc/sys/net/ipv{4,6}/neigh/IF (kernel defaults when unreadable). */
+async function neighTimers(neigh: (f: string) => Promise<number | undefined>) {
+  return {
     baseReachableTimeMs: (await neigh('base_reachable_time_ms')) ?? 30_000,
     delayFirstProbeTimeMs: ((await neigh('delay_first_probe_time')) ?? 5) * 1000,
     retransTimeMs: (await neigh('retrans_time_ms')) ?? 1000,
     ucastSolicit: (await neigh('ucast_solicit')) ?? 3,
     mcastSolicit: (await neigh('mcast_solicit')) ?? 3,
     mcastResolicit: (await neigh('mcast_resolicit')) ?? 0,
-    // locktime is in USER_HZ (1/100 s)
-    locktimeMs: ((await neigh('locktime')) ?? 100) * 10,
-    gcStaleTimeMs: ((await neigh('gc_stale_time')) ?? 60) * 1000,
   };
 }
 
@@ -68,12 +75,7 @@ export async function readNdSysctls(iface: string): Promise<NdSysctls> {
     acceptDad: (await conf('accept_dad')) ?? 1,
     dadTransmits: (await conf('dad_transmits')) ?? 1,
     forceTllao: ((await conf('force_tllao')) ?? 0) > 0,
-    baseReachableTimeMs: (await neigh('base_reachable_time_ms')) ?? 30_000,
-    delayFirstProbeTimeMs: ((await neigh('delay_first_probe_time')) ?? 5) * 1000,
-    retransTimeMs: (await neigh('retrans_time_ms')) ?? 1000,
-    ucastSolicit: (await neigh('ucast_solicit')) ?? 3,
-    mcastSolicit: (await neigh('mcast_solicit')) ?? 3,
-    mcastResolicit: (await neigh('mcast_resolicit')) ?? 0,
+    ...(await neighTimers(neigh)),
     gcStaleTimeMs: ((await neigh('gc_stale_time')) ?? 60) * 1000,
   };
 }
