@@ -142,6 +142,7 @@ export async function announceBench(): Promise<void> {
     }
     const monitorCpuMs = (cpuMs(monitorPid) ?? NaN) - cpu0;
     const monitorRssKb = memory(monitorPid)?.rssKb ?? NaN;
+    const sidecarRssKb = memory(sidecar.pid!)?.rssKb ?? NaN;
     const p99 = (v: number[]) => quantile(v, 0.99);
     const seenLat = results.map((r) => r.firstSeenMs!).filter(Number.isFinite);
     const clientLat = results.map((r) => r.wireAtClientMs!).filter(Number.isFinite);
@@ -160,6 +161,7 @@ export async function announceBench(): Promise<void> {
       log(`  netlink RTM_NEWADDR → first frame seen:                        median ${fmtMs(sn.median)}, p99 ${fmtMs(p99(fromNetlink))}`);
       log(`  what ip monitor costs over netlink (event read by the sidecar − netlink): median ${fmtMs(sm.median)}, p99 ${fmtMs(p99(monitorExtra))} — ${fmtRatio(ratio(sm.median, sn.median))} of the netlink→frame median`);
     }
+    log(`  the sidecar process: RSS ${(sidecarRssKb / 1024).toFixed(1)} MB (node, from dist/)`);
     log(`  ip monitor child: ${fmtMs(monitorCpuMs)} CPU over ${results.length} takeovers (${(monitorCpuMs / Math.max(1, results.length)).toFixed(2)} ms each), RSS ${(monitorRssKb / 1024).toFixed(1)} MB`);
     const file = writeResult('announce', {
       takeovers: results.length,
@@ -167,6 +169,7 @@ export async function announceBench(): Promise<void> {
       atClientMs: { ...s2, p99: p99(clientLat) },
       ...(withNl.length ? { netlinkToFirstSeenMs: { ...summarize(fromNetlink), p99: p99(fromNetlink) }, ipMonitorExtraMs: { ...summarize(monitorExtra), p99: p99(monitorExtra) } } : {}),
       ipMonitor: { cpuMs: monitorCpuMs, rssKb: monitorRssKb },
+      sidecarRssKb,
       samples: results,
     });
     log(`  → ${file}`);

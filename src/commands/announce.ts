@@ -1,4 +1,5 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_HEALTHY, EXIT_PROBLEM, EXIT_USAGE, HadiagError, envError, renderError, requireRoot, usageError } from '../core/errors.js';
 import { isIpv4 } from '../codecs/ipv4-address.js';
 import { printJson } from './output.js';
@@ -22,6 +23,19 @@ interface Args {
   node?: string;
   debug?: boolean;
 }
+
+/** The options, defined once: the yargs command and the yargs-free entry (announceMain) both derive from this. */
+const ANNOUNCE_OPTIONS: readonly { name: string; type: 'string' | 'boolean' | 'number'; array?: boolean; default?: string | boolean | number; describe: string }[] = [
+  { name: 'vip', type: 'string', array: true, describe: 'a VIP to watch (repeatable)' },
+  { name: 'garp', type: 'string', array: true, describe: 'announcement strategy, spec language of run-node --garp (repeatable; default directed, falling back to both:count=10,interval=250ms with no client known)' },
+  { name: 'state-dir', type: 'string', default: DEFAULT_ANNOUNCE_STATE_DIR, describe: 'where the control socket lives' },
+  { name: 'once', type: 'boolean', default: false, describe: 'announce now, wait for the frames on the wire, exit' },
+  { name: 'peer', type: 'string', array: true, describe: 'a peer sidecar to share the client book with (repeatable; needs --authkeys)' },
+  { name: 'authkeys', type: 'string', describe: 'Heartbeat authkeys file (mode 600) signing the client book' },
+  { name: 'port', type: 'number', default: DEFAULT_PEER_PORT, describe: 'UDP port of the client-book exchange (not Heartbeat’s 694)' },
+  { name: 'node', type: 'string', describe: 'this sidecar’s name in logs and peer messages (default: hostname)' },
+  { name: 'json', type: 'boolean', default: false, describe: 'JSON lines log (status / --once: one JSON document)' },
+];
 
 function sidecarOptions(a: Args): SidecarOptions {
   const vips = (a.vip ?? []).map(String);
@@ -110,17 +124,10 @@ export const announceCommand: CommandModule<object, Args> = {
   command: 'announce <iface>',
   describe: 'sidecar for any HA manager (keepalived, Pacemaker, ucarp, Heartbeat): announce a VIP to every known client the moment it is added here; `announce status` asks a running one',
   builder: (y) =>
-    y
-      .positional('iface', { type: 'string', demandOption: true, describe: 'the interface the VIP is added on (or `status`)' })
-      .option('vip', { type: 'string', array: true, describe: 'a VIP to watch (repeatable)' })
-      .option('garp', { type: 'string', array: true, describe: 'announcement strategy, spec language of run-node --garp (repeatable; default directed, falling back to both:count=10,interval=250ms with no client known)' })
-      .option('state-dir', { type: 'string', default: DEFAULT_ANNOUNCE_STATE_DIR, describe: 'where the control socket lives' })
-      .option('once', { type: 'boolean', default: false, describe: 'announce now, wait for the frames on the wire, exit' })
-      .option('peer', { type: 'string', array: true, describe: 'a peer sidecar to share the client book with (repeatable; needs --authkeys)' })
-      .option('authkeys', { type: 'string', describe: 'Heartbeat authkeys file (mode 600) signing the client book' })
-      .option('port', { type: 'number', default: DEFAULT_PEER_PORT, describe: 'UDP port of the client-book exchange (not Heartbeat’s 694)' })
-      .option('node', { type: 'string', describe: 'this sidecar’s name in logs and peer messages (default: hostname)' })
-      .option('json', { type: 'boolean', default: false, describe: 'JSON lines log (status / --once: one JSON document)' })
+    (ANNOUNCE_OPTIONS.reduce(
+      (b, o) => b.option(o.name, { type: o.type, ...(o.array ? { array: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}), describe: o.describe }),
+      y.positional('iface', { type: 'string', demandOption: true, describe: 'the interface the VIP is added on (or `status`)' }),
+    ) as unknown as Argv<Args>)
       .example('hadiag announce eth0 --vip 192.0.2.10', 'announce the VIP to every known client whenever keepalived/Pacemaker adds it here')
       .example('hadiag announce eth0 --vip 192.0.2.10 --peer 192.0.2.2 --authkeys /etc/ha.d/authkeys', 'share the client book with the other node')
       .example('hadiag announce eth0 --vip 192.0.2.10 --once', 'announce now (from a notify script), exit 0 when the frames left')
@@ -141,23 +148,46 @@ export const announceCommand: CommandModule<object, Args> = {
           'accepted, rejected, lastError, clientsReceived}], port, rssBytes}.',
         ].join('\n'),
       ),
-  handler: async (argv) => {
-    try {
-      if (argv.iface === 'status') {
-        process.exitCode = await status(argv);
-        return;
-      }
-      requireRoot('announce');
-      const o = sidecarOptions(argv);
-      if (argv.authkeys) o.authkeys = await readAuthkeys(argv.authkeys);
-      // --once --json prints one document at the end: its log goes to stderr as text
-      const s = new Sidecar(argv.once ? { ...o, json: false } : o);
-      process.exitCode = argv.once ? await runOnce(s, o) : await runSidecar(s);
-    } catch (err) {
-      process.stderr.write(renderError(err, !!argv.debug) + '\n');
-      process.exitCode = err instanceof HadiagError ? err.exitCode : EXIT_USAGE;
-    }
-    // capture handles may keep the loop alive after close: a sidecar run ends here
-    if (argv.iface !== 'status') process.exit(process.exitCode ?? EXIT_HEALTHY);
-  },
+  handler: (argv) => runAnnounce(argv),
 };
+
+async function runAnnounce(argv: Args): Promise<void> {
+  try {
+    if (argv.iface === 'status') {
+      process.exitCode = await status(argv);
+      return;
+    }
+    requireRoot('announce');
+    const o = sidecarOptions(argv);
+    if (argv.authkeys) o.authkeys = await readAuthkeys(argv.authkeys);
+    // --once --json prints one document at the end: its log goes to stderr as text
+    const s = new Sidecar(argv.once ? { ...o, json: false } : o);
+    process.exitCode = argv.once ? await runOnce(s, o) : await runSidecar(s);
+  } catch (err) {
+    process.stderr.write(renderError(err, !!argv.debug) + '\n');
+    process.exitCode = err instanceof HadiagError ? err.exitCode : EXIT_USAGE;
+  }
+  // capture handles may keep the loop alive after close: a sidecar run ends here
+  if (argv.iface !== 'status') process.exit(process.exitCode ?? EXIT_HEALTHY);
+}
+
+/**
+ * `hadiag announce …` without the CLI (bin/hadiag.js calls this directly, as it does the node daemon's entry):
+ * a long-running sidecar does not keep yargs and every other command in memory. --help goes to the CLI.
+ */
+export async function announceMain(args: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs>;
+  const options: NonNullable<ParseArgsConfig['options']> = { debug: { type: 'boolean', default: false } };
+  for (const o of ANNOUNCE_OPTIONS) options[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.array ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.type === 'number' ? String(o.default) : (o.default as string | boolean) } : {}) };
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+    if (parsed.positionals.length !== 1) throw new Error(parsed.positionals.length ? `unexpected argument: ${parsed.positionals[1]}` : 'name the interface (or status)');
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0]!.replace(/^Unknown option '([^']+)'.*/, 'unknown option $1');
+    process.stderr.write(renderError(usageError(msg, 'command line', 'see hadiag announce --help'), false) + '\n');
+    process.exit(EXIT_USAGE);
+  }
+  const v = parsed.values as Record<string, unknown>;
+  const argv = { ...v, iface: parsed.positionals[0]!, port: Number(v.port) } as unknown as Args;
+  await runAnnounce(argv);
+}

@@ -54,6 +54,13 @@ test('npm pack → npm install -g: the installed hadiag runs, decodes the shippe
 
   assert.equal(run(hadiag, ['--version'], tmp).trim(), VERSION);
   assert.match(run(hadiag, ['--help'], tmp), /hb-inspect/);
+  // the long-running sidecar's own entry (no yargs): a usage error and an absent sidecar, one line each, exit 2
+  const status = spawnSync(hadiag, ['announce', 'status', '--state-dir', join(tmp, 'no-sidecar')], { encoding: 'utf8' });
+  assert.deepEqual([status.status, status.stderr.trim().split('\n').length], [2, 1], status.stderr);
+  assert.match(status.stderr, /no announce sidecar is running here/);
+  const usage = spawnSync(hadiag, ['announce', 'eth0', '--bogus'], { encoding: 'utf8' });
+  assert.equal(usage.status, 2, usage.stderr);
+  assert.match(usage.stderr, /^hadiag: unknown option --bogus/);
   const devTools = ['tsx', 'typescript', 'fast-check', 'dependency-cruiser'].filter((d) => existsSync(join(installed, 'node_modules', d)));
   assert.deepEqual(devTools, [], 'no dev tool installed');
 
