@@ -2,7 +2,10 @@
  * One timeline across hosts: captures taken on the servers (run-node's --capture pcap, any tcpdump) and the
  * node's log, joined with the client's capture. Each server's clock offset from the client's is estimated from
  * the echo probes seen at both ends (requests: client → server, replies: server → client): with the smallest
- * delay each way, offset = (min up + max down) / 2, residual ± half the smallest round trip. Then for each
+ * delay each way, offset = (min up + max down) / 2, residual ± half the smallest round trip. Without echoes both
+ * ways (run-node's --capture pcap holds only the server's own ARP), from the ARP frames seen at both ends: the
+ * server's announcements and replies go server → client only, so the offset is known up to the one-way delay
+ * (no ± is claimed; `oneWay` says which way). Then for each
  * outage the segments old holder silent → detection → address added → first announcement on the server's
  * wire → seen at the client → neighbour entry changed → traffic flowing, the dominant one named; and a
  * client-only `no-announcement` split into `not-sent` (no announcement on the new holder's wire) and
@@ -28,66 +31,162 @@ export interface ServerLogEvent {
 export interface ClockOffset {
   /** server clock − client clock (ms): subtract it from a server time to get the client's */
   offsetMs: number;
-  /** the estimate is within ± this (half the smallest round trip seen) */
-  residualMs: number;
+  /**
+   * With frames seen both ways (echo requests up, replies down): the estimate is within ± this (half the
+   * smallest round trip). Absent when frames went one way only (`oneWay`): the error is then the one-way delay.
+   */
+  residualMs?: number;
+  /**
+   * Frames went one way only — server→client (the server's ARP, its echo replies): the true offset is this
+   * estimate plus up to the one-way delay; client→server: minus up to it.
+   */
+  oneWay?: 'server→client' | 'client→server';
+  /** which frames gave it: echo probes (both ways), or frames seen at both ends that are not echoes (ARP) */
+  via: 'echo' | 'arp';
   /** frames matched each way */
   up: number;
   down: number;
 }
 
-type Echo = Extract<WireEvent, { kind: 'icmp' }>;
-const keyOf = (e: Echo) => `${e.type}|${e.id ?? ''}|${e.seq ?? ''}|${e.srcIp}|${e.dstIp}`;
-
-function echoTimes(wire: readonly WireEvent[], vip: string): Map<string, number[]> {
-  const m = new Map<string, number[]>();
-  for (const e of wire) {
-    if (e.kind !== 'icmp' || (e.dstIp !== vip && e.srcIp !== vip)) continue;
-    const k = keyOf(e);
-    const l = m.get(k);
-    if (l) l.push(e.tsMs);
-    else m.set(k, [e.tsMs]);
-  }
-  return m;
+/** A frame seen at both ends, reduced to a key (the same bytes that matter, whatever the link type) and a direction. */
+interface Seen {
+  key: string;
+  tsMs: number;
+  up: boolean;
+  /** how far from the coarse offset a match may be (ms): an echo is unique; an ARP frame repeats identically */
+  tolMs: number;
 }
 
-/** The server's clock offset from the client's, from echo frames seen at both ends; undefined when none was. */
-export function estimateOffset(client: readonly WireEvent[], server: readonly WireEvent[], vip: string): ClockOffset | undefined {
-  const c = echoTimes(client, vip);
-  const s = echoTimes(server, vip);
-  // coarse: the median difference of frames seen once at each end
-  const coarse: number[] = [];
+type Echo = Extract<WireEvent, { kind: 'icmp' }>;
+type Arp = Extract<WireEvent, { kind: 'arp' }>;
+const echoKey = (e: Echo) => `${e.type}|${e.id ?? ''}|${e.seq ?? ''}|${e.srcIp}|${e.dstIp}`;
+// no dstMac: a Linux cooked capture leaves it empty for unicast
+const arpKey = (e: Arp) => `${e.op}|${e.srcMac}|${e.senderMac}|${e.senderIp}|${e.targetMac}|${e.targetIp}`;
+
+function echoesOf(wire: readonly WireEvent[], vip: string): Seen[] {
+  const out: Seen[] = [];
+  for (const e of wire) if (e.kind === 'icmp' && (e.dstIp === vip || e.srcIp === vip)) out.push({ key: echoKey(e), tsMs: e.tsMs, up: e.type === 'echo-request', tolMs: 500 });
+  return out;
+}
+
+/**
+ * ARP frames whose direction is known: sent by the client (the source of the echo requests on its capture) →
+ * up; sent by the server itself (the source of its echo replies, or the one MAC a run-node --capture pcap
+ * holds) → down. A third host's frame bounds nothing and is left out.
+ */
+function arpsOf(wire: readonly WireEvent[], clientMacs: ReadonlySet<string>, serverMacs: ReadonlySet<string>): Seen[] {
+  const out: Seen[] = [];
+  for (const e of wire) {
+    if (e.kind !== 'arp') continue;
+    const up = clientMacs.has(e.srcMac);
+    if (up || serverMacs.has(e.srcMac)) out.push({ key: arpKey(e), tsMs: e.tsMs, up, tolMs: 10 });
+  }
+  return out;
+}
+
+function macsOf(client: readonly WireEvent[], server: readonly WireEvent[], vip: string): { clientMacs: Set<string>; serverMacs: Set<string> } {
+  const clientMacs = new Set<string>();
+  for (const e of client) if (e.kind === 'icmp' && e.type === 'echo-request' && e.dstIp === vip) clientMacs.add(e.srcMac);
+  const serverMacs = new Set<string>();
+  for (const e of server) if (e.kind === 'icmp' && e.type === 'echo-reply' && e.srcIp === vip) serverMacs.add(e.srcMac);
+  if (!serverMacs.size) {
+    const arpSrcs = new Set(server.filter((e) => e.kind === 'arp' && !clientMacs.has(e.srcMac)).map((e) => e.srcMac));
+    if (arpSrcs.size === 1) serverMacs.add([...arpSrcs][0]!);
+  }
+  return { clientMacs, serverMacs };
+}
+
+const group = (l: readonly Seen[]) => {
+  const m = new Map<string, number[]>();
+  for (const e of l) {
+    const x = m.get(e.key);
+    if (x) x.push(e.tsMs);
+    else m.set(e.key, [e.tsMs]);
+  }
+  return m;
+};
+
+/** a key seen more often than this at one end (a long capture's periodic replies) is left out of the coarse step */
+const COARSE_MAX_REPEATS = 200;
+
+/** the width of the coarse window: more than the jitter of the one-way delay, less than a burst's spacing */
+const COARSE_WINDOW_MS = 0.5;
+
+/**
+ * The coarse offset: every difference server − client of frames with the same key; the densest 0.5 ms window
+ * wins (a frame repeated identically — a GARP burst — pairs with every copy, but only the true offset collects
+ * a pair for every copy), and its median is the coarse offset. The same burst sent at two takeovers further
+ * apart than the client's capture ties: the offset nearer 0 is taken (synced clocks).
+ */
+function coarseOffset(c: Map<string, number[]>, s: Map<string, number[]>): number | undefined {
+  const diffs: number[] = [];
   for (const [k, st] of s) {
     const ct = c.get(k);
-    if (ct && ct.length === 1 && st.length === 1) coarse.push(st[0]! - ct[0]!);
+    if (!ct || ct.length > COARSE_MAX_REPEATS || st.length > COARSE_MAX_REPEATS) continue;
+    for (const a of st) for (const b of ct) diffs.push(a - b);
   }
-  if (!coarse.length) return undefined;
-  coarse.sort((a, b) => a - b);
-  const mid = coarse[Math.floor(coarse.length / 2)]!;
+  diffs.sort((a, b) => a - b);
+  let best: { n: number; mid: number } | undefined;
+  for (let i = 0, j = 0; j < diffs.length; j++) {
+    while (diffs[j]! - diffs[i]! > COARSE_WINDOW_MS) i++;
+    const n = j - i + 1;
+    if (best && n < best.n) continue;
+    const mid = diffs[i + Math.floor((n - 1) / 2)]!;
+    if (!best || n > best.n || Math.abs(mid) < Math.abs(best.mid)) best = { n, mid };
+  }
+  return best?.mid;
+}
+
+/** Each server frame matched to the client frame with the same key nearest to it after the coarse offset. */
+function matched(client: readonly Seen[], server: readonly Seen[], mid: number) {
+  const c = group(client);
   let minUp = Infinity;
   let maxDown = -Infinity;
   let up = 0;
   let down = 0;
-  for (const [k, st] of s) {
-    const ct = c.get(k);
+  for (const e of server) {
+    const ct = c.get(e.key);
     if (!ct) continue;
-    const toServer = k.startsWith('echo-request');
-    for (const t of st) {
-      let best: number | undefined;
-      for (const x of ct) if (best === undefined || Math.abs(t - mid - x) < Math.abs(t - mid - best)) best = x;
-      if (best === undefined || Math.abs(t - mid - best) > 500) continue;
-      const d = t - best;
-      if (toServer) {
-        up++;
-        minUp = Math.min(minUp, d);
-      } else {
-        down++;
-        maxDown = Math.max(maxDown, d);
-      }
+    let best: number | undefined;
+    for (const x of ct) if (best === undefined || Math.abs(e.tsMs - mid - x) < Math.abs(e.tsMs - mid - best)) best = x;
+    if (best === undefined || Math.abs(e.tsMs - mid - best) > e.tolMs) continue;
+    const d = e.tsMs - best;
+    if (e.up) {
+      up++;
+      minUp = Math.min(minUp, d);
+    } else {
+      down++;
+      maxDown = Math.max(maxDown, d);
     }
   }
-  if (up && down) return { offsetMs: (minUp + maxDown) / 2, residualMs: Math.max(0, (minUp - maxDown) / 2), up, down };
-  // one direction only: the offset is bounded by the one-way delay
-  return { offsetMs: up ? minUp : maxDown, residualMs: Infinity, up, down };
+  return { minUp, maxDown, up, down };
+}
+
+/**
+ * The server's clock offset from the client's, from frames seen at both ends; undefined when none was.
+ * The echo probes first (up and down: the offset within ± half the smallest round trip); without them both
+ * ways, the ARP frames seen at both ends too (a run-node --capture pcap holds only the server's own ARP:
+ * server → client only, so the offset is known up to the one-way delay, µs on a LAN).
+ */
+export function estimateOffset(client: readonly WireEvent[], server: readonly WireEvent[], vip: string): ClockOffset | undefined {
+  const ce = echoesOf(client, vip);
+  const se = echoesOf(server, vip);
+  const midEcho = coarseOffset(group(ce), group(se));
+  if (midEcho !== undefined) {
+    const m = matched(ce, se, midEcho);
+    if (m.up && m.down) return { offsetMs: (m.minUp + m.maxDown) / 2, residualMs: Math.max(0, (m.minUp - m.maxDown) / 2), via: 'echo', up: m.up, down: m.down };
+  }
+  const { clientMacs, serverMacs } = macsOf(client, server, vip);
+  const cs = [...ce, ...arpsOf(client, clientMacs, serverMacs)];
+  const ss = [...se, ...arpsOf(server, clientMacs, serverMacs)];
+  const mid = coarseOffset(group(cs), group(ss));
+  if (mid === undefined) return undefined;
+  const m = matched(cs, ss, mid);
+  const via = ss.length > se.length ? 'arp' : 'echo';
+  if (m.up && m.down) return { offsetMs: (m.minUp + m.maxDown) / 2, residualMs: Math.max(0, (m.minUp - m.maxDown) / 2), via, up: m.up, down: m.down };
+  if (!m.up && !m.down) return undefined;
+  // one way only: the frames left one end a one-way delay before the other saw them
+  return { offsetMs: m.up ? m.minUp : m.maxDown, oneWay: m.up ? 'client→server' : 'server→client', via, up: m.up, down: m.down };
 }
 
 /** The events moved onto the client's clock. */
@@ -127,7 +226,7 @@ export interface CrossHostSegment {
 }
 
 export interface CrossHost {
-  servers: { name: string; offsetMs?: number; residualMs?: number; up: number; down: number }[];
+  servers: { name: string; offsetMs?: number; residualMs?: number; oneWay?: ClockOffset['oneWay']; via?: ClockOffset['via']; up: number; down: number }[];
   /** the capture of the new holder (it sent frames from the new MAC) */
   newHolderCapture?: string;
   oldHolderCapture?: string;
@@ -175,23 +274,36 @@ function announcementsOn(wire: readonly WireEvent[], vip: string, mac: string, f
   return out;
 }
 
-/** The cross-host timeline of one outage (every time on the client's clock). */
-export function crossHostOf(vip: string, o: OutageReport, caps: readonly Joined[], log: readonly ServerLogEvent[]): CrossHost {
+const offsetFields = (o: ClockOffset) => ({ offsetMs: o.offsetMs, ...(o.residualMs !== undefined ? { residualMs: o.residualMs } : {}), ...(o.oneWay ? { oneWay: o.oneWay } : {}), via: o.via });
+
+/**
+ * When the old holder went silent: its last frame on its own capture — when that capture shows the probes'
+ * traffic (its echo replies); a capture of its ARP only (run-node --capture) says nothing of when it stopped
+ * answering, and the client's evidence is used.
+ */
+function oldSilent(o: OutageReport, old: Joined | undefined, end: number): number | undefined {
+  if (!old || !o.macBefore || !old.wire.some((e) => e.kind === 'icmp' && e.type === 'echo-reply' && e.srcMac === o.macBefore)) return undefined;
+  let last: number | undefined;
+  for (const e of old.wire) if (e.srcMac === o.macBefore && e.tsMs <= end) last = e.tsMs;
+  return last;
+}
+
+/**
+ * The cross-host timeline of one outage (every time on the client's clock). `clientAsks`: the client's own
+ * requests for the VIP (its capture), so that a reply to them on a server capture that holds only the
+ * server's frames (run-node --capture) is not taken for an announcement.
+ */
+export function crossHostOf(vip: string, o: OutageReport, caps: readonly Joined[], log: readonly ServerLogEvent[], clientAsks: readonly WireEvent[] = []): CrossHost {
   const newMac = o.macAfter ?? o.broadcastAnswer?.mac ?? o.announcements[0]?.mac;
   const neu = captureOf(caps, newMac);
   const old = captureOf(caps, o.macBefore);
   const end = o.endTsMs ?? Infinity;
   const from = o.lastOkTsMs ?? o.startTsMs;
   const at: Record<string, number | undefined> = {};
-  if (old && o.macBefore) {
-    let last: number | undefined;
-    for (const e of old.wire) if (e.srcMac === o.macBefore && e.tsMs <= end) last = e.tsMs;
-    at.silent = last;
-  }
-  at.silent ??= o.takeover?.oldSilentTsMs ?? o.lastOkTsMs;
+  at.silent = oldSilent(o, old, end) ?? o.takeover?.oldSilentTsMs ?? o.lastOkTsMs;
   const added = log.filter((l) => l.ip === vip && l.tsMs >= from - 1000 && l.tsMs <= end);
   if (added.length) at.added = added[0]!.tsMs;
-  const anns = neu ? announcementsOn(neu.wire, vip, newMac!, from - 100, end + 5000) : [];
+  const anns = neu ? announcementsOn([...neu.wire, ...clientAsks].sort((p, q) => p.tsMs - q.tsMs), vip, newMac!, from - 100, end + 5000) : [];
   if (anns.length) at.onWire = anns[0]!.tsMs;
   // the log line is written once the address is up and announcing began: never after the first announcement
   if (at.added !== undefined && at.onWire !== undefined && at.added > at.onWire) at.added = at.onWire;
@@ -207,7 +319,7 @@ export function crossHostOf(vip: string, o: OutageReport, caps: readonly Joined[
   }
   const dominant = segments.reduce<CrossHostSegment | undefined>((m, s) => (!m || s.ms > m.ms ? s : m), undefined);
   const x: CrossHost = {
-    servers: caps.map((c) => ({ name: c.name, ...(c.offset ? { offsetMs: c.offset.offsetMs, residualMs: c.offset.residualMs } : {}), up: c.offset?.up ?? 0, down: c.offset?.down ?? 0 })),
+    servers: caps.map((c) => ({ name: c.name, ...(c.offset ? offsetFields(c.offset) : {}), up: c.offset?.up ?? 0, down: c.offset?.down ?? 0 })),
     announcementsOnServerWire: anns.length,
     points: points.map(({ label, tsMs }) => ({ label, tsMs })),
     segments,
@@ -248,11 +360,12 @@ export function joinServers(a: Analysis, clientWire: readonly WireEvent[], serve
     const offset = estimateOffset(clientWire, s.wire, a.vip);
     return { name: s.name, wire: offset ? toClientClock(s.wire, offset.offsetMs) : [...s.wire], ...(offset ? { offset } : {}) };
   });
+  const asks = clientWire.filter((e) => e.kind === 'arp' && e.op === 'request' && e.targetIp === a.vip && e.senderIp !== a.vip);
   const outages = a.outages.map((o) => {
     const newMac = o.macAfter ?? o.broadcastAnswer?.mac;
     const neu = captureOf(caps, newMac);
     const log = neu?.offset ? toClientClock(logs, neu.offset.offsetMs) : logs;
-    const crossHost = crossHostOf(a.vip, o, caps, log);
+    const crossHost = crossHostOf(a.vip, o, caps, log, asks);
     const split = splitNoAnnouncement(o, crossHost);
     return { ...o, crossHost, ...(split ? { diagnosis: split } : {}) };
   });
