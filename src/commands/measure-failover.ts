@@ -1,4 +1,6 @@
 import type { CommandModule } from 'yargs';
+import { isIPv6 } from 'node:net';
+import { ipv6FromBytes, ipv6ToBytes } from '../codecs/addr.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseHaCf } from '../models/config/hacf.js';
 import type { ClusterTimers } from '../models/measure/takeover.js';
@@ -66,7 +68,7 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .positional('iface', { type: 'string', describe: 'interface on the VIP’s subnet (default: from `ip route get VIP`)' })
-      .option('vip', { type: 'string', demandOption: true, describe: 'the floating IP to probe (must be on a directly connected subnet)' })
+      .option('vip', { type: 'string', demandOption: true, describe: 'the floating IPv4 or IPv6 address to probe (must be on a directly connected subnet); IPv6: ping -6, ICMPv6 and neighbour discovery' })
       .option('interval', { type: 'string', default: '5ms', describe: 'probe interval (1ms–1s; below 10ms ping keeps it exactly)' })
       .option('timeout', { type: 'string', describe: 'stop after this long in any case (default 120s)' })
       .option('until-recovered', { type: 'boolean', default: false, describe: 'stop once an outage has ended (and 2 s passed)' })
@@ -84,6 +86,7 @@ export const measureFailoverCommand: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'one JSON document with every event (--watch: one JSON line per outage, then a summary line)' })
       .example('hadiag measure-failover --vip 10.0.0.20', 'wait for a failover, report it (Ctrl-C to stop)')
       .example("hadiag measure-failover --vip 198.18.0.20 --trigger 'hadiag lab fault link-down server1' --expect 6s", 'cause a failover and time it')
+      .example("hadiag measure-failover --vip 2001:db8::20 --trigger 'ssh server1 ip -6 addr del 2001:db8::20/64 dev eth0'", 'IPv6: the same, with the kernel’s verdict on each NA')
       .example('hadiag measure-failover --vip 10.0.0.20 --read client.pcap --svg t.svg', 'analyze a capture taken on a client')
       .example('hadiag measure-failover --vip 10.0.0.20 --watch --write /var/tmp/vip.pcap --write-limit 256MB', 'watch for days, one line per outage')
       .epilogue(
@@ -230,7 +233,12 @@ function checkWatchArgs(argv: Args): void {
 
 function checkArgs(argv: Args): { intervalMs: number; timeoutMs: number; expectMs: number | undefined } {
   checkWatchArgs(argv);
-  if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 address`, '--vip', 'write it dotted, e.g. --vip 10.0.0.20');
+  if (isIPv6(argv.vip)) {
+    // the canonical text, as ip, tcpdump and the capture decoder print it
+    argv.vip = ipv6FromBytes(ipv6ToBytes(argv.vip));
+    if (/^(ff|fe80:)/i.test(argv.vip)) throw usageError(`VIP ${argv.vip} is ${/^ff/i.test(argv.vip) ? 'a multicast' : 'a link-local'} address`, '--vip', 'give the floating global (or unique-local) IPv6 address, e.g. --vip 2001:db8::20');
+    if (argv['check-duplicates']) throw usageError('--check-duplicates is IPv4 only (arping -D)', '--check-duplicates', 'drop it; for an IPv6 VIP, hadiag garp-check IFACE --vip VIP reports a DAD conflict');
+  } else if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 or IPv6 address`, '--vip', 'e.g. --vip 10.0.0.20 or --vip 2001:db8::20');
   if (argv.read && argv.iface) throw usageError('give an interface or --read, not both', 'command line', 'drop IFACE to analyze the file, or --read to measure live');
   if (argv.read && argv.trigger) throw usageError('--trigger needs a live run', '--trigger', 'drop --read');
   if (argv.read && argv['check-duplicates']) throw usageError('--check-duplicates needs a live run', '--check-duplicates', 'drop --read');
@@ -343,6 +351,7 @@ async function runLive(argv: Args, intervalMs: number, timeoutMs: number): Promi
 
 function printJsonReport(argv: Args, analysis: Analysis, events: NearEvents, live: LiveResult | undefined, limits: string[] = []): void {
   printJson({
+    ...(argv.vip.includes(':') ? { family: 6 } : {}),
     ...analysis,
     timestampSources: argv.read ? { capture: TIMESTAMP_SOURCES.capture, probes: 'capture (kernel) timestamps of the echo requests and replies' } : TIMESTAMP_SOURCES,
     events,

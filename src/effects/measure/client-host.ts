@@ -41,8 +41,8 @@ export async function resolveRoute(vip: string, iface?: string): Promise<Route> 
   return route;
 }
 
-/** Client sysctls that decide what it does with announcements and how long it keeps a dead MAC. */
-export function readClientSysctls(iface: string): Record<string, number> {
+/** Client sysctls that decide what it does with announcements and how long it keeps a dead MAC (IPv4 or IPv6 ones). */
+export function readClientSysctls(iface: string, family: 4 | 6 = 4): Record<string, number> {
   const out: Record<string, number> = {};
   const read = (path: string, key: string) => {
     try {
@@ -51,6 +51,12 @@ export function readClientSysctls(iface: string): Record<string, number> {
       /* not there on this kernel */
     }
   };
+  if (family === 6) {
+    // IPv6: what decides whether an NA is taken (nd-accept-model.ts) and how long a dead MAC is kept
+    for (const k of ['drop_unsolicited_na', 'accept_untracked_na', 'forwarding']) read(`/proc/sys/net/ipv6/conf/${iface}/${k}`, k);
+    for (const k of ['base_reachable_time_ms', 'delay_first_probe_time', 'retrans_time_ms', 'ucast_solicit', 'mcast_solicit', 'mcast_resolicit']) read(`/proc/sys/net/ipv6/neigh/${iface}/${k}`, k);
+    return out;
+  }
   for (const k of ['drop_gratuitous_arp', 'arp_accept']) read(`/proc/sys/net/ipv4/conf/${iface}/${k}`, k);
   for (const k of ['base_reachable_time_ms', 'delay_first_probe_time', 'ucast_solicit', 'mcast_solicit', 'mcast_resolicit']) read(`/proc/sys/net/ipv4/neigh/${iface}/${k}`, k);
   return out;

@@ -74,6 +74,8 @@ type StopReason = LiveResult['stoppedBy'];
 /** One measurement: the helper processes, what they reported so far, and the rules that end it. */
 class LiveRun {
   private readonly iface: string;
+  /** an IPv6 VIP: ping -6, ICMPv6 and ND in the capture, `ip -6 monitor neigh`, IPv6 sysctls */
+  private readonly family: 4 | 6;
   private readonly sysctlSamples: { tsMs: number; values: Record<string, number> }[];
   private lastSysctlRead: number;
   private readonly probes: PingProbes;
@@ -102,7 +104,8 @@ class LiveRun {
     private readonly route: Route,
   ) {
     this.iface = opts.iface ?? route.iface;
-    this.sysctlSamples = [{ tsMs: nowMs(), values: readClientSysctls(this.iface) }];
+    this.family = opts.vip.includes(':') ? 6 : 4;
+    this.sysctlSamples = [{ tsMs: nowMs(), values: readClientSysctls(this.iface, this.family) }];
     this.lastSysctlRead = nowMs();
     this.probes = new PingProbes(opts.intervalMs);
     this.runStartTsMs = nowMs();
@@ -178,7 +181,7 @@ class LiveRun {
 
   /** 2. neighbour entry of the VIP (ip's own timestamps; -ts prints local time, so force UTC) */
   private followNeighbourEntry(): ChildProcess {
-    const mon = this.spawn(['ip', '-ts', 'monitor', 'neigh'], { TZ: 'UTC' });
+    const mon = this.spawn(['ip', ...(this.family === 6 ? ['-6'] : []), '-ts', 'monitor', 'neigh'], { TZ: 'UTC' });
     createInterface({ input: mon.stdout! }).on('line', (line) => {
       const ev = parseNeighLine(line, nowMs());
       if (!ev || ev.ip !== this.opts.vip) return;
@@ -192,7 +195,7 @@ class LiveRun {
   /** 3. probes through this host's kernel */
   private startPing(): ChildProcess {
     const { opts } = this;
-    const ping = this.spawn(['ping', '-D', '-O', '-n', '-i', String(opts.intervalMs / 1000), ...(opts.iface ? ['-I', this.iface] : []), opts.vip]);
+    const ping = this.spawn(['ping', ...(this.family === 6 ? ['-6'] : []), '-D', '-O', '-n', '-i', String(opts.intervalMs / 1000), ...(opts.iface ? ['-I', this.iface] : []), opts.vip]);
     ping.stderr!.setEncoding('utf8').on('data', (d: string) => (this.pingErr += d));
     createInterface({ input: ping.stdout! }).on('line', (line) => this.onPingLine(line));
     return ping;
@@ -261,7 +264,7 @@ class LiveRun {
   private sampleSysctls(now: number): void {
     if (now - this.lastSysctlRead < SYSCTL_SAMPLE_MS) return;
     this.lastSysctlRead = now;
-    const values = readClientSysctls(this.iface);
+    const values = readClientSysctls(this.iface, this.family);
     if (JSON.stringify(values) !== JSON.stringify(this.sysctlSamples[this.sysctlSamples.length - 1]!.values)) this.sysctlSamples.push({ tsMs: now, values });
   }
 

@@ -55,7 +55,7 @@ export async function watchLive(opts: WatchOptions): Promise<WatchResult> {
     intervalMs: opts.intervalMs,
     iface,
     client,
-    sysctls: readClientSysctls(iface),
+    sysctls: readClientSysctls(iface, opts.vip.includes(':') ? 6 : 4),
     ...(opts.expectMs !== undefined ? { expectMs: opts.expectMs } : {}),
     ...(opts.timers ? { timers: opts.timers } : {}),
     onOutage: (r) => {
@@ -77,12 +77,12 @@ export async function watchLive(opts: WatchOptions): Promise<WatchResult> {
     };
     const capture = startCapture(spawn, iface, ring, stream);
     await waitFor(capture.tcpdump, /listening on/, 5000, 'tcpdump');
-    const mon = spawn(['ip', '-ts', 'monitor', 'neigh'], { TZ: 'UTC' });
+    const mon = spawn(['ip', ...(opts.vip.includes(':') ? ['-6'] : []), '-ts', 'monitor', 'neigh'], { TZ: 'UTC' });
     createInterface({ input: mon.stdout! }).on('line', (line) => {
       const ev = parseNeighLine(line, nowMs());
       if (ev && ev.ip === opts.vip) stream.addNeigh(ev);
     });
-    const ping = spawn(['ping', '-n', '-q', '-i', String(opts.intervalMs / 1000), ...(opts.iface ? ['-I', iface] : []), opts.vip]);
+    const ping = spawn(['ping', ...(opts.vip.includes(':') ? ['-6'] : []), '-n', '-q', '-i', String(opts.intervalMs / 1000), ...(opts.iface ? ['-I', iface] : []), opts.vip]);
     let pingErr = '';
     ping.stderr!.setEncoding('utf8').on('data', (d: string) => (pingErr = (pingErr + d).slice(-2000)));
     ping.stdout!.resume();

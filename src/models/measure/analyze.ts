@@ -109,7 +109,7 @@ export function reportOutage(run: RunView, o: ProbeOutage, index: number, nextFr
   const macBefore = replyMacFor(o.lastOkSeq !== undefined ? run.bySeq.get(o.lastOkSeq) : undefined, run.replies) ?? lastNeighMac(run.vipNeigh, w.from);
   const macAfter = replyMacFor(o.firstOkSeq !== undefined ? run.bySeq.get(o.firstOkSeq) : undefined, run.replies);
   const arps = arpsIn(wire as WireEvent[], w);
-  const announcements = findAnnouncements(input.vip, wire as WireEvent[], arps, w, macBefore, client);
+  const announcements = findAnnouncements(input.vip, wire as WireEvent[], arps, w, macBefore, client, { sysctls: sysctlsAt(input, o.startTsMs), vipNeigh: run.vipNeigh });
   const asked = clientAsks(input.vip, arps, macBefore, client);
   const newMac = macAfter ?? asked.broadcastAnswer?.mac ?? announcements[0]?.mac;
   const sw = findSwitch(input.vip, o, { macBefore, macAfter, newMac }, w, wire as WireEvent[], run.vipNeigh as NeighEvent[], asked.asks);

@@ -19,6 +19,9 @@ const FORM_PHRASE: Record<AnnouncementForm, string> = {
   'garp-reply': 'a gratuitous ARP reply',
   'directed-request': 'a request from the VIP to this host',
   'unicast-reply': 'an unsolicited unicast ARP reply to this host',
+  'unsolicited-na': 'an unsolicited NA',
+  'directed-na': 'an NA to this host',
+  'directed-ns': 'an NS from the VIP to this host',
   other: 'ARP from the VIP',
 };
 const msText = (ms: number) => (ms < 1 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(1)} ms` : s(ms));
@@ -37,6 +40,25 @@ export function clientSysctlSnippet(iface = 'eth0', dropGratuitous = false): str
   if (dropGratuitous) lines.push(`# accept gratuitous ARP (sender IP = target IP) again`, `net.ipv4.conf.${iface}.drop_gratuitous_arp = 0`);
   return lines.join('\n');
 }
+
+/** IPv6: the same bound for the IPv6 neighbour table (retrans_time_ms instead of ARP's fixed 1 s probes). */
+export function clientSysctlSnippet6(iface = 'eth0', dropUnsolicitedNa = false): string {
+  const lines = [
+    `# /etc/sysctl.d/60-vip-failover.conf — apply with: sysctl --system`,
+    `# re-check a neighbour after 2.5–7.5 s instead of 15–45 s; probe after 1 s instead of 5 s;`,
+    `# one unicast NUD probe to a dead MAC (250 ms) before asking by multicast`,
+    `net.ipv6.neigh.${iface}.base_reachable_time_ms = 5000`,
+    `net.ipv6.neigh.${iface}.delay_first_probe_time = 1`,
+    `net.ipv6.neigh.${iface}.retrans_time_ms = 250`,
+    `net.ipv6.neigh.${iface}.ucast_solicit = 1`,
+  ];
+  if (dropUnsolicitedNa) lines.push(`# take unsolicited NAs (the takeover node's announcements) again`, `net.ipv6.conf.${iface}.drop_unsolicited_na = 0`);
+  return lines.join('\n');
+}
+
+const isV6 = (ctx: DiagnoseContext) => ctx.vip.includes(':');
+/** the resolution protocol's name in a sentence */
+const resolver = (ctx: DiagnoseContext) => (isV6(ctx) ? 'neighbour-discovery' : 'ARP');
 
 /** What one outage's diagnosis is built from. */
 interface Facts {
@@ -115,13 +137,28 @@ function evidenceOf({ o, ctx, iface, newMac, anns }: Facts): string[] {
   if (o.durationMs !== undefined) ev.push(`outage ${s(o.durationMs)} (first unanswered probe → first answer), ${o.lostProbes} probes lost`);
   if (o.macBefore || o.macAfter) ev.push(`VIP answered from ${o.macBefore ?? '?'} before and ${o.macAfter ?? '?'} after`);
   if (anns.length) ev.push(`${anns.length} announcement(s) from ${newMac}, first at ${rel(o, anns[0]!.tsMs)} (${anns[0]!.form})`);
-  if (o.unicastProbesToOld.length) ev.push(`${o.unicastProbesToOld.length} unicast ARP probe(s) to the old MAC ${o.macBefore}, first at ${rel(o, o.unicastProbesToOld[0]!)}`);
-  if (o.broadcastRequests.length) ev.push(`broadcast ARP request for ${ctx.vip} at ${rel(o, o.broadcastRequests[0]!)}${o.broadcastAnswer ? `, answered by ${o.broadcastAnswer.mac} at ${rel(o, o.broadcastAnswer.tsMs)}` : ', unanswered'}`);
+  for (const v of verdictLines(o, newMac)) ev.push(v);
+  const v6 = isV6(ctx);
+  if (o.unicastProbesToOld.length) ev.push(`${o.unicastProbesToOld.length} ${v6 ? 'unicast NS (NUD probes)' : 'unicast ARP probe(s)'} to the old MAC ${o.macBefore}, first at ${rel(o, o.unicastProbesToOld[0]!)}`);
+  if (o.broadcastRequests.length) ev.push(`${v6 ? 'multicast NS' : 'broadcast ARP request'} for ${ctx.vip} at ${rel(o, o.broadcastRequests[0]!)}${o.broadcastAnswer ? `, answered by ${o.broadcastAnswer.mac} at ${rel(o, o.broadcastAnswer.tsMs)}` : ', unanswered'}`);
   if (o.switchTsMs !== undefined) ev.push(`switched to ${newMac} at ${rel(o, o.switchTsMs)}: ${o.switchEvidence}`);
   for (const c of o.clusterStops) ev.push(`${c.proto} from ${c.srcIp} stopped at ${rel(o, c.tsMs)}`);
   ev.push(...takeoverEvidenceText(o));
   if (ctx.sysctls) ev.push(`client sysctls on ${iface}: ${Object.entries(ctx.sysctls).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   return ev;
+}
+
+/** IPv6: the kernel's verdict on the new MAC's announcements, one line per distinct reason. */
+function verdictLines(o: OutageReport, newMac: string | undefined): string[] {
+  const by = new Map<string, { n: number; first: OutageReport['announcements'][number] }>();
+  for (const a of o.announcements) {
+    if (a.mac !== newMac || !a.verdict) continue;
+    const key = `${a.verdict.accepted ? 'taken' : 'not taken'}: ${a.verdict.reason}`;
+    const x = by.get(key);
+    if (x) x.n++;
+    else by.set(key, { n: 1, first: a });
+  }
+  return [...by].map(([key, { n, first }]) => `kernel's verdict on ${n} ${first.form} (first at ${rel(o, first.tsMs)}, entry ${first.verdict!.entryBefore} before it) — ${key}`);
 }
 
 function done(f: Facts, cause: Cause, problem: boolean, sentence: string, fixes: Fix[]): Diagnosis {
@@ -133,7 +170,13 @@ const timerFix = (f: Facts, rank: number): Fix => ({
   side: 'client',
   title: 'shrink this host’s neighbour timers',
   detail: 'bounds the time a dead MAC is kept to ~3–5 s whatever the servers send (measured 4.6–4.7 s with GARPs dropped)',
-  snippet: clientSysctlSnippet(f.iface, f.dropGarp),
+  snippet: isV6(f.ctx) ? clientSysctlSnippet6(f.iface, f.ctx.sysctls?.drop_unsolicited_na === 1) : clientSysctlSnippet(f.iface, f.dropGarp),
+});
+const naFormsFix = (rank: number): Fix => ({
+  rank,
+  side: 'server',
+  title: 'announce with NAs Linux takes, and an NS from the VIP',
+  detail: 'unsolicited NAs to ff02::1 with the override flag set and the target link-layer option (hadiag garp-check IF --vip VIP --send na; resource-agents send_ua), plus an NS from the VIP to each client (--send directed): it moves the entry whatever drop_unsolicited_na says, and repairs a FAILED or missing one',
 });
 const vmacFix = (rank: number): Fix => ({
   rank,
@@ -239,9 +282,11 @@ function diagnoseOwnResolution(f: Facts): Diagnosis {
       vmacFix(3),
     ]);
   }
-  return done(f, 'no-announcement', true, `No announcement for ${ctx.vip} reached this interface: the takeover node did not send one, or the path dropped it; this host recovered through its own ARP timeout at ${recoveredAt}${ownResolutionText(o)}.`, [
-    { rank: 1, side: 'server', title: 'make the takeover node announce the VIP', detail: 'IPaddr/IPaddr2 send_arp, keepalived garp_master_*, hadiag run-node --garp; check that broadcasts reach this segment (VLAN, switch filters)' },
-    acceptedFormsFix(2),
+  return done(f, 'no-announcement', true, `No announcement for ${ctx.vip} reached this interface: the takeover node did not send one, or the path dropped it; this host recovered through its own ${resolver(ctx)} timeout at ${recoveredAt}${ownResolutionText(o)}.`, [
+    isV6(ctx)
+      ? { rank: 1, side: 'server', title: 'make the takeover node announce the VIP', detail: 'unsolicited NAs (override set, target link-layer option) right after adding the address: IPv6addr/IPaddr2 send_ua, keepalived VRRPv3, hadiag garp-check IF --vip VIP --send na; check that multicast reaches this segment (MLD snooping, VLAN)' }
+      : { rank: 1, side: 'server', title: 'make the takeover node announce the VIP', detail: 'IPaddr/IPaddr2 send_arp, keepalived garp_master_*, hadiag run-node --garp; check that broadcasts reach this segment (VLAN, switch filters)' },
+    isV6(ctx) ? naFormsFix(2) : acceptedFormsFix(2),
     vmacFix(3),
     timerFix(f, 4),
   ]);
@@ -260,12 +305,29 @@ function diagnoseSlowTakeover(f: Facts, unansweredAsks: number): Diagnosis {
 
 function diagnoseIgnoredAnnouncements(f: Facts, recoveredAt: string): Diagnosis {
   const { o, iface, dropGarp, annsBeforeSwitch } = f;
+  if (isV6(f.ctx)) return ignoredNdAnnouncements(f, recoveredAt);
   const why = dropGarp ? 'drop_gratuitous_arp=1' : annsBeforeSwitch.every((a) => a.form === 'garp-request' || a.form === 'garp-reply') ? 'an ARP filter dropping sender IP = target IP, or drop_gratuitous_arp' : 'a filter, or the neighbour locktime';
   return done(f, 'announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host ignored them (${why}): it recovered only through its own ARP timeout at ${recoveredAt}${ownResolutionText(o)}.`, [
     { rank: 1, side: 'client', title: 'let this host take gratuitous ARP', detail: dropGarp ? `sysctl -w net.ipv4.conf.${iface}.drop_gratuitous_arp=0` : 'remove the rule dropping ARP with sender IP = target IP (nft list ruleset; arptables -L); check drop_gratuitous_arp' },
     acceptedFormsFix(2),
     vmacFix(3),
     timerFix(f, 4),
+  ]);
+}
+
+/** IPv6: the announcements arrived; the acceptance model says why the kernel kept the old MAC. */
+function ignoredNdAnnouncements(f: Facts, recoveredAt: string): Diagnosis {
+  const { o, iface, annsBeforeSwitch } = f;
+  const reasons = [...new Set(annsBeforeSwitch.filter((a) => a.verdict && !a.verdict.accepted).map((a) => a.verdict!.reason))];
+  const why = reasons.length ? reasons.join('; ') : 'a filter on this host (the model says Linux would have taken them: ip6tables/nft, or the neighbour locktime)';
+  const dropNa = f.ctx.sysctls?.drop_unsolicited_na === 1;
+  return done(f, 'announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host's kernel did not take them (${why}): it recovered only through its own neighbour discovery at ${recoveredAt}${ownResolutionText(o)}.`, [
+    dropNa
+      ? { rank: 1, side: 'client', title: 'let this host take unsolicited NAs', detail: `sysctl -w net.ipv6.conf.${iface}.drop_unsolicited_na=0` }
+      : naFormsFix(1),
+    ...(dropNa ? [naFormsFix(2)] : []),
+    vmacFix(dropNa ? 3 : 2),
+    timerFix(f, dropNa ? 4 : 3),
   ]);
 }
 

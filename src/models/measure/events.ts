@@ -1,3 +1,4 @@
+import type { NdMessage } from '../../codecs/nd.js';
 /**
  * Event types of measure-failover. Every timestamp is `tsMs`: epoch milliseconds as a float (µs resolution).
  * Where a timestamp came from is part of the event (`src`), so reports can state their precision.
@@ -9,7 +10,7 @@ export type PingLine =
   | { kind: 'pending'; tsMs: number; seq: number } // "no answer yet for icmp_seq=N" (may still be answered late)
   | { kind: 'error'; tsMs: number; seq: number; from: string; text: string }; // "From X icmp_seq=N Destination Host Unreachable"
 
-/** One `ip monitor neigh` event for an IPv4 neighbour. */
+/** One `ip monitor neigh` event for an IPv4 or IPv6 neighbour. */
 export interface NeighEvent {
   tsMs: number;
   /** 'ip-ts': `ip -ts` stamp (ip's gettimeofday when it read the netlink message); 'arrival': stamped by hadiag on reading the line. */
@@ -20,6 +21,8 @@ export interface NeighEvent {
   /** Upper-case NUD states as printed, e.g. ['REACHABLE'], ['STALE'], ['FAILED'], ['INCOMPLETE']. */
   states: string[];
   deleted: boolean;
+  /** IPv6: the entry's router flag */
+  router?: boolean;
   raw: string;
 }
 
@@ -45,6 +48,12 @@ export type WireEvent =
       targetIp: string;
       /** Linux cooked captures only (dstMac is then '' unless broadcast) */
       pktType?: CookedPacketType;
+      /**
+       * IPv6: this event is a neighbour-discovery message read as its ARP counterpart (an NA as a reply whose
+       * sender is the NA's target, an NS as a request; a multicast destination MAC as broadcast). The ND
+       * message and its IPv6 header, for the kernel's verdict (models/resolution/nd-accept-model.ts).
+       */
+      nd?: NdFrame;
     }
   | {
       kind: 'icmp';
@@ -60,6 +69,16 @@ export type WireEvent =
       pktType?: CookedPacketType;
     }
   | { kind: 'cluster'; tsMs: number; proto: 'heartbeat' | 'vrrp'; srcMac: string; srcIp: string; dstIp: string; vrrp?: VrrpAdvert };
+
+/** A neighbour-discovery message as captured (IPv6 runs). */
+export interface NdFrame {
+  msg: NdMessage;
+  src: string;
+  dst: string;
+  hopLimit: number;
+  /** the Ethernet destination as sent ('' in a cooked capture) */
+  ethDst: string;
+}
 
 /** What a VRRP advertisement says about its sender's timers (RFC 3768 v2: seconds; RFC 5798 v3: centiseconds). */
 export interface VrrpAdvert {

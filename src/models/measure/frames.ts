@@ -1,7 +1,8 @@
 import { decodeFrame, LINKTYPE_ETHERNET, type Frame } from '../../codecs/decode.js';
 import { decodeEthernet } from '../../codecs/ethernet.js';
 import { decodeIpv4 } from '../../codecs/ipv4.js';
-import type { CookedPacketType, Probe, VrrpAdvert, WireEvent } from './events.js';
+import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST } from '../../codecs/nd.js';
+import { BROADCAST, type CookedPacketType, type Probe, type VrrpAdvert, type WireEvent } from './events.js';
 import { ProbeMatcher, type EchoStream, type ProbeMatcherOptions } from './echo-matcher.js';
 
 export { ProbeMatcher, type EchoStream, type ProbeMatcherOptions } from './echo-matcher.js';
@@ -9,8 +10,8 @@ export { ProbeMatcher, type EchoStream, type ProbeMatcherOptions } from './echo-
 export const HEARTBEAT_PORT = 694;
 export const IPPROTO_VRRP = 112;
 
-/** The BPF filter of what measure-failover captures: ARP, ICMP, Heartbeat (UDP 694) and VRRP. */
-export const CAPTURE_FILTER = 'arp or icmp or udp port 694 or ip proto 112';
+/** The BPF filter of what measure-failover captures: ARP, ICMP, ICMPv6 (echo and ND), Heartbeat (UDP 694) and VRRP. */
+export const CAPTURE_FILTER = 'arp or icmp or icmp6 or udp port 694 or ip proto 112';
 
 /** Reduce one captured frame to the event the analysis needs, or undefined for anything else. */
 export function wireEventOf(data: Buffer, tsMs: number, linktype = LINKTYPE_ETHERNET, heartbeatPort = HEARTBEAT_PORT): WireEvent | undefined {
@@ -24,6 +25,7 @@ export function wireEventOf(data: Buffer, tsMs: number, linktype = LINKTYPE_ETHE
     if (pktType) e.pktType = pktType;
     return e;
   }
+  if (f.ipv6) return ipv6EventOf(f, tsMs, pktType);
   if (!f.ipv4) return undefined;
   if (f.icmp && (f.icmp.type === 8 || f.icmp.type === 0)) {
     const e: WireEvent = { kind: 'icmp', tsMs, type: f.icmp.type === 8 ? 'echo-request' : 'echo-reply', srcMac, dstMac, srcIp: f.ipv4.src, dstIp: f.ipv4.dst };
@@ -42,6 +44,36 @@ export function wireEventOf(data: Buffer, tsMs: number, linktype = LINKTYPE_ETHE
     return e;
   }
   return undefined;
+}
+
+/**
+ * IPv6: an ICMPv6 echo as an `icmp` event; a neighbour-discovery message as its ARP counterpart, so the
+ * outage model reads both families alike — an NA is a reply from its target (the MAC it announces: the target
+ * link-layer option, else the Ethernet source), "gratuitous" (sender = target) when unsolicited to a group; an
+ * NS is a request from its source for its target (a DAD probe's source is ::). A multicast destination MAC
+ * (33:33:…) is read as broadcast; the frame itself rides along in `nd`.
+ */
+function ipv6EventOf(f: Frame, tsMs: number, pktType: CookedPacketType | undefined): WireEvent | undefined {
+  const ip6 = f.ipv6!;
+  const srcMac = f.eth?.src ?? '';
+  const ethDst = f.eth?.dst ?? '';
+  const dstMac = ethDst.startsWith('33:33:') ? BROADCAST : ethDst;
+  const extra = pktType ? { pktType } : {};
+  const i6 = f.icmp6;
+  if (i6 && (i6.type === ICMPV6_ECHO_REQUEST || i6.type === ICMPV6_ECHO_REPLY)) {
+    const e: WireEvent = { kind: 'icmp', tsMs, type: i6.type === ICMPV6_ECHO_REQUEST ? 'echo-request' : 'echo-reply', srcMac, dstMac, srcIp: ip6.src, dstIp: ip6.dst, ...extra };
+    if (i6.id !== undefined) e.id = i6.id;
+    if (i6.seq !== undefined) e.seq = i6.seq;
+    return e;
+  }
+  const nd = f.nd;
+  if (!nd) return undefined;
+  const frame = { msg: nd, src: ip6.src, dst: ip6.dst, hopLimit: ip6.hopLimit, ethDst };
+  if (nd.kind === 'na') {
+    const unsolicitedToGroup = !nd.solicited && /^ff/i.test(ip6.dst);
+    return { kind: 'arp', tsMs, op: 'reply', srcMac, dstMac, senderMac: nd.targetLinkAddr ?? srcMac, senderIp: nd.target, targetMac: dstMac, targetIp: unsolicitedToGroup ? nd.target : ip6.dst, nd: frame, ...extra };
+  }
+  return { kind: 'arp', tsMs, op: 'request', srcMac, dstMac, senderMac: nd.sourceLinkAddr ?? srcMac, senderIp: ip6.src, targetMac: '00:00:00:00:00:00', targetIp: nd.target, nd: frame, ...extra };
 }
 
 /** The timers a VRRP advertisement carries (v2: interval in s at byte 5; v3: 12-bit centiseconds at bytes 4–5). */

@@ -2,12 +2,14 @@ import type { NeighEvent } from './events.js';
 
 const NUD = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'INCOMPLETE', 'PERMANENT', 'NOARP', 'NONE']);
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const IPV6 = /^[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}$/i;
 const TS_SHORT = /^\[(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})\]\s*/;
 
 /**
  * Parse one line of `ip -ts monitor neigh` (run with TZ=UTC: `-ts` prints local time without a zone).
  * Lines without the `[YYYY-MM-DDTHH:MM:SS.µs]` stamp are accepted too and stamped with `arrivalTsMs`.
- * Returns undefined for anything that is not an IPv4 neighbour event.
+ * Returns undefined for anything that is not a neighbour event (IPv4, or IPv6 from `ip -6 monitor neigh`).
+ *   [2026-11-25T11:53:38.548504] 2001:db8::20 dev eth0 lladdr 02:00:c6:12:00:0b router STALE
  *   [2026-11-25T11:53:38.548504] 198.18.0.20 dev eth0 lladdr 02:00:c6:12:00:0b REACHABLE
  *   [2026-11-25T11:53:39.000001] Deleted 198.18.0.20 dev eth0 lladdr 02:00:c6:12:00:0b STALE
  *   [2026-11-25T11:53:40.000001] 198.18.0.20 dev eth0  FAILED
@@ -33,12 +35,13 @@ export function parseNeighLine(line: string, arrivalTsMs?: number): NeighEvent |
     tokens.shift();
   }
   const ip = tokens[0];
-  if (!ip || !IPV4.test(ip)) return undefined;
+  if (!ip || !(IPV4.test(ip) || IPV6.test(ip))) return undefined;
   const ev: NeighEvent = { tsMs, src, ip, states: [], deleted, raw: line.trim() };
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t === 'dev' && tokens[i + 1]) ev.dev = tokens[++i];
     else if (t === 'lladdr' && tokens[i + 1]) ev.lladdr = tokens[++i]!.toLowerCase();
+    else if (t === 'router') ev.router = true;
     else if (NUD.has(t)) ev.states.push(t);
   }
   return ev;

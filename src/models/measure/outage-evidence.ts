@@ -6,6 +6,7 @@ import { ARP_REPLY, ARP_REQUEST, type ArpPacket } from '../../codecs/arp.js';
 import { predictArp, type HostArpState } from '../resolution/accept-model.js';
 import { BROADCAST, dstMacOf, sentByHost, type ArpEvent, type NeighEvent, type WireEvent } from './events.js';
 import { neighStateOf } from './neigh-events.js';
+import { ndVerdict, type NdContext } from './nd-evidence.js';
 import type { Announcement, AnnouncementForm, Announcer, OutageReport } from './report.js';
 
 type Client = { ip?: string; mac?: string };
@@ -32,6 +33,7 @@ export function arpsIn(wire: readonly WireEvent[], w: OutageWindow): ArpEvent[] 
 }
 
 function classifyAnnouncement(e: ArpEvent, client: Client): AnnouncementForm {
+  if (e.nd) return e.nd.msg.kind === 'ns' ? 'directed-ns' : isGratuitous(e) ? 'unsolicited-na' : 'directed-na';
   if (isGratuitous(e)) return e.op === 'request' ? 'garp-request' : 'garp-reply';
   const dst = dstMacOf(e, client.mac);
   if (e.op === 'request' && client.ip && e.targetIp === client.ip) return 'directed-request'; // broadcast or unicast to this host
@@ -80,7 +82,7 @@ function wouldMoveEntry(e: ArpEvent, entryMac: string | undefined, client: Clien
  * gratuitous frame counts against the MAC before the outage even after that: it was sent to announce, if late.
  * Also looked for a little after the outage: late ones explain a self-resolved outage.
  */
-export function findAnnouncements(vip: string, wire: readonly WireEvent[], _arps: readonly ArpEvent[], w: OutageWindow, macBefore: string | undefined, client: Client): Announcement[] {
+export function findAnnouncements(vip: string, wire: readonly WireEvent[], _arps: readonly ArpEvent[], w: OutageWindow, macBefore: string | undefined, client: Client, nd?: NdContext): Announcement[] {
   const own = ownRequests(vip, wire, w.from - RESOLUTION_WINDOW_MS, w.annTo, client);
   let entryMac = macBefore;
   const out: Announcement[] = [];
@@ -88,6 +90,13 @@ export function findAnnouncements(vip: string, wire: readonly WireEvent[], _arps
     if (e.kind !== 'arp' || e.tsMs < w.from || e.tsMs > w.annTo || e.senderIp !== vip || sentByHost(e, client.mac)) continue;
     if (answersOwnRequest(e, own, client)) {
       entryMac = e.senderMac;
+      continue;
+    }
+    if (e.nd) {
+      // IPv6: every NA/NS from the VIP naming a new MAC is an announcement; the kernel's verdict says whether it took it
+      if (e.pktType === 'otherhost' || e.senderMac === (isGratuitous(e) ? macBefore : entryMac)) continue;
+      const verdict = ndVerdict(e, nd ?? { vipNeigh: [] }, client, macBefore);
+      out.push({ tsMs: e.tsMs, mac: e.senderMac, form: classifyAnnouncement(e, client), ...(verdict ? { verdict } : {}) });
       continue;
     }
     if (!wouldMoveEntry(e, isGratuitous(e) ? macBefore : entryMac, client)) continue;
@@ -121,7 +130,7 @@ export interface ClientAsks {
 /** What this host asked for the VIP by ARP, and who answered its broadcast request. */
 export function clientAsks(vip: string, arps: readonly ArpEvent[], macBefore: string | undefined, client: Client): ClientAsks {
   // (a request from 0.0.0.0 is a duplicate-address check, e.g. --check-duplicates, not the kernel resolving)
-  const sent = arps.filter((e) => e.op === 'request' && e.targetIp === vip && e.senderIp !== vip && e.senderIp !== '0.0.0.0' && (client.mac || e.pktType !== undefined ? sentByHost(e, client.mac) : true));
+  const sent = arps.filter((e) => e.op === 'request' && e.targetIp === vip && e.senderIp !== vip && e.senderIp !== '0.0.0.0' && e.senderIp !== '::' && (client.mac || e.pktType !== undefined ? sentByHost(e, client.mac) : true));
   const { asks, inferred } = withDestinations(sent, arps, macBefore, client);
   const out: ClientAsks = {
     asks,

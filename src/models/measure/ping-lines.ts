@@ -1,7 +1,7 @@
 import type { PingLine, Probe } from './events.js';
 
 const TS = /^\[(\d+\.\d+)\]\s+/;
-const REPLY = /^\d+ bytes from ([^:]+): icmp_seq=(\d+)(?: ttl=\d+)?(?: time=([\d.]+) ms)?(.*)$/;
+const REPLY = /^\d+ bytes from (\S+?):? icmp_seq=(\d+)(?: ttl=\d+)?(?: time=([\d.]+) ms)?(.*)$/;
 const PENDING = /^no answer yet for icmp_seq=(\d+)/;
 const ERROR = /^From (\S+?):? icmp_seq=(\d+) (.*)$/;
 

@@ -60,12 +60,14 @@ export interface TimelineEntry {
   mac?: string;
 }
 
-export type AnnouncementForm = 'garp-request' | 'garp-reply' | 'directed-request' | 'unicast-reply' | 'other';
+export type AnnouncementForm = 'garp-request' | 'garp-reply' | 'directed-request' | 'unicast-reply' | 'unsolicited-na' | 'directed-na' | 'directed-ns' | 'other';
 
 export interface Announcement {
   tsMs: number;
   mac: string;
   form: AnnouncementForm;
+  /** IPv6: what this host's kernel did with it (nd-evidence.ts), judged on its sysctls and entry before the frame */
+  verdict?: { accepted: boolean; reason: string; entryBefore: string };
 }
 
 /** One MAC that announced the VIP during an outage: the forms it used, how often, from when. */

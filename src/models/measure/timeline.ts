@@ -6,6 +6,9 @@ const FORM_TEXT: Record<AnnouncementForm, string> = {
   'garp-reply': 'gratuitous ARP reply',
   'directed-request': 'directed ARP request (target = this host)',
   'unicast-reply': 'unicast ARP reply to this host',
+  'unsolicited-na': 'unsolicited NA',
+  'directed-na': 'NA to this host',
+  'directed-ns': 'NS from the VIP to this host',
   other: 'ARP from the VIP',
 };
 
@@ -20,13 +23,15 @@ export function buildTimeline(o: OutageReport, input: AnalysisInput, newMac: str
   const anns = o.announcements.filter((a) => a.mac === newMac);
   if (anns.length) {
     const first = anns[0]!;
-    const taken = o.learnedBy === 'announcement' ? `; this host took it (${o.switchEvidence}, ${fmtMs(o.acceptLatencyMs!)} later)` : '; this host did not switch to it';
+    const why = first.verdict && !first.verdict.accepted ? ` — ${first.verdict.reason}` : '';
+    const taken = o.learnedBy === 'announcement' ? `; this host took it (${o.switchEvidence}, ${fmtMs(o.acceptLatencyMs!)} later)` : `; this host did not switch to it${why}`;
     add(first.tsMs, 'announcement', `first announcement from ${first.mac}: ${FORM_TEXT[first.form]} (${anns.length} in all${countForms(anns)})${taken}`, first.mac);
   }
   for (const a of o.announcements.filter((a) => a.mac !== newMac).slice(0, 3)) add(a.tsMs, 'announcement', `announcement from ${a.mac}: ${FORM_TEXT[a.form]}`, a.mac);
   for (const n of o.neighChanges) add(n.tsMs, 'neigh', `neighbour entry ${n.state}${n.lladdr ? ` ${n.lladdr}` : ''}`, n.lladdr);
-  o.unicastProbesToOld.forEach((ts, i) => add(ts, 'unicast-probe', `unicast ARP probe ${i + 1} to the old MAC ${o.macBefore}`, o.macBefore));
-  o.broadcastRequests.slice(0, 3).forEach((ts) => add(ts, 'broadcast-request', `broadcast ARP request for ${input.vip}`));
+  const v6 = input.vip.includes(':');
+  o.unicastProbesToOld.forEach((ts, i) => add(ts, 'unicast-probe', `${v6 ? 'unicast NS (NUD probe)' : 'unicast ARP probe'} ${i + 1} to the old MAC ${o.macBefore}`, o.macBefore));
+  o.broadcastRequests.slice(0, 3).forEach((ts) => add(ts, 'broadcast-request', `${v6 ? 'multicast NS' : 'broadcast ARP request'} for ${input.vip}`));
   if (o.broadcastAnswer) add(o.broadcastAnswer.tsMs, 'arp-answer', `${o.broadcastAnswer.mac} answered the broadcast request`, o.broadcastAnswer.mac);
   if (o.switchTsMs !== undefined && o.learnedBy !== 'announcement') add(o.switchTsMs, 'switch', `this host switched: ${o.switchEvidence}`, newMac);
   if (o.endTsMs !== undefined) add(o.endTsMs, 'outage-end', `first answered probe (icmp_seq ${o.firstOkSeq})${o.macAfter ? ` from ${o.macAfter}` : ''}`, o.macAfter);
