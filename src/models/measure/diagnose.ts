@@ -259,10 +259,10 @@ function diagnoseFirstResolution(f: Facts): Diagnosis {
 }
 
 /** " (3 unicast probes to the dead MAC, then broadcast)": how this host resolved the VIP itself. */
-function ownResolutionText(o: OutageReport): string {
+function ownResolutionText(o: OutageReport, v6 = false): string {
   const parts: string[] = [];
   if (o.unicastProbesToOld.length) parts.push(`${o.unicastProbesToOld.length} unicast probe${o.unicastProbesToOld.length > 1 ? 's' : ''} to the dead MAC`);
-  if (o.broadcastRequests.length) parts.push('then broadcast');
+  if (o.broadcastRequests.length) parts.push(v6 ? 'then a multicast NS' : 'then broadcast');
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
@@ -276,13 +276,13 @@ function diagnoseOwnResolution(f: Facts): Diagnosis {
   if (!annsBeforeSwitch.length && o.learnedBy === 'own-resolution' && unansweredAsks >= 1) return diagnoseSlowTakeover(f, unansweredAsks);
   if (annsBeforeSwitch.length) return diagnoseIgnoredAnnouncements(f, recoveredAt);
   if (anns.length) {
-    return done(f, 'late-announcement', true, `This host found ${newMac} through its own ARP resolution at ${recoveredAt}${ownResolutionText(o)}, before the first announcement arrived at ${rel(o, anns[0]!.tsMs)}: the announcement came too late to help.`, [
+    return done(f, 'late-announcement', true, `This host found ${newMac} through its own ${resolver(ctx)} resolution at ${recoveredAt}${ownResolutionText(o, isV6(ctx))}, before the first announcement arrived at ${rel(o, anns[0]!.tsMs)}: the announcement came too late to help.`, [
       { rank: 1, side: 'server', title: 'announce as soon as the VIP is up', detail: 'send from the long-running node right after adding the address, not from a helper started later' },
       timerFix(f, 2),
       vmacFix(3),
     ]);
   }
-  return done(f, 'no-announcement', true, `No announcement for ${ctx.vip} reached this interface: the takeover node did not send one, or the path dropped it; this host recovered through its own ${resolver(ctx)} timeout at ${recoveredAt}${ownResolutionText(o)}.`, [
+  return done(f, 'no-announcement', true, `No announcement for ${ctx.vip} reached this interface: the takeover node did not send one, or the path dropped it; this host recovered through its own ${resolver(ctx)} timeout at ${recoveredAt}${ownResolutionText(o, isV6(ctx))}.`, [
     isV6(ctx)
       ? { rank: 1, side: 'server', title: 'make the takeover node announce the VIP', detail: 'unsolicited NAs (override set, target link-layer option) right after adding the address: IPv6addr/IPaddr2 send_ua, keepalived VRRPv3, hadiag garp-check IF --vip VIP --send na; check that multicast reaches this segment (MLD snooping, VLAN)' }
       : { rank: 1, side: 'server', title: 'make the takeover node announce the VIP', detail: 'IPaddr/IPaddr2 send_arp, keepalived garp_master_*, hadiag run-node --garp; check that broadcasts reach this segment (VLAN, switch filters)' },
@@ -321,7 +321,7 @@ function ignoredNdAnnouncements(f: Facts, recoveredAt: string): Diagnosis {
   const reasons = [...new Set(annsBeforeSwitch.filter((a) => a.verdict && !a.verdict.accepted).map((a) => a.verdict!.reason))];
   const why = reasons.length ? reasons.join('; ') : 'a filter on this host (the model says Linux would have taken them: ip6tables/nft, or the neighbour locktime)';
   const dropNa = f.ctx.sysctls?.drop_unsolicited_na === 1;
-  return done(f, 'announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host's kernel did not take them (${why}): it recovered only through its own neighbour discovery at ${recoveredAt}${ownResolutionText(o)}.`, [
+  return done(f, 'announcements-ignored', true, `Announcements arrived at ${rel(o, annsBeforeSwitch[0]!.tsMs)} but this host's kernel did not take them (${why}): it recovered only through its own neighbour discovery at ${recoveredAt}${ownResolutionText(o, true)}.`, [
     dropNa
       ? { rank: 1, side: 'client', title: 'let this host take unsolicited NAs', detail: `sysctl -w net.ipv6.conf.${iface}.drop_unsolicited_na=0` }
       : naFormsFix(1),
@@ -367,7 +367,7 @@ function portNotForwarding(f: Facts): Diagnosis {
   const what = n.proto === 'vrrp' ? `The new master ${n.srcIp}'s first VRRP advert reached this host only at ${rel(o, heard)}${due}` : `Nothing from the new holder ${n.srcIp} (its ${n.proto} every ${s(n.rhythmMs ?? 1000)}) reached this host for ${s(heard - n.silentFromTsMs!)}, from ${rel(o, n.silentFromTsMs!)} to ${rel(o, heard)}${due}`;
   const after = anns.length
     ? `Its first announcement to get through arrived at ${rel(o, anns[0]!.tsMs)}; the outage lasted ${s(o.durationMs!)}.`
-    : `None of its announcements got through, so this host kept the dead MAC until its own ARP timeout: recovered at ${rel(o, o.endTsMs!)}${ownResolutionText(o)}, an outage of ${s(o.durationMs!)}.`;
+    : `None of its announcements got through, so this host kept the dead MAC until its own ${resolver(f.ctx)} timeout: recovered at ${rel(o, o.endTsMs!)}${ownResolutionText(o, isV6(f.ctx))}, an outage of ${s(o.durationMs!)}.`;
   const sentence = `${what}: the path to ${newMac} was not forwarding (STP listening/learning on its switch port, or a port that came up late). ${after}`;
   return done(f, 'port-not-forwarding', true, sentence, [
     { rank: 1, side: 'network', title: 'make the servers’ switch ports edge ports', detail: 'spanning-tree portfast / edge port on every server port, so a port forwards at once instead of after 2 × forward delay (Linux bridge: STP off on the server ports or a shorter forward_delay)' },
