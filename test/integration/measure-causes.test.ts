@@ -8,10 +8,13 @@
  * tcpdump on each server (--server-capture) and run-node's log (--server-log), the client's capture read back
  * gives the cross-host segments, splits no-announcement into dropped-on-path / not-sent, and a server capture
  * shifted by a known offset has that offset recovered within 1 ms (the lab's namespaces share one clock).
+ * First, a plain link-down takeover measured live with run-node's own --capture pcaps of both servers
+ * (SERVER_DIR/captures: only each server's own ARP) and its log: every segment, the offset from the ARP seen at
+ * both ends (server → client only, no ± claimed), and that capture shifted by a known offset recovered within 1 ms.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { upLab, destroyLab } from '../../src/effects/lab/lab.js';
@@ -90,9 +93,9 @@ async function joined(clientPcap: string, serverPcaps: string[], extra: string[]
 }
 
 /** A copy of a capture with every timestamp moved by `ms` (another host's clock). */
-async function shifted(file: string, ms: number): Promise<string> {
+async function shifted(file: string, ms: number, outDir?: string): Promise<string> {
   const p = await readPcap(file);
-  const out = file.replace(/\.pcap$/, `-shift.pcap`);
+  const out = outDir ? join(outDir, `${file.split('/').pop()!.replace(/\.pcap$/, '')}-shift.pcap`) : file.replace(/\.pcap$/, `-shift.pcap`);
   writeFileSync(out, Buffer.concat([pcapHeader(p.linktype), ...p.records.map((r) => pcapRecord(r.tsMs + ms, r.data))]));
   return out;
 }
@@ -121,6 +124,75 @@ async function settled(): Promise<void> {
   await sleep(1500);
   assert.ok(await waitFor(async () => ((await vipView(L())).holders.length === 1 ? true : undefined), 20_000), 'still one VIP holder');
 }
+
+/** run-node's own capture on a server (the lab starts it with --capture --capture-dir SERVER_DIR/captures): the newest. */
+function runNodePcap(server: string): string {
+  const d = join(labHost(L(), server).dir, 'captures');
+  const files = readdirSync(d).filter((f) => /^run-node-.*\.pcap$/.test(f)).map((f) => join(d, f));
+  assert.ok(files.length, `no run-node capture in ${d}`);
+  return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
+}
+
+interface Server {
+  name: string;
+  offsetMs?: number;
+  residualMs?: number;
+  oneWay?: string;
+  spreadMs?: number;
+  via?: string;
+}
+
+test('cross-host with run-node --capture: a link-down takeover measured live with both servers\' run-node pcaps and the new holder\'s log → every segment; the offset from their ARP (one way); a shifted copy recovered within 1 ms', async () => {
+  const holder = await waitForVipHolder(L(), 10_000);
+  const h = labHost(L(), holder);
+  const neu = servers(L()).find((x) => x.name !== holder)!.name;
+  const caps = [runNodePcap(holder), runNodePcap(neu)];
+  const log = join(labHost(L(), neu).dir, 'ha-log');
+  let r: Awaited<ReturnType<typeof measured>>;
+  try {
+    r = await measured('xhost', ['--trigger', `ip -n ${h.netns} link set ${h.ifname} down`, '--timeout', '6s', ...caps.flatMap((f) => ['--server-capture', f]), '--server-log', log]);
+  } finally {
+    await fault('link-up', holder);
+  }
+  assert.equal(r.doc.outages.length, 1, r.doc.summary);
+  const o = check('run-node --capture ×2 + link-down', r.doc, r.truth, r.doc.outages[0].diagnosis.cause);
+  const x = (o as unknown as { crossHost: { newHolderCapture: string; oldHolderCapture?: string; points: { label: string; tsMs: number }[]; segments: { name: string; ms: number }[]; dominant: string; servers: Server[]; announcementsOnServerWire: number; onWireStampLateMs?: number } }).crossHost;
+  assert.equal(x.newHolderCapture, caps[1]);
+  assert.deepEqual(
+    x.points.map((p) => p.label),
+    ['old holder silent', 'address added', 'first announcement on the server’s wire', 'seen at the client', 'client’s neighbour entry changed', 'traffic flowing'],
+    JSON.stringify(x.points),
+  );
+  assert.deepEqual(x.segments.map((s) => s.name), ['detection', 'announce', 'path', 'client', 'traffic']);
+  assert.ok(x.announcementsOnServerWire >= 1);
+  const seg = Object.fromEntries(x.segments.map((s) => [s.name, s.ms]));
+  assert.ok(seg.detection! > 300 && seg.detection! < 3000, `detection ${seg.detection} ms ≈ the 1 s deadtime`);
+  assert.ok(Math.abs(seg.path!) < 5, `path ${seg.path} ms: the wire, one way (± the stamping jitter)`);
+  // run-node's pcap holds only the server's own ARP (stamped in user space): the offset from its announcements,
+  // server → client only; one clock in the lab, so the estimate is its error (one-way delay, stamping latency)
+  const s = x.servers.find((v) => v.name === caps[1])!;
+  assert.equal(s.via, 'arp', JSON.stringify(s));
+  assert.equal(s.oneWay, 'server→client');
+  assert.equal(s.residualMs, undefined, 'no ± claimed from one direction');
+  assert.ok(Math.abs(s.offsetMs!) < 1, `offset ${s.offsetMs} ms: one clock in the lab`);
+  assert.ok(s.spreadMs! >= 0, JSON.stringify(s));
+  results.push(
+    `run-node --capture ×2 + --server-log, live: ${o.diagnosis.cause}; segments ${x.segments.map((v) => `${v.name} ${(v.ms / 1000).toFixed(4)} s`).join(', ')} (dominant ${x.dominant}); the new holder's pcap stamped its first announcement ${x.onWireStampLateMs?.toFixed(3) ?? '0'} ms after the client saw it; offsets ${x.servers.map((v) => `${v.name.split('/').pop()} ${v.offsetMs?.toFixed(4)} ms via ${v.via} ${v.oneWay ? `${v.oneWay} spread ${v.spreadMs?.toFixed(4)} ms` : `± ${v.residualMs?.toFixed(4)}`}`).join('; ')}`,
+  );
+  // the text hadiag prints for it (the client's capture read back with the same server files)
+  const text = await hadiag(undefined, ['measure-failover', '--vip', L().vip, '--read', r.clientPcap, '--hacf', hacf(), ...caps.flatMap((f) => ['--server-capture', f]), '--server-log', log]);
+  const block = text.stdout.split('\n').filter((l) => /across hosts|^ {4}\s*[+-]\d|segments:/.test(l));
+  results.push(`text (--read back):\n${block.join('\n')}`);
+  assert.match(text.stdout, /across hosts \(server clock − client clock: .*ARP server→client only: off by the one-way delay and the server's stamping latency; spread \d+\.\d{3} ms/);
+  // another host's clock: the new holder's run-node capture 2.5 s ahead, recovered within 1 ms from its ARP alone
+  const SHIFT = 2500.25;
+  const moved = await shifted(caps[1]!, SHIFT, dir);
+  const doc2 = await joined(r.clientPcap, [caps[0]!, moved]);
+  const est = (doc2.outages[0].crossHost.servers as Server[]).find((v) => v.name === moved)!;
+  results.push(`run-node capture shifted ${SHIFT} ms: estimated ${est.offsetMs!.toFixed(4)} ms (${est.via}, ${est.oneWay}; unshifted ${s.offsetMs!.toFixed(4)} ms)`);
+  assert.ok(Math.abs(est.offsetMs! - SHIFT) < 1, `estimated ${est.offsetMs} ms for a ${SHIFT} ms shift`);
+  await settled();
+});
 
 test('lossy-path: loss=20 on the client port across a link-down of the holder → one outage, lossy-path when the loss lengthened it; the rest one degraded finding', async () => {
   const holder = await waitForVipHolder(L(), 10_000);

@@ -29,9 +29,10 @@ const garp = (mac: string, tsMs: number): WireEvent => ({ kind: 'arp', tsMs, op:
  * --capture pcap: its own ARP only, in its own clock (ahead of the client's by its offset). The new holder
  * sends `burst` identical GARPs `gapMs` apart from `annAt`; it sent the same burst at an earlier takeover
  * (`earlier` ms before, before the client’s capture began: further apart than its span, the two tie and the
- * offset nearer 0 wins); the old one answered a client's request before.
+ * offset nearer 0 wins); the old one answered a client's request before. `lateMs`: how late the new holder's
+ * capture stamped each frame of the burst (run-node stamps in user space).
  */
-function world(o: { down: number; annAt: number; up: number; offOld: number; offNew: number; burst: number; gapMs: number; earlier?: number }) {
+function world(o: { down: number; annAt: number; up: number; offOld: number; offNew: number; burst: number; gapMs: number; earlier?: number; lateMs?: number[] }) {
   const rnd = lcg(11);
   const delay = () => 0.02 + rnd() * 0.3;
   const client: WireEvent[] = [];
@@ -58,7 +59,7 @@ function world(o: { down: number; annAt: number; up: number; offOld: number; off
   client.push({ ...rep, tsMs: repAt + delay() });
   for (let i = 0; i < o.burst; i++) {
     const at = T0 + o.annAt + i * o.gapMs;
-    neu.push(garp(NEW, at + o.offNew));
+    neu.push(garp(NEW, at + o.offNew + (o.lateMs?.[i] ?? 0)));
     client.push(garp(NEW, at + delay()));
     if (o.earlier !== undefined) neu.push(garp(NEW, at - o.earlier + o.offNew));
   }
@@ -86,6 +87,14 @@ test('ARP only (run-node --capture): a known shift recovered within 1 ms, one wa
   }
   // a capture with nothing the client saw: no estimate
   assert.equal(estimateOffset(world({ down: 3000, annAt: 4001, up: 4010, offOld: 0, offNew: 0, burst: 5, gapMs: 100 }).client, [garp('02:00:00:00:00:99', T0)], VIP), undefined);
+});
+
+test('a server capture stamped late (user space, under load): the soonest-stamped frame gives the offset, the spread shows the lateness', () => {
+  const off = -4321.5;
+  const w = world({ down: 3000, annAt: 4001, up: 4010, offOld: 0, offNew: off, burst: 5, gapMs: 100, lateMs: [0.09, 3.9, 0.26, 1.2, 0.1] });
+  const n = estimateOffset(w.client, w.neu, VIP)!;
+  assert.ok(Math.abs(n.offsetMs - off) < 0.5, `${n.offsetMs} vs ${off}`);
+  assert.ok(n.spreadMs! > 3 && n.spreadMs! < 4.5, `spread ${n.spreadMs} ms`);
 });
 
 test('repeated identical GARPs: a 1 ms burst and the same burst at an earlier takeover still pair with their own copy', () => {
@@ -117,7 +126,7 @@ test('ARP-only captures on both servers: every segment on the client clock; the 
   assert.ok(at['old holder silent']! > 2990 && at['old holder silent']! < 3001, `silent at ${at['old holder silent']}`);
   assert.ok(Math.abs(at['address added']! - 4500) < 1 && Math.abs(at['first announcement on the server’s wire']! - 4502) < 1, JSON.stringify(at));
   const seg = Object.fromEntries(x.segments.map((s) => [s.name, s.ms]));
-  assert.ok(seg.path! >= 0 && seg.path! < 1, `path ${seg.path} ms: the one-way delay`);
+  assert.ok(Math.abs(seg.path!) < 1, `path ${seg.path} ms: the one-way delay (± its jitter)`);
   assert.equal(x.announcementsOnServerWire, 5);
   assert.equal(x.dominant, 'detection');
   const s2 = x.servers.find((s) => s.name === 'run-node-server2.pcap')!;

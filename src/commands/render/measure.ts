@@ -41,7 +41,7 @@ export function renderOutage(o: OutageReport): string {
 /** The timeline across hosts: each server's clock offset, the points on the client's clock, the segments. */
 function renderCrossHost(o: OutageReport): string[] {
   const x = o.crossHost!;
-  const err = (s: (typeof x.servers)[number]) => (s.residualMs !== undefined ? `± ${s.residualMs.toFixed(3)} ms` : `(${s.via === 'arp' ? 'ARP' : 'echo'} ${s.oneWay ?? ''} only: off by up to the one-way delay)`);
+  const err = (s: (typeof x.servers)[number]) => (s.residualMs !== undefined ? `± ${s.residualMs.toFixed(3)} ms` : `(${s.via === 'arp' ? 'ARP' : 'echo'} ${s.oneWay ?? ''} only: off by the one-way delay and the server's stamping latency; spread ${s.spreadMs?.toFixed(3) ?? '?'} ms)`);
   const offs = x.servers.map((s) => `${s.name} ${s.offsetMs === undefined ? 'offset unknown (no frame seen at both ends)' : `${s.offsetMs >= 0 ? '+' : '−'}${Math.abs(s.offsetMs).toFixed(3)} ms ${err(s)}`}`);
   const lines = [`  across hosts (server clock − client clock: ${offs.join('; ')}):`];
   for (const p of x.points) lines.push(`    ${relText(p.tsMs - o.refTsMs).padStart(10)}  ${p.label}`);

@@ -5,7 +5,7 @@
  * delay each way, offset = (min up + max down) / 2, residual ± half the smallest round trip. Without echoes both
  * ways (run-node's --capture pcap holds only the server's own ARP), from the ARP frames seen at both ends: the
  * server's announcements and replies go server → client only, so the offset is known up to the one-way delay
- * (no ± is claimed; `oneWay` says which way). Then for each
+ * and the server's stamping latency (no ± is claimed; `oneWay` says which way, `spreadMs` the jitter). Then for each
  * outage the segments old holder silent → detection → address added → first announcement on the server's
  * wire → seen at the client → neighbour entry changed → traffic flowing, the dominant one named; and a
  * client-only `no-announcement` split into `not-sent` (no announcement on the new holder's wire) and
@@ -37,10 +37,12 @@ export interface ClockOffset {
    */
   residualMs?: number;
   /**
-   * Frames went one way only — server→client (the server's ARP, its echo replies): the true offset is this
-   * estimate plus up to the one-way delay; client→server: minus up to it.
+   * Frames went one way only — server→client (the server's ARP, its echo replies), or client→server: the
+   * estimate is off by the one-way delay and by how late the server stamped its soonest-stamped frame.
    */
   oneWay?: 'server→client' | 'client→server';
+  /** one way only: how far the frames' differences spread (the one-way delay's and the server's stamping jitter) */
+  spreadMs?: number;
   /** which frames gave it: echo probes (both ways), or frames seen at both ends that are not echoes (ARP) */
   via: 'echo' | 'arp';
   /** frames matched each way */
@@ -141,6 +143,8 @@ function coarseOffset(c: Map<string, number[]>, s: Map<string, number[]>): numbe
 function matched(client: readonly Seen[], server: readonly Seen[], mid: number) {
   const c = group(client);
   let minUp = Infinity;
+  let maxUp = -Infinity;
+  let minDown = Infinity;
   let maxDown = -Infinity;
   let up = 0;
   let down = 0;
@@ -154,12 +158,14 @@ function matched(client: readonly Seen[], server: readonly Seen[], mid: number) 
     if (e.up) {
       up++;
       minUp = Math.min(minUp, d);
+      maxUp = Math.max(maxUp, d);
     } else {
       down++;
       maxDown = Math.max(maxDown, d);
+      minDown = Math.min(minDown, d);
     }
   }
-  return { minUp, maxDown, up, down };
+  return { minUp, maxUp, minDown, maxDown, up, down };
 }
 
 /**
@@ -185,8 +191,12 @@ export function estimateOffset(client: readonly WireEvent[], server: readonly Wi
   const via = ss.length > se.length ? 'arp' : 'echo';
   if (m.up && m.down) return { offsetMs: (m.minUp + m.maxDown) / 2, residualMs: Math.max(0, (m.minUp - m.maxDown) / 2), via, up: m.up, down: m.down };
   if (!m.up && !m.down) return undefined;
-  // one way only: the frames left one end a one-way delay before the other saw them
-  return { offsetMs: m.up ? m.minUp : m.maxDown, oneWay: m.up ? 'client→server' : 'server→client', via, up: m.up, down: m.down };
+  // One way only: each difference is the offset ± the one-way delay, plus how late the server stamped the frame
+  // (run-node's capture stamps in user space, docs/facts/stack-facts.md: ms late under load; tcpdump in the
+  // kernel). The smallest difference is the frame stamped soonest: off by the one-way delay and that stamp's
+  // lateness, both small, opposite signs; the spread of the differences shows the stamping jitter.
+  const [lo, hi] = m.up ? [m.minUp, m.maxUp] : [m.minDown, m.maxDown];
+  return { offsetMs: lo, spreadMs: hi - lo, oneWay: m.up ? 'client→server' : 'server→client', via, up: m.up, down: m.down };
 }
 
 /** The events moved onto the client's clock. */
@@ -226,12 +236,17 @@ export interface CrossHostSegment {
 }
 
 export interface CrossHost {
-  servers: { name: string; offsetMs?: number; residualMs?: number; oneWay?: ClockOffset['oneWay']; via?: ClockOffset['via']; up: number; down: number }[];
+  servers: { name: string; offsetMs?: number; residualMs?: number; oneWay?: ClockOffset['oneWay']; spreadMs?: number; via?: ClockOffset['via']; up: number; down: number }[];
   /** the capture of the new holder (it sent frames from the new MAC) */
   newHolderCapture?: string;
   oldHolderCapture?: string;
   /** announcements from the new MAC on its own wire during the outage */
   announcementsOnServerWire: number;
+  /**
+   * the new holder's capture stamped its first announcement this much later than this host saw it (a capture
+   * stamped in user space, after the clock offset): the point is put at the client's sighting
+   */
+  onWireStampLateMs?: number;
   points: { label: string; tsMs: number }[];
   segments: CrossHostSegment[];
   dominant?: SegmentName;
@@ -274,7 +289,7 @@ function announcementsOn(wire: readonly WireEvent[], vip: string, mac: string, f
   return out;
 }
 
-const offsetFields = (o: ClockOffset) => ({ offsetMs: o.offsetMs, ...(o.residualMs !== undefined ? { residualMs: o.residualMs } : {}), ...(o.oneWay ? { oneWay: o.oneWay } : {}), via: o.via });
+const offsetFields = (o: ClockOffset) => ({ offsetMs: o.offsetMs, ...(o.residualMs !== undefined ? { residualMs: o.residualMs } : {}), ...(o.oneWay ? { oneWay: o.oneWay } : {}), ...(o.spreadMs !== undefined ? { spreadMs: o.spreadMs } : {}), via: o.via });
 
 /**
  * When the old holder went silent: its last frame on its own capture — when that capture shows the probes'
@@ -301,13 +316,21 @@ export function crossHostOf(vip: string, o: OutageReport, caps: readonly Joined[
   const from = o.lastOkTsMs ?? o.startTsMs;
   const at: Record<string, number | undefined> = {};
   at.silent = oldSilent(o, old, end) ?? o.takeover?.oldSilentTsMs ?? o.lastOkTsMs;
-  const added = log.filter((l) => l.ip === vip && l.tsMs >= from - 1000 && l.tsMs <= end);
+  // the log line is written once `ip addr add` returned — after the address was up, maybe after the outage ended
+  const added = log.filter((l) => l.ip === vip && l.tsMs >= from - 1000 && l.tsMs <= end + 5000);
   if (added.length) at.added = added[0]!.tsMs;
   const anns = neu ? announcementsOn([...neu.wire, ...clientAsks].sort((p, q) => p.tsMs - q.tsMs), vip, newMac!, from - 100, end + 5000) : [];
   if (anns.length) at.onWire = anns[0]!.tsMs;
-  // the log line is written once the address is up and announcing began: never after the first announcement
-  if (at.added !== undefined && at.onWire !== undefined && at.added > at.onWire) at.added = at.onWire;
   at.seen = o.announcements.find((a) => a.mac === newMac)?.tsMs;
+  // a frame from the new MAC left its wire before this host saw it: a later server stamp is the server capture's
+  // own lateness (run-node stamps in user space), kept as stampLateMs
+  let stampLateMs: number | undefined;
+  if (at.onWire !== undefined && at.seen !== undefined && at.onWire > at.seen) {
+    stampLateMs = at.onWire - at.seen;
+    at.onWire = at.seen;
+  }
+  // and the address was up before its first announcement
+  if (at.added !== undefined && at.onWire !== undefined && at.added > at.onWire) at.added = at.onWire;
   at.neigh = o.switchTsMs;
   at.flowing = o.endTsMs;
   const points = POINTS.filter((p) => at[p.key] !== undefined).map((p) => ({ key: p.key, label: p.label, tsMs: at[p.key]! }));
@@ -326,6 +349,7 @@ export function crossHostOf(vip: string, o: OutageReport, caps: readonly Joined[
   };
   if (neu) x.newHolderCapture = neu.name;
   if (old) x.oldHolderCapture = old.name;
+  if (stampLateMs !== undefined) x.onWireStampLateMs = stampLateMs;
   if (dominant) x.dominant = dominant.name;
   return x;
 }
