@@ -2,7 +2,7 @@
  * measure-failover --vip IPV6 in namespaces (server1, server2, client on one bridge; addresses from
  * 2001:db8::/64 added with nodad): the client runs the CLI with a trigger that moves the VIP from server1 to
  * server2, which then announces it with garp-check --send (an NA as RFC 4861 wants, or one without the override
- * flag) or sends nothing. Each outage is checked against an independent truth (tcpdump on the client's bridge
+ * flag) or sends nothing; last, the client drops unsolicited NAs. Each outage is checked against an independent truth (tcpdump on the client's bridge
  * port, read back with tcpdump's own decoder) and its cause named.
  */
 import { test } from 'node:test';
@@ -54,7 +54,7 @@ async function startTruth(netns: string, iface: string, file: string): Promise<(
   };
 }
 
-test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without override → announcements-ignored (why); no NA → no-announcement', { timeout: 150_000 }, async () => {
+test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without override / drop_unsolicited_na → announcements-ignored (why); no NA → no-announcement', { timeout: 180_000 }, async () => {
   const topo = await Topology.create({
     hosts: [
       { name: 'server1', addresses: ['198.18.0.11/24'], mac: labMac(11) },
@@ -76,11 +76,10 @@ test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without o
     const move = (from: typeof h1, to: typeof h1) => [sh(from.netns, `ip -6 addr del ${VIP}/64 dev ${from.ifname}`), sh(to.netns, `ip -6 addr add ${VIP}/64 dev ${to.ifname} nodad`)].join(' && ');
     const announce = (h: typeof h1, spec: string) => sh(h.netns, `${CLI.join(' ')} garp-check ${h.ifname} --vip ${VIP} --send ${spec} >/dev/null 2>&1`);
 
-    const cases: { name: string; trigger: (from: typeof h1, to: typeof h1) => string; newMac: string; expect: (o: any) => void }[] = [
+    const cases: { name: string; before?: () => Promise<unknown>; trigger: (from: typeof h1, to: typeof h1) => string; expect: (o: any) => void }[] = [
       {
         name: 'na',
         trigger: (f, t) => `${move(f, t)} && ${announce(t, 'na:count=3,interval=200ms')}`,
-        newMac: h2.mac,
         expect: (o) => {
           assert.equal(o.diagnosis.cause, 'detection-bound', o.diagnosis.sentence);
           assert.equal(o.learnedBy, 'announcement');
@@ -90,7 +89,6 @@ test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without o
       {
         name: 'na:override=off',
         trigger: (f, t) => `${move(f, t)} && ${announce(t, 'na:override=off,count=3,interval=200ms')}`,
-        newMac: h1.mac,
         expect: (o) => {
           assert.equal(o.diagnosis.cause, 'announcements-ignored', o.diagnosis.sentence);
           assert.match(o.diagnosis.sentence, /override flag clear/);
@@ -100,11 +98,20 @@ test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without o
       {
         name: 'none',
         trigger: (f, t) => move(f, t),
-        newMac: h2.mac,
         expect: (o) => {
           assert.equal(o.diagnosis.cause, 'no-announcement', o.diagnosis.sentence);
           assert.equal(o.learnedBy, 'own-resolution');
           assert.ok(o.broadcastRequests.length >= 1, 'the client asked by multicast NS');
+        },
+      },
+      {
+        name: 'drop_unsolicited_na',
+        before: () => runOk(['ip', 'netns', 'exec', c.netns, 'sysctl', '-qw', `net.ipv6.conf.${c.ifname}.drop_unsolicited_na=1`]),
+        trigger: (f, t) => `${move(f, t)} && ${announce(t, 'na:count=3,interval=200ms')}`,
+        expect: (o) => {
+          assert.equal(o.diagnosis.cause, 'announcements-ignored', o.diagnosis.sentence);
+          assert.match(o.diagnosis.sentence, /drop_unsolicited_na=1/);
+          assert.match(o.diagnosis.fixes[0].detail, /drop_unsolicited_na=0/);
         },
       },
     ];
@@ -112,6 +119,7 @@ test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without o
     let holder = h1;
     let other = h2;
     for (const k of cases) {
+      await k.before?.();
       const stopTruth = await startTruth(topo.bridgeNetns, c.bridgePort, join(dir, `truth-${k.name}.pcap`));
       const r = await run(['ip', 'netns', 'exec', c.netns, ...CLI, 'measure-failover', '--vip', VIP, '--interval', `${INTERVAL_MS}ms`, '--timeout', '30s', '--trigger', k.trigger(holder, other), '--write', join(dir, `client-${k.name}.pcap`), '--json'], { cwd: REPO });
       const truth = await stopTruth();
@@ -125,7 +133,7 @@ test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without o
       for (const l of o.diagnosis.evidence) console.log(`  · ${l}`);
       // within one probe interval + a wide margin of the client's own port
       assert.ok(Math.abs(err) <= INTERVAL_MS + 10, `${k.name}: hadiag ${o.durationMs} vs truth ${truth.durationMs}`);
-      assert.equal(o.macAfter, k.newMac === h1.mac ? other.mac : other.mac);
+      assert.deepEqual([o.macBefore, o.macAfter], [holder.mac, other.mac]);
       k.expect(o);
       [holder, other] = [other, holder];
     }
