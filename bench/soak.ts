@@ -33,6 +33,8 @@ type Fault = (typeof FAULT_ROTATION)[number];
 export interface Sample {
   node: string;
   pid: number;
+  /** which process lifetime of the node (a new one at every restart; a pid can come back much later) */
+  life: number;
   cycle: number;
   rssKb: number;
   fds: number;
@@ -196,7 +198,10 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       for (const s of servers(lab)) {
         const pid = s.manager?.pid;
         const f = pid ? procFigures(pid) : undefined;
-        if (pid && f) samples.push({ node: s.name, pid, cycle, ...f });
+        if (!pid || !f) continue;
+        const last = samples.findLast((x) => x.node === s.name);
+        const life = !last ? 0 : last.pid === pid ? last.life : last.life + 1;
+        samples.push({ node: s.name, pid, life, cycle, ...f });
       }
       r.cycles = cycle;
       o.onCycle?.(cycle, fault, healMs);
@@ -224,7 +229,7 @@ function finish(r: SoakResult, samples: Sample[], started: number): SoakResult {
 
 function groupBy(samples: Sample[]): Map<string, Sample[]> {
   const m = new Map<string, Sample[]>();
-  for (const s of samples) m.set(`${s.node}/${s.pid}`, [...(m.get(`${s.node}/${s.pid}`) ?? []), s]);
+  for (const s of samples) m.set(`${s.node}/${s.life}`, [...(m.get(`${s.node}/${s.life}`) ?? []), s]);
   return m;
 }
 
