@@ -112,7 +112,7 @@ test('repeated identical GARPs: a 1 ms burst and the same burst at an earlier ta
   }
 });
 
-test('ARP-only captures on both servers: every segment on the client clock; the old holder silent from the client’s evidence', () => {
+test('ARP-only captures on both servers: every segment on the client clock; the old holder silent from the client’s evidence', async () => {
   const offNew = -7000.5;
   const w = world({ down: 3000, annAt: 4502, up: 4510, offOld: 5000, offNew, burst: 5, gapMs: 100 });
   const log = parseServerLog(`{"tsMs":${T0 + 4500 + offNew},"node":"server2","level":"info","event":"resource","text":"start","op":"start","ip":"198.18.0.20"}\n`);
@@ -133,4 +133,10 @@ test('ARP-only captures on both servers: every segment on the client clock; the 
   assert.equal(s2.oneWay, 'server→client');
   assert.equal(s2.via, 'arp');
   assert.equal(s2.residualMs, undefined);
+  assert.ok(s2.spreadMs! >= 0 && s2.spreadMs! < 0.35, `spread ${s2.spreadMs} ms`);
+  // the SVG draws the segments whatever their length
+  const { renderSvg } = await import('../../src/commands/render/measure-svg.js');
+  const svg = renderSvg({ analysis: j, probes: [], wire: w.client, neigh: [] });
+  assert.match(svg, /<title>detection: old holder silent → address added, 1\.50\d s \(dominant\)<\/title>/);
+  assert.doesNotMatch(svg, /NaN|undefined/);
 });
