@@ -58,7 +58,7 @@ export function renderSvg(inp: SvgInput): string {
   LANES.forEach((name, i) => {
     const y = TOP + i * LANE_H;
     parts.push(`<rect x="${LEFT}" y="${y + 5}" width="${PLOT_W}" height="${LANE_H - 10}" fill="${i % 2 ? '#fafafa' : '#f3f3f3'}"/>`);
-    parts.push(`<text x="10" y="${y + LANE_H / 2 + 4}">${name}</text>`);
+    parts.push(`<text x="10" y="${y + LANE_H / 2 + 4}">${name === 'ARP' && a.vip.includes(':') ? 'ND' : name}</text>`);
   });
   // outages shaded across all lanes
   for (const o of a.outages) {
@@ -74,7 +74,7 @@ export function renderSvg(inp: SvgInput): string {
   }
   for (const lane of [probeLane(plot, inp.probes), arpLane(plot, inp.wire), neighbourLane(plot, inp.neigh), clusterLane(plot, inp.wire), segmentLane(plot), timeAxis(plot)]) for (const line of lane) parts.push(line);
   parts.push(
-    `<text x="10" y="${H - 8}" fill="#666" font-size="10">probes: green answered, red lost · ARP: blue announcement, teal other from the VIP, orange unicast probe, purple broadcast request (from this host) · neighbour: green REACHABLE, yellow STALE, orange DELAY, red PROBE/FAILED, purple INCOMPLETE · segments (--server-capture): detection, announce, path, client, traffic · dashed orange: degraded (scattered loss)</text>`,
+    `<text x="10" y="${H - 8}" fill="#666" font-size="10">probes: green answered, red lost · ARP (IPv6: ND): blue announcement, teal other from the VIP, orange unicast probe, purple broadcast request (from this host) · neighbour: green REACHABLE, yellow STALE, orange DELAY, red PROBE/FAILED, purple INCOMPLETE · segments (--server-capture): detection, announce, path, client, traffic · dashed orange: degraded (scattered loss)</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n') + '\n';
@@ -141,7 +141,7 @@ function probeLane({ a, from, to, x }: Plot, probes: Probe[]): string[] {
   return parts;
 }
 
-/** lane 2: ARP frames concerning the VIP */
+/** lane 2: ARP frames concerning the VIP (IPv6: NS/NA read as ARP, frames.ts) */
 function arpLane({ a, from, to, x, ref }: Plot, wire: WireEvent[]): string[] {
   const parts: string[] = [];
   const yA = TOP + LANE_H;
@@ -150,7 +150,7 @@ function arpLane({ a, from, to, x, ref }: Plot, wire: WireEvent[]): string[] {
     if (e.senderIp !== a.vip && e.targetIp !== a.vip) continue;
     const fromClient = a.client.mac ? e.srcMac === a.client.mac : e.senderIp !== a.vip;
     const color = fromClient ? (e.dstMac === 'ff:ff:ff:ff:ff:ff' ? '#6a1b9a' : '#ef6c00') : e.senderIp === e.targetIp ? '#1565c0' : '#00838f';
-    const label = `${((e.tsMs - ref) / 1000).toFixed(3)} s ${e.op} ${e.senderIp} (${e.senderMac}) → ${e.targetIp} to ${e.dstMac}`;
+    const label = `${((e.tsMs - ref) / 1000).toFixed(3)} s ${e.nd ? `${e.nd.msg.kind.toUpperCase()}${e.nd.msg.kind === 'na' ? ` [${e.nd.msg.solicited ? 'S' : ''}${e.nd.msg.override ? 'O' : ''}]` : ''}` : e.op} ${e.senderIp} (${e.senderMac}) → ${e.targetIp} to ${e.nd?.ethDst || e.dstMac}`;
     const xx = x(e.tsMs).toFixed(1);
     parts.push(`<line x1="${xx}" y1="${yA + (fromClient ? 25 : 8)}" x2="${xx}" y2="${yA + (fromClient ? 42 : 25)}" stroke="${color}" stroke-width="2"><title>${esc(label)}</title></line>`);
   }
