@@ -9,7 +9,8 @@ import { wireEventOf } from '../../src/models/measure/frames.js';
 import { parseNeighLine } from '../../src/models/measure/neigh-events.js';
 import { parsePingLine } from '../../src/models/measure/ping-lines.js';
 import { ndVerdict } from '../../src/models/measure/nd-evidence.js';
-import type { ArpEvent } from '../../src/models/measure/events.js';
+import type { ArpEvent, NeighEvent, Probe, WireEvent } from '../../src/models/measure/events.js';
+import { analyze } from '../../src/models/measure/analyze.js';
 
 const VIP = '2001:db8::20';
 const CLIENT = { ip: '2001:db8::5', mac: '02:00:00:00:00:05' };
@@ -70,4 +71,62 @@ test('the kernel verdict: NA taken with O; kept old without O; dropped with drop
   // an NS from the VIP to this host moves the entry whatever drop_unsolicited_na says
   const ns = ndVerdict(at(buildNs({ src: VIP, target: CLIENT.ip, mac: NEW, dst: CLIENT.ip, ethDst: CLIENT.mac })), { ...ctx, sysctls: { drop_unsolicited_na: 1 } }, CLIENT, OLD)!;
   assert.equal(ns.accepted, true, ns.reason);
+});
+
+// --- the whole analysis on a synthetic IPv6 run -------------------------------------------------------------
+
+const T0 = 1_800_000_000_000;
+const ev = (frame: Buffer, t: number) => wireEventOf(frame, T0 + t)!;
+const echo = (t: number, type: 'echo-request' | 'echo-reply', seq: number, mac: string): WireEvent =>
+  type === 'echo-request'
+    ? { kind: 'icmp', tsMs: T0 + t, type, srcMac: CLIENT.mac, dstMac: mac, srcIp: CLIENT.ip, dstIp: VIP, id: 7, seq }
+    : { kind: 'icmp', tsMs: T0 + t, type, srcMac: mac, dstMac: CLIENT.mac, srcIp: VIP, dstIp: CLIENT.ip, id: 7, seq };
+const nb = (t: number, state: string, lladdr?: string): NeighEvent => ({ tsMs: T0 + t, src: 'ip-ts', ip: VIP, states: [state], deleted: false, raw: '', ...(lladdr ? { lladdr } : {}) });
+
+/** Probes every 5 ms for 6 s; no answer in [2000, upAt); answers from NEW from upAt. */
+function run6(upAt: number, extra: WireEvent[], neigh: NeighEvent[], sysctls: Record<string, number> = {}) {
+  const probes: Probe[] = [];
+  const wire: WireEvent[] = [...extra];
+  for (let seq = 1, t = 0; t < 6000; seq++, t += 5) {
+    const mac = t >= upAt ? NEW : OLD;
+    wire.push(echo(t + 0.01, 'echo-request', seq, mac));
+    const p: Probe = { seq, sentTsMs: T0 + t };
+    if (t < 2000 || t >= upAt) {
+      p.replyTsMs = T0 + t + 0.2;
+      wire.push(echo(t + 0.15, 'echo-reply', seq, mac));
+    }
+    probes.push(p);
+  }
+  return analyze({ vip: VIP, intervalMs: 5, probes, wire, neigh, iface: 'eth0', client: CLIENT, sysctls });
+}
+
+test('analysis: an NA without the override flag → announcements-ignored, the kernel reason in sentence and evidence', () => {
+  const extra = [
+    ev(buildNa({ vip: VIP, mac: NEW, override: false }), 2500),
+    ...[3000, 3250, 3500].map((t) => ev(buildNs({ src: CLIENT.ip, target: VIP, mac: CLIENT.mac, dst: VIP, ethDst: OLD }), t)),
+    ev(buildNs({ src: CLIENT.ip, target: VIP, mac: CLIENT.mac }), 3800),
+    ev(buildNa({ vip: VIP, mac: NEW, dst: CLIENT.ip, ethDst: CLIENT.mac, solicited: true }), 3800.3),
+  ];
+  const a = run6(3800.5, extra, [nb(100, 'REACHABLE', OLD), nb(3800.4, 'REACHABLE', NEW)]);
+  const o = a.outages[0]!;
+  assert.equal(o.diagnosis.cause, 'announcements-ignored', o.diagnosis.sentence);
+  assert.match(o.diagnosis.sentence, /override flag clear: the entry keeps 02:00:00:00:00:11 and goes STALE/);
+  assert.equal(o.unicastProbesToOld.length, 3);
+  assert.equal(o.broadcastAnswer?.mac, NEW);
+  assert.equal(o.announcements[0]?.form, 'unsolicited-na');
+  assert.ok(o.diagnosis.evidence.some((l) => /kernel's verdict on 1 unsolicited-na .*entry REACHABLE 02:00:00:00:00:11/.test(l)), o.diagnosis.evidence.join('\n'));
+  assert.match(o.diagnosis.fixes.find((x) => x.snippet)!.snippet!, /net\.ipv6\.neigh\.eth0\.retrans_time_ms/);
+});
+
+test('analysis: the new holder ran DAD on the VIP → said in the sentence, "add the VIP without DAD" first', () => {
+  const extra = [ev(buildNs({ src: '::', target: VIP, mac: NEW }), 2100), ev(buildNa({ vip: VIP, mac: NEW }), 3100)];
+  const a = run6(3100.5, extra, [nb(100, 'REACHABLE', OLD), nb(3100.2, 'STALE', NEW)]);
+  const o = a.outages[0]!;
+  assert.equal(o.diagnosis.cause, 'detection-bound', o.diagnosis.sentence);
+  assert.deepEqual(o.dadProbes?.map((p) => p.mac), [NEW]);
+  assert.match(o.diagnosis.sentence, /ran duplicate-address detection on 2001:db8::20 first/);
+  assert.equal(o.diagnosis.fixes[0]!.title, 'add the VIP without DAD');
+  // without the DAD probe: no such sentence
+  const b = run6(3100.5, [ev(buildNa({ vip: VIP, mac: NEW }), 3100)], [nb(100, 'REACHABLE', OLD), nb(3100.2, 'STALE', NEW)]).outages[0]!;
+  assert.doesNotMatch(b.diagnosis.sentence, /duplicate-address/);
 });

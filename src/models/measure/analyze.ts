@@ -145,6 +145,8 @@ export function reportOutage(run: RunView, o: ProbeOutage, index: number, nextFr
   }
   if (acceptLatencyMs !== undefined) report.acceptLatencyMs = acceptLatencyMs;
   if (degraded) report.degraded = degraded;
+  const dad = arps.filter((e) => e.nd?.msg.kind === 'ns' && e.senderIp === '::' && e.targetIp === input.vip);
+  if (dad.length) report.dadProbes = dad.map((e) => ({ tsMs: e.tsMs, mac: e.srcMac }));
   const takeover = takeoverEvidence(wire, o, macBefore, newMac, input.timers);
   if (takeover.expected || takeover.newHolder || takeover.oldSilentTsMs !== undefined) report.takeover = takeover;
   const conflicts = (run.conflicts ?? []).filter((c) => c.tsMs >= w.from && c.tsMs <= w.to);

@@ -90,7 +90,7 @@ export function diagnose(o: OutageReport, ctx: DiagnoseContext): Diagnosis {
     evidence: [],
   };
   f.evidence = evidenceOf(f);
-  const d = o.recovered ? diagnoseRecovered(f) : diagnoseUnrecovered(f);
+  const d = withDad(f, o.recovered ? diagnoseRecovered(f) : diagnoseUnrecovered(f));
   return o.degraded && o.recovered ? lossyPath(f, d) : d;
 }
 
@@ -138,6 +138,7 @@ function evidenceOf({ o, ctx, iface, newMac, anns }: Facts): string[] {
   if (o.macBefore || o.macAfter) ev.push(`VIP answered from ${o.macBefore ?? '?'} before and ${o.macAfter ?? '?'} after`);
   if (anns.length) ev.push(`${anns.length} announcement(s) from ${newMac}, first at ${rel(o, anns[0]!.tsMs)} (${anns[0]!.form})`);
   for (const v of verdictLines(o, newMac)) ev.push(v);
+  for (const p of (o.dadProbes ?? []).slice(0, 2)) ev.push(`DAD probe (NS from ::) for ${ctx.vip} from ${p.mac} at ${rel(o, p.tsMs)}: that host was adding the VIP with duplicate-address detection`);
   const v6 = isV6(ctx);
   if (o.unicastProbesToOld.length) ev.push(`${o.unicastProbesToOld.length} ${v6 ? 'unicast NS (NUD probes)' : 'unicast ARP probe(s)'} to the old MAC ${o.macBefore}, first at ${rel(o, o.unicastProbesToOld[0]!)}`);
   if (o.broadcastRequests.length) ev.push(`${v6 ? 'multicast NS' : 'broadcast ARP request'} for ${ctx.vip} at ${rel(o, o.broadcastRequests[0]!)}${o.broadcastAnswer ? `, answered by ${o.broadcastAnswer.mac} at ${rel(o, o.broadcastAnswer.tsMs)}` : ', unanswered'}`);
@@ -146,6 +147,25 @@ function evidenceOf({ o, ctx, iface, newMac, anns }: Facts): string[] {
   ev.push(...takeoverEvidenceText(o));
   if (ctx.sysctls) ev.push(`client sysctls on ${iface}: ${Object.entries(ctx.sysctls).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   return ev;
+}
+
+/**
+ * IPv6: the new holder added the VIP with duplicate-address detection (its DAD probe, an NS from ::, reached
+ * this host): the address was tentative — neither answering nor usable — until DAD ended (dad_transmits ×
+ * retrans_time, 1 s by default; IPaddr2 can wait up to 10 s). Said in the sentence, the fix first.
+ */
+function withDad(f: Facts, d: Diagnosis): Diagnosis {
+  const { o } = f;
+  const probe = o.dadProbes?.find((p) => !f.newMac || p.mac === f.newMac);
+  if (!probe || d.cause === 'same-mac' || d.cause === 'first-resolution') return d;
+  return {
+    ...d,
+    sentence: `${d.sentence} The new holder ${probe.mac} ran duplicate-address detection on ${f.ctx.vip} first (DAD probe at ${rel(o, probe.tsMs)}): the address was tentative, neither answering nor announced, until DAD ended.`,
+    fixes: [
+      { rank: 1, side: 'server', title: 'add the VIP without DAD', detail: `ip -6 addr add ${f.ctx.vip}/PREFIX dev IF nodad (the HA manager's IPv6 resource: nodad / no DAD wait); a duplicate is then found by the cluster, not by a 1–10 s wait` },
+      ...d.fixes.map((x) => ({ ...x, rank: x.rank + 1 })),
+    ],
+  };
 }
 
 /** IPv6: the kernel's verdict on the new MAC's announcements, one line per distinct reason. */

@@ -98,6 +98,8 @@ export interface OutageReport extends ProbeOutage {
   acceptLatencyMs?: number;
   unicastProbesToOld: number[];
   broadcastRequests: number[];
+  /** IPv6: duplicate-address probes (NS from ::) for the VIP in the window — a holder adding it with DAD */
+  dadProbes?: { tsMs: number; mac: string }[];
   broadcastAnswer?: { tsMs: number; mac: string };
   neighChanges: { tsMs: number; state: string; lladdr?: string }[];
   clusterStops: { tsMs: number; srcIp: string; proto: string; silentMs: number }[];
