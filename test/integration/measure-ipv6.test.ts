@@ -2,7 +2,7 @@
  * measure-failover --vip IPV6 in namespaces (server1, server2, client on one bridge; addresses from
  * 2001:db8::/64 added with nodad): the client runs the CLI with a trigger that moves the VIP from server1 to
  * server2, which then announces it with garp-check --send (an NA as RFC 4861 wants, or one without the override
- * flag) or sends nothing; last, the client drops unsolicited NAs. Each outage is checked against an independent truth (tcpdump on the client's bridge
+ * flag) or sends nothing; then the client drops unsolicited NAs; last, the VIP is added with DAD. Each outage is checked against an independent truth (tcpdump on the client's bridge
  * port, read back with tcpdump's own decoder) and its cause named.
  */
 import { test } from 'node:test';
@@ -54,7 +54,7 @@ async function startTruth(netns: string, iface: string, file: string): Promise<(
   };
 }
 
-test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without override / drop_unsolicited_na → announcements-ignored (why); no NA → no-announcement', { timeout: 180_000 }, async () => {
+test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without override / drop_unsolicited_na → announcements-ignored (why); no NA → no-announcement; DAD named', { timeout: 180_000 }, async () => {
   const topo = await Topology.create({
     hosts: [
       { name: 'server1', addresses: ['198.18.0.11/24'], mac: labMac(11) },
@@ -112,6 +112,17 @@ test('measure-failover --vip IPv6: NA accepted → detection-bound; NA without o
           assert.equal(o.diagnosis.cause, 'announcements-ignored', o.diagnosis.sentence);
           assert.match(o.diagnosis.sentence, /drop_unsolicited_na=1/);
           assert.match(o.diagnosis.fixes[0].detail, /drop_unsolicited_na=0/);
+        },
+      },
+      {
+        name: 'dad',
+        before: () => runOk(['ip', 'netns', 'exec', c.netns, 'sysctl', '-qw', `net.ipv6.conf.${c.ifname}.drop_unsolicited_na=0`]),
+        // the VIP added WITH duplicate-address detection: its DAD probe reaches the client
+        trigger: (f, t) => `${move(f, t).replace(/ nodad$/, '')} && ${announce(t, 'na:count=3,interval=200ms')}`,
+        expect: (o) => {
+          assert.ok(o.dadProbes?.length >= 1, 'the DAD probe was seen');
+          assert.match(o.diagnosis.sentence, /ran duplicate-address detection/);
+          assert.equal(o.diagnosis.fixes[0].title, 'add the VIP without DAD');
         },
       },
     ];
