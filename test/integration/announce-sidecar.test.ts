@@ -120,7 +120,8 @@ test('announce sidecar: VIP added → directed announcement moves a garp-filtere
     await runOk(['ip', '-n', c.netns, 'neigh', 'replace', VIP, 'lladdr', h1.mac, 'dev', c.ifname, 'nud', 'reachable']);
     await runOk(['ip', '-n', h2.netns, 'addr', 'add', `${VIP}/24`, 'dev', h2.ifname]);
     const seen = await waitFor('server2’s first frame on the wire', () => events(s2, 'garp-seen')[0], 5_000, s2);
-    assert.ok(seen.firstSeenMs >= 0 && seen.firstSeenMs < 200, `first frame ${seen.firstSeenMs} ms after the address was added`);
+    // from the running process, not a spawned helper: milliseconds (bench/announce.ts); wide for a loaded machine
+    assert.ok(seen.firstSeenMs >= 0 && seen.firstSeenMs < 2000, `first frame ${seen.firstSeenMs} ms after the address was added`);
     await waitFor('the client to move to server2’s MAC', async () => (await clientVipMac(topo)) === h2.mac, 3_000);
     const added = events(s2, 'address-added')[0]!;
     console.log(`latency: ip monitor event read ${added.eventDelayMs} ms after ip's stamp; first frame sent ${seen.firstSentMs} ms, seen on the wire ${seen.firstSeenMs} ms after it`);

@@ -189,7 +189,7 @@ test('garp-check predicts, before each frame, what four differently configured L
       const reportOf = (w: Watcher, k: Case) => w.lines.find((l) => l.type === 'frame' && (l.tsMs as number) >= t0 - 5 && l.senderIp === k.vip && l.senderMac === sMac);
       const expected = (w: Watcher, k: Case) => !(k.f.form === 'unicast-reply' && w.host !== c1);
       // every client that gets a frame reports it (a loaded machine may take a moment)
-      await until(() => watchers.every((w) => step.cases.every((k) => reportOf(w, k) || !expected(w, k))), 5000, 'reports').catch(() => undefined);
+      await until(() => watchers.every((w) => step.cases.every((k) => reportOf(w, k) || !expected(w, k))), 20_000, 'reports').catch(() => undefined);
       const tables = await Promise.all(watchers.map((w) => readEntries(w.host)));
       for (const [wi, w] of watchers.entries()) {
         for (const k of step.cases) {
