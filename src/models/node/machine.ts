@@ -13,7 +13,7 @@
  * Messages reach the parts through a table of handlers by message type.
  */
 import { getField, getBinary, type HbMessage } from '../../codecs/heartbeat/message.js';
-import { encodeClientList, parseClientList, MAX_PEER_CLIENTS } from '../strategy/client-book.js';
+import { encodeClientList, parseClientList, PEER_CLIENTS_PER_MESSAGE } from '../strategy/client-book.js';
 import { LegacyFailback } from './legacy-failback.js';
 import { Membership, type Peer } from './membership.js';
 import { NiceFailback } from './nice-failback.js';
@@ -49,7 +49,9 @@ export class NodeMachine {
   private shutdownDeadline = 0;
   private exited = false;
   /** our learned clients as last encoded, and when they were last sent */
-  private clientList = '';
+  /** the learned clients as sent: one hadiag-clients message per part (a book of any size, each part one datagram) */
+  private clientKey = '';
+  private clientParts: string[] = [];
   private clientsSentMs = -Infinity;
 
   constructor(config: MachineConfig, opts: { now: number }) {
@@ -105,9 +107,11 @@ export class NodeMachine {
         return [...out, ...this.onPingChange(changed, now)];
       }
       case 'clients': {
-        const list = encodeClientList(ev.clients, MAX_PEER_CLIENTS);
-        if (list === this.clientList) return [];
-        this.clientList = list;
+        const key = encodeClientList(ev.clients, Infinity);
+        if (key === this.clientKey) return [];
+        this.clientKey = key;
+        this.clientParts = [];
+        for (let i = 0; i < ev.clients.length; i += PEER_CLIENTS_PER_MESSAGE) this.clientParts.push(encodeClientList(ev.clients.slice(i, i + PEER_CLIENTS_PER_MESSAGE), Infinity));
         return [this.report.log('info', 'clients-learned', `${ev.clients.length} client(s) learned: telling peers (${CLIENTS_TYPE})`, { count: ev.clients.length }), ...this.sendClients(now)];
       }
     }
@@ -118,7 +122,7 @@ export class NodeMachine {
     let t = this.members.nextWakeMs(this.lastStatusMs + this.cfg.keepaliveMs);
     t = this.policy.nextWakeMs(t);
     if (this.shutdownDeadline) t = Math.min(t, this.shutdownDeadline);
-    if (this.clientList) t = Math.min(t, this.clientsSentMs + CLIENTS_EVERY_MS);
+    if (this.clientParts.length) t = Math.min(t, this.clientsSentMs + CLIENTS_EVERY_MS);
     if (this.pingNodes) t = this.pingNodes.nextWakeMs(t);
     if (this.ipfail) t = this.ipfail.nextWakeMs(t);
     return t;
@@ -267,10 +271,10 @@ export class NodeMachine {
 
   /** Tell live peers the clients we have learned (hadiag-clients), when there are any. */
   private sendClients(now: number): Action[] {
-    if (!this.clientList) return [];
+    if (!this.clientParts.length) return [];
     this.clientsSentMs = now;
     if (this.shuttingDown || !this.members.firstAlive()) return [];
-    return [this.outbox.send(now, [['t', CLIENTS_TYPE], ['clients', this.clientList]])];
+    return this.clientParts.map((part) => this.outbox.send(now, [['t', CLIENTS_TYPE], ['clients', part]]));
   }
 
   // ---------------------------------------------------------------- ticks
@@ -294,7 +298,7 @@ export class NodeMachine {
       out.push(...this.giveupResources(now, true));
     }
     if (now >= this.lastStatusMs + this.cfg.keepaliveMs && !this.exited) out.push(this.sendStatus(now));
-    if (this.clientList && now >= this.clientsSentMs + CLIENTS_EVERY_MS && !this.exited) out.push(...this.sendClients(now));
+    if (this.clientParts.length && now >= this.clientsSentMs + CLIENTS_EVERY_MS && !this.exited) out.push(...this.sendClients(now));
     return out;
   }
 

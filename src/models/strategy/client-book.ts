@@ -195,6 +195,12 @@ function byAddress(a: Client, b: Client): number {
 
 /** Most clients one peer message carries (the message must stay one datagram). */
 export const MAX_PEER_CLIENTS = 64;
+/**
+ * Clients per hadiag-clients message a node sends: a book of any size goes as several messages, each one
+ * datagram (32 × `ip@mac` ≈ 1 000 bytes with Heartbeat's fields, under a 1 500-byte MTU); a receiver takes
+ * up to MAX_PEER_CLIENTS from each message and adds them to what it knows.
+ */
+export const PEER_CLIENTS_PER_MESSAGE = 32;
 
 /**
  * Encode a client list for the peer message (the `clients` field of `t=hadiag-clients`): `ip@mac ip@mac`
