@@ -1,7 +1,8 @@
 /**
  * The live runner of measure-failover: probes the VIP with iputils ping through this host's kernel (so its
- * neighbour cache is what is tested), captures ARP/ICMP/Heartbeat/VRRP with a `tcpdump -U -w -` pipe (kernel
- * timestamps) read by the pcap codec, follows the neighbour entry with `ip -ts monitor neigh`, optionally runs a
+ * neighbour cache is what is tested), captures ARP/ICMP/ICMPv6/Heartbeat/VRRP with a `tcpdump -U -w -` pipe (kernel
+ * timestamps) read by the pcap codec, follows the neighbour entry with `ip -ts monitor neigh` (an IPv6 VIP:
+ * `ping -6`, `ip -6 monitor neigh`, the IPv6 sysctls), optionally runs a
  * trigger command at a marked t0, and stops on --timeout / --until-recovered / stop(). All timestamps are
  * CLOCK_REALTIME epoch ms.
  */
