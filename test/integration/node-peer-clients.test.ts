@@ -97,7 +97,7 @@ test('a backup announces to a client it only knows from its peer (hadiag-clients
     const movedMs = Date.now() - t1;
 
     const ann = await waitFor('server2’s announcement log', () => logEvents(s2, 'clients').find((e) => /^announcing /.test(String(e.text))), 3_000);
-    assert.match(String(ann.text), new RegExp(`^announcing ${VIP.replace(/\./g, '\\.')} to 1 known client\\(s\\): ${CLIENT_IP.replace(/\./g, '\\.')}$`), 'server2 addressed the client it knows from server1');
+    assert.match(String(ann.text), new RegExp(`^announcing ${VIP.replace(/\./g, '\\.')} to 1 known client\\(s\\), most recently seen first: ${CLIENT_IP.replace(/\./g, '\\.')}$`), 'server2 addressed the client it knows from server1');
     assert.ok(!logEvents(s2, 'clients').some((e) => /no client/.test(String(e.text))), 'server2 did not fall back to GARP rounds');
     const garp = await waitFor('server2’s GARP report', () => logEvents(s2, 'garp')[0], 5_000);
     assert.ok(Number(garp.sent) >= 1, JSON.stringify(garp));
