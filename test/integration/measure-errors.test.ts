@@ -42,7 +42,7 @@ test('measure-failover bad input: not directly connected, missing interface, not
     oneLineError(await hadiag(['measure-failover', '--vip', '198.18.0.20', '--read', fixture]), /no echo probes to 198\.18\.0\.20 in the capture/);
     oneLineError(await hadiag(['measure-failover', '--vip', '198.18.0.20', '--read', fixture, 'eth0']), /give an interface or --read, not both/);
     oneLineError(await hadiag(['measure-failover', '--vip', '198.18.0.20', '--interval', '5']), /interval "5" has no unit/);
-    oneLineError(await hadiag(['measure-failover', '--vip', '10.0.0.300']), /not an IPv4 address/);
+    oneLineError(await hadiag(['measure-failover', '--vip', '10.0.0.300']), /not an IPv4 or IPv6 address/);
   } finally {
     await topo.teardown();
     rmSync(dir, { recursive: true, force: true });
