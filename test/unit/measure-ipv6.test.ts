@@ -46,7 +46,7 @@ test('an ICMPv6 echo request reads as an icmp event with id and seq', () => {
 });
 
 test('ip -6 monitor neigh and ping -6 lines parse', () => {
-  const n = parseNeighLine('[2026-12-08T00:30:00.000001] 2001:db8::20 dev eth0 lladdr 02:00:00:00:00:12 router STALE');
+  const n = parseNeighLine('[2026-12-08T00:30:00.000001] 2001:db8::20 dev eth0 lladdr 02:00:00:00:00:12 router STALE', undefined, 6);
   assert.deepEqual([n?.ip, n?.lladdr, n?.states, n?.router], [VIP, NEW, ['STALE'], true]);
   const p = parsePingLine('[1765153800.123456] 64 bytes from 2001:db8::20: icmp_seq=12 ttl=64 time=0.061 ms');
   assert.deepEqual(p, { kind: 'reply', tsMs: 1765153800123.456, seq: 12, from: VIP, dup: false, rttMs: 0.061 });

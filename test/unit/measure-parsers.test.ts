@@ -51,8 +51,10 @@ test('ip -ts monitor neigh lines', () => {
   const noTs = parseNeighLine('198.18.0.20 dev eth0 lladdr 02:00:00:00:00:01 PROBE', 42);
   assert.equal(noTs!.tsMs, 42);
   assert.equal(noTs!.src, 'arrival');
-  // IPv6 entries parse too (measure-failover --vip IPV6 follows `ip -6 monitor neigh`); an IPv4 run keeps only the VIP's
-  assert.equal(parseNeighLine('[2026-11-25T11:53:40.000001] fe80::1 dev eth0 lladdr 02:00:00:00:00:01 STALE')?.ip, 'fe80::1');
+  // IPv6 lines only when asked for (measure-failover --vip IPV6 follows `ip -6 monitor neigh`)
+  assert.equal(parseNeighLine('[2026-11-25T11:53:40.000001] fe80::1 dev eth0 lladdr 02:00:00:00:00:01 STALE'), undefined);
+  assert.equal(parseNeighLine('[2026-11-25T11:53:40.000001] fe80::1 dev eth0 lladdr 02:00:00:00:00:01 STALE', undefined, 6)?.ip, 'fe80::1');
+  assert.equal(parseNeighLine('[2026-11-25T11:53:40.000001] 198.18.0.20 dev eth0 lladdr 02:00:00:00:00:01 STALE', undefined, 6), undefined);
   assert.equal(parseNeighLine('[2026-11-25T11:53:40.000001] 198.18.0.0/24 dev eth0 proto kernel'), undefined);
   assert.equal(parseNeighLine('garbage'), undefined);
 });

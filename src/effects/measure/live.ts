@@ -184,7 +184,7 @@ class LiveRun {
   private followNeighbourEntry(): ChildProcess {
     const mon = this.spawn(['ip', ...(this.family === 6 ? ['-6'] : []), '-ts', 'monitor', 'neigh'], { TZ: 'UTC' });
     createInterface({ input: mon.stdout! }).on('line', (line) => {
-      const ev = parseNeighLine(line, nowMs());
+      const ev = parseNeighLine(line, nowMs(), this.family);
       if (!ev || ev.ip !== this.opts.vip) return;
       this.neigh.push(ev);
       this.state.neighState = neighStateOf(ev);

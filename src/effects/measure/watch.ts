@@ -79,7 +79,7 @@ export async function watchLive(opts: WatchOptions): Promise<WatchResult> {
     await waitFor(capture.tcpdump, /listening on/, 5000, 'tcpdump');
     const mon = spawn(['ip', ...(opts.vip.includes(':') ? ['-6'] : []), '-ts', 'monitor', 'neigh'], { TZ: 'UTC' });
     createInterface({ input: mon.stdout! }).on('line', (line) => {
-      const ev = parseNeighLine(line, nowMs());
+      const ev = parseNeighLine(line, nowMs(), opts.vip.includes(':') ? 6 : 4);
       if (ev && ev.ip === opts.vip) stream.addNeigh(ev);
     });
     const ping = spawn(['ping', ...(opts.vip.includes(':') ? ['-6'] : []), '-n', '-q', '-i', String(opts.intervalMs / 1000), ...(opts.iface ? ['-I', iface] : []), opts.vip]);

@@ -8,13 +8,14 @@ const TS_SHORT = /^\[(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})\]\s*/;
 /**
  * Parse one line of `ip -ts monitor neigh` (run with TZ=UTC: `-ts` prints local time without a zone).
  * Lines without the `[YYYY-MM-DDTHH:MM:SS.µs]` stamp are accepted too and stamped with `arrivalTsMs`.
- * Returns undefined for anything that is not a neighbour event (IPv4, or IPv6 from `ip -6 monitor neigh`).
+ * Returns undefined for anything that is not a neighbour event of `family` (4 by default: other callers read
+ * IPv6 lines with their own parser; 6 for `ip -6 monitor neigh`, with the router flag).
  *   [2026-11-25T11:53:38.548504] 2001:db8::20 dev eth0 lladdr 02:00:c6:12:00:0b router STALE
  *   [2026-11-25T11:53:38.548504] 198.18.0.20 dev eth0 lladdr 02:00:c6:12:00:0b REACHABLE
  *   [2026-11-25T11:53:39.000001] Deleted 198.18.0.20 dev eth0 lladdr 02:00:c6:12:00:0b STALE
  *   [2026-11-25T11:53:40.000001] 198.18.0.20 dev eth0  FAILED
  */
-export function parseNeighLine(line: string, arrivalTsMs?: number): NeighEvent | undefined {
+export function parseNeighLine(line: string, arrivalTsMs?: number, family: 4 | 6 = 4): NeighEvent | undefined {
   let text = line.trim();
   let tsMs: number | undefined;
   let src: NeighEvent['src'] = 'arrival';
@@ -35,7 +36,7 @@ export function parseNeighLine(line: string, arrivalTsMs?: number): NeighEvent |
     tokens.shift();
   }
   const ip = tokens[0];
-  if (!ip || !(IPV4.test(ip) || IPV6.test(ip))) return undefined;
+  if (!ip || !(family === 6 ? IPV6 : IPV4).test(ip)) return undefined;
   const ev: NeighEvent = { tsMs, src, ip, states: [], deleted, raw: line.trim() };
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i]!;
