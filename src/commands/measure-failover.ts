@@ -243,7 +243,7 @@ function checkArgs(argv: Args): { intervalMs: number; timeoutMs: number; expectM
     argv.vip = ipv6FromBytes(ipv6ToBytes(argv.vip));
     if (/^(ff|fe80:)/i.test(argv.vip)) throw usageError(`VIP ${argv.vip} is ${/^ff/i.test(argv.vip) ? 'a multicast' : 'a link-local'} address`, '--vip', 'give the floating global (or unique-local) IPv6 address, e.g. --vip 2001:db8::20');
     if (argv['check-duplicates']) throw usageError('--check-duplicates is IPv4 only (arping -D)', '--check-duplicates', 'drop it; for an IPv6 VIP, hadiag garp-check IFACE --vip VIP reports a DAD conflict');
-  } else if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 address (nor an IPv6 one)`, '--vip', 'e.g. --vip 10.0.0.20 or --vip 2001:db8::20');
+  } else if (!IPV4.test(argv.vip)) throw usageError(`VIP "${argv.vip}" is not an IPv4 or IPv6 address`, '--vip', 'e.g. --vip 10.0.0.20 or --vip 2001:db8::20');
   if (argv.read && argv.iface) throw usageError('give an interface or --read, not both', 'command line', 'drop IFACE to analyze the file, or --read to measure live');
   if (argv.read && argv.trigger) throw usageError('--trigger needs a live run', '--trigger', 'drop --read');
   if (argv.read && argv['check-duplicates']) throw usageError('--check-duplicates needs a live run', '--check-duplicates', 'drop --read');
