@@ -86,8 +86,10 @@ export interface GarpOptions {
   mac: string;
   /** client IP (directed, unicast-reply) */
   targetIp?: string;
-  /** client MAC (unicast-reply; directed: sent to it rather than broadcast) */
+  /** client MAC (unicast-reply) */
   targetMac?: string;
+  /** directed: send to this MAC (the client's) rather than broadcast */
+  unicastTo?: string;
   /** ARP target-MAC field for request/reply (and directed) */
   arpTarget?: ArpTargetForm;
   /** pad with zeros: true = to the 60-byte Ethernet minimum, a number = to that frame length (Habets arping: 58) */
@@ -117,8 +119,8 @@ export function buildGarp(form: GarpForm, o: GarpOptions): Buffer {
       return buildArpFrame({ ...common, ethDst: MAC_BROADCAST, op: ARP_REPLY, targetMac: targetMacOf(o.arpTarget ?? 'own', mac), targetIp: o.vip });
     case 'directed': {
       if (!o.targetIp) throw new TypeError('directed GARP needs targetIp (the client)');
-      const client = o.targetMac ? normMac(o.targetMac) : undefined;
-      if (o.targetMac && !client) throw new TypeError(`not a MAC address: ${o.targetMac}`);
+      const client = o.unicastTo ? normMac(o.unicastTo) : undefined;
+      if (o.unicastTo && !client) throw new TypeError(`not a MAC address: ${o.unicastTo}`);
       // to the client's MAC (as Linux's own unicast probes, target MAC = the known one), else broadcast
       const targetMac = o.arpTarget ? targetMacOf(o.arpTarget, mac) : (client ?? MAC_BROADCAST);
       return buildArpFrame({ ...common, ethDst: client ?? MAC_BROADCAST, op: ARP_REQUEST, targetMac, targetIp: o.targetIp });

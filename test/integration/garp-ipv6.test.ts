@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Topology, killPid, labMac, nsRun, nsSpawn, type Host } from '../../src/effects/io/netns.js';
+import { startSender, until } from './frame-sender.js';
 import { sleep } from '../../src/core/clock.js';
 import { run } from '../../src/effects/io/exec.js';
 import { buildNa, buildNs, solicitedNode } from '../../src/codecs/nd.js';
@@ -28,44 +29,6 @@ const OLD = '02:00:00:00:00:11';
 const cli = (args: string[]) => ['node', '--import', 'tsx', '-e', `import(${JSON.stringify(ROOT + 'src/cli/main.ts')}).then((m) => m.main(process.argv.slice(1)))`, ...args];
 const HAS_UNTRACKED = existsSync('/proc/sys/net/ipv6/conf/all/accept_untracked_na');
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** A long-running sender in the sender's namespace: one hex frame per stdin line, through the capture handle. */
-function startSender(h: Host): { send(frame: Buffer): Promise<void>; stop(): Promise<void> } {
-  const code = `
-    const { openCapture } = await import(${JSON.stringify(ROOT + 'src/effects/io/capture.ts')});
-    const c = openCapture(${JSON.stringify(h.ifname)}, 'less 1', () => {});
-    console.log('ready');
-    let buf = '';
-    process.stdin.setEncoding('utf8').on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\\n')) >= 0) { const hex = buf.slice(0, nl); buf = buf.slice(nl + 1); c.send(Buffer.from(hex, 'hex')); console.log('sent'); }
-    });
-    process.stdin.on('end', () => c.close());`;
-  const child = nsSpawn(h.netns, ['node', '--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  let n = 0;
-  return {
-    async send(frame: Buffer) {
-      await until(() => out.includes('ready'), 30_000, 'sender ready');
-      child.stdin!.write(frame.toString('hex') + '\n');
-      n++;
-      await until(() => (out.match(/sent/g) ?? []).length >= n, 5000, 'frame sent');
-    },
-    async stop() {
-      child.stdin!.end();
-      if (child.pid) await killPid(child.pid, 2000);
-    },
-  };
-}
 
 type State = 'REACHABLE' | 'ROUTER' | 'STALE' | 'NONE' | 'INCOMPLETE' | 'FAILED';
 const STATES: State[] = ['REACHABLE', 'ROUTER', 'STALE', 'NONE', 'INCOMPLETE', 'FAILED'];

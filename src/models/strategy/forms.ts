@@ -142,7 +142,7 @@ const directed: FormDef = {
     const unicast = s.options.eth === 'unicast';
     return list.map((cl) => {
       const mac = unicast ? (cl.mac ?? c.clients?.find((k) => k.ip === cl.ip)?.mac) : undefined;
-      return { frame: buildGarp('directed', { vip: c.vip, mac: c.mac, targetIp: cl.ip, ...(mac ? { targetMac: mac } : {}), arpTarget: s.target, vlan: s.vlan }), label: `directed request to ${cl.ip}${mac ? ` (${mac})` : ''}` };
+      return { frame: buildGarp('directed', { vip: c.vip, mac: c.mac, targetIp: cl.ip, ...(mac ? { unicastTo: mac } : {}), arpTarget: s.target, vlan: s.vlan }), label: `directed request to ${cl.ip}${mac ? ` (${mac})` : ''}` };
     });
   },
   round6: (s, c) => {
