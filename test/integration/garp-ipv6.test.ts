@@ -139,9 +139,11 @@ test('Linux 6.x and each IPv6 announcement form: the model predicts, before each
     const t0All = Date.now();
     for (const form of forms) {
       await Promise.all(clients.flatMap((c) => STATES.map((st, i) => setEntry(c.host, vipOf(i), st))));
-      const before = await Promise.all(clients.map((c) => readEntries(c.host)));
       // (garp-check polls INCOMPLETE / FAILED entries, which netlink does not announce, every 500 ms)
       await sleep(1100);
+      // read right before the frames: the kernel may garbage-collect a FAILED entry during the pause (under load
+      // a c3 entry was gone and the NA created one — the prediction must start from what the kernel has)
+      const before = await Promise.all(clients.map((c) => readEntries(c.host)));
       const tSent = performance.timeOrigin + performance.now();
       for (let i = 0; i < STATES.length; i++) await sender.send(form.frame(vipOf(i)));
       await sleep(300);
