@@ -253,10 +253,11 @@ export class Sidecar {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.watch?.close();
+    const watchClosed = this.watch?.close();
     for (const vip of [...this.held]) for (const a of this.announcers) a.cancel(vip);
     for (const a of this.announcers) a.close();
     this.peersX?.close();
+    await watchClosed;
     if (this.control) {
       await new Promise<void>((res) => this.control!.close(() => res()));
       await rm(controlPath(this.o.stateDir), { force: true });

@@ -56,11 +56,17 @@ export class AddressWatch {
     return this.child?.pid;
   }
 
-  close(): void {
+  /** Stop the monitor and wait until it has exited (SIGKILL after 2 s): nothing of ours outlives the sidecar. */
+  async close(): Promise<void> {
     this.closed = true;
     const c = this.child;
     this.child = undefined;
-    if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((res) => c.once('exit', () => res()));
+    c.kill('SIGTERM');
+    const timer = setTimeout(() => c.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(timer);
   }
 }
 
