@@ -6,14 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readPcap } from '../../src/effects/io/pcap-file.js';
-import { Topology, killPid, labMac, nsRun, nsSpawn, type Host } from '../../src/effects/io/netns.js';
-import { startSender, until } from './frame-sender.js';
+import { Topology, killPid, labMac, nsRun, type Host } from '../../src/effects/io/netns.js';
+import { startSender, startWatcher, until, type Watcher } from './garp-helpers.js';
 import { sleep } from '../../src/core/clock.js';
 import { run } from '../../src/effects/io/exec.js';
 import { buildGarp, type ArpTargetForm, type GarpForm } from '../../src/codecs/arp.js';
@@ -41,31 +40,8 @@ const distFresh = (() => {
 const cli = (args: string[]) =>
   distFresh ? ['node', join(ROOT, 'bin/hadiag.js'), ...args] : ['node', '--import', 'tsx', '-e', `import(${JSON.stringify(ROOT + 'src/cli/main.ts')}).then((m) => m.main(process.argv.slice(1)))`, ...args];
 
-interface Watcher {
-  host: Host;
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
 /** Watches every ARP frame (no --vip): each case below uses its own announced address, so they run in parallel. */
-function startWatcher(h: Host, extra: string[] = []): Watcher {
-  const child = nsSpawn(h.netns, cli(['garp-check', h.ifname, '--json', '--duration', '170s', ...extra]), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const w: Watcher = { host: h, child, lines: [], stderr: '', exit: new Promise((r) => child.on('close', (code) => r(code))) };
-  let buf = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.trim()) w.lines.push(JSON.parse(line));
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (w.stderr += d));
-  return w;
-}
+const watch = (h: Host, extra: string[] = []): Watcher => startWatcher(h, cli(['garp-check', h.ifname, '--json', '--duration', '170s', ...extra]));
 
 
 type State = 'REACHABLE' | 'STALE' | 'NONE';
@@ -112,7 +88,7 @@ test('garp-check predicts, before each frame, what four differently configured L
     assert.equal(nft.code, 0, nft.stderr);
     const clients = [c1!, c2!, c3!, c4!];
     const pcapPath = join(mkdtempSync(join(tmpdir(), 'hadiag-garp-live-')), 'c1.pcap');
-    for (const c of clients) watchers.push(startWatcher(c, c === c1 ? ['--write', pcapPath] : []));
+    for (const c of clients) watchers.push(watch(c, c === c1 ? ['--write', pcapPath] : []));
     // (generous: four CLIs start at once; on a loaded 2-core machine that can take a while)
     await until(() => watchers.every((w) => w.lines.some((l) => l.type === 'listening')), 150_000, `watchers: ${watchers.map((w) => `${w.host.name}: ${w.lines.length} lines ${w.stderr}`).join('; ')}`);
     // the audits saw each client's settings

@@ -11,12 +11,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { Topology, killPid, labMac, nsRun, nsSpawn, type Host } from '../../src/effects/io/netns.js';
-import { startSender, until } from './frame-sender.js';
+import { Topology, killPid, labMac, nsRun, type Host } from '../../src/effects/io/netns.js';
+import { startSender, startWatcher, until, type Watcher } from './garp-helpers.js';
 import { sleep } from '../../src/core/clock.js';
 import { run } from '../../src/effects/io/exec.js';
 import { buildNa, buildNs, solicitedNode } from '../../src/codecs/nd.js';
@@ -73,7 +72,7 @@ test('Linux 6.x and each IPv6 announcement form: the model predicts, before each
     ],
   });
   let sender: ReturnType<typeof startSender> | undefined;
-  let watcher: { child: ChildProcess; lines: Record<string, unknown>[]; stderr: string; exit: Promise<number | null> } | undefined;
+  let watcher: Watcher | undefined;
   try {
     const [s, c1, c2, c3, c4] = ['s', 'c1', 'c2', 'c3', 'c4'].map((n) => topo.host(n)) as [Host, Host, Host, Host, Host];
     const conf = (h: Host, k: string, v: string) => nsRun(h.netns, ['sysctl', '-q', '-w', `net.ipv6.conf.${h.ifname}.${k}=${v}`]);
@@ -97,19 +96,7 @@ test('Linux 6.x and each IPv6 announcement form: the model predicts, before each
     ];
 
     // garp-check in c1 watches every ND frame and predicts before each
-    const child = nsSpawn(c1.netns, cli(['garp-check', c1.ifname, '--json', '--duration', '150s']), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const w = (watcher = { child, lines: [] as Record<string, unknown>[], stderr: '', exit: new Promise<number | null>((r) => child.on('close', (code) => r(code))) });
-    let buf = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim()) w.lines.push(JSON.parse(line));
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (w.stderr += d));
+    const w = (watcher = startWatcher(c1, cli(['garp-check', c1.ifname, '--json', '--duration', '150s'])));
     sender = startSender(s);
     await until(() => w.lines.some((l) => l.type === 'listening'), 120_000, `garp-check in c1: ${w.stderr}`);
     const audit6 = w.lines.find((l) => l.type === 'audit6') as { sysctls: { dropUnsolicitedNa: boolean; acceptUntrackedNa?: number; forwarding: boolean }; addresses: string[] } | undefined;
@@ -211,7 +198,7 @@ test('Linux 6.x and each IPv6 announcement form: the model predicts, before each
       assert.ok(Date.now() - tDad < 10_000, "c4's duplicate never went dadfailed");
       await sleep(100);
     }
-    child.kill('SIGINT');
+    w.child.kill('SIGINT');
     const code = await w.exit;
     const conflict = (w.lines.find((l) => l.type === 'summary') as { summary: { warnings: { code: string; message: string }[] } } | undefined)?.summary.warnings.find((x) => x.code === 'split-brain');
     assert.match(conflict?.message ?? '', new RegExp(`${sMac} defended ${sIp} against the DAD probe of ${c4.mac}`), JSON.stringify(conflict));

@@ -1,5 +1,6 @@
-/** Shared by the garp-check tests: a long-running frame sender in a namespace, and a condition wait. */
+/** Shared by the garp-check tests: a long-running frame sender in a namespace, a watching garp-check, a condition wait. */
 import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { killPid, nsSpawn, type Host } from '../../src/effects/io/netns.js';
 import { sleep } from '../../src/core/clock.js';
 
@@ -42,4 +43,31 @@ export function startSender(h: Host): { send(frame: Buffer): Promise<void>; stop
       if (child.pid) await killPid(child.pid, 2000);
     },
   };
+}
+
+export interface Watcher {
+  host: Host;
+  child: ChildProcess;
+  /** its JSON lines so far */
+  lines: Record<string, unknown>[];
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+/** Run `argv` (a `garp-check … --json`) in the host's namespace, collecting its JSON lines as they come. */
+export function startWatcher(h: Host, argv: string[]): Watcher {
+  const child = nsSpawn(h.netns, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const w: Watcher = { host: h, child, lines: [], stderr: '', exit: new Promise((r) => child.on('close', (code) => r(code))) };
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim()) w.lines.push(JSON.parse(line));
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (w.stderr += d));
+  return w;
 }
