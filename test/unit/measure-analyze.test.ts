@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { analyze, type AnalysisInput } from '../../src/models/measure/analyze.js';
 import type { NeighEvent, Probe, WireEvent } from '../../src/models/measure/events.js';
 import { findOutages, defaultRules } from '../../src/models/measure/outages.js';
-
-const VIP = '198.18.0.20';
-const CLIENT = { ip: '198.18.0.5', mac: '02:00:00:00:00:05' };
-const OLD = '02:00:00:00:00:0b';
-const NEW = '02:00:00:00:00:0c';
-const BC = 'ff:ff:ff:ff:ff:ff';
-const T0 = 1_800_000_000_000;
+import { VIP, CLIENT, OLD, NEW, BC, T0 } from './measure-scene.js';
 
 /**
  * A synthetic run: probes every `interval` ms for `durationMs`; the VIP stops answering at `downAt`; from

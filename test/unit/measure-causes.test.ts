@@ -11,13 +11,8 @@ import { readPcap } from '../../src/effects/io/pcap-file.js';
 import { wireEventsOf } from '../../src/models/measure/frames.js';
 import { analyze, type AnalysisInput } from '../../src/models/measure/analyze.js';
 import type { Probe, WireEvent } from '../../src/models/measure/events.js';
+import { VIP, CLIENT, OLD, NEW, BC, T0 } from './measure-scene.js';
 
-const VIP = '198.18.0.20';
-const CLIENT = { ip: '198.18.0.5', mac: '02:00:00:00:00:05' };
-const OLD = '02:00:00:00:00:0b';
-const NEW = '02:00:00:00:00:0c';
-const BC = 'ff:ff:ff:ff:ff:ff';
-const T0 = 1_800_000_000_000;
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/measure/${name}`, import.meta.url));
 
 /** 5 ms probes for `durMs`: answered by OLD until `down`, by NEW from `up`; heartbeats of each node every 200 ms outside its silences. */

@@ -8,18 +8,7 @@ import assert from 'node:assert/strict';
 import { estimateOffset, joinServers, parseServerLog, toClientClock } from '../../src/models/measure/cross-host.js';
 import { analyze } from '../../src/models/measure/analyze.js';
 import type { Probe, WireEvent } from '../../src/models/measure/events.js';
-
-const VIP = '198.18.0.20';
-const CLIENT = { ip: '198.18.0.5', mac: '02:00:00:00:00:05' };
-const OLD = '02:00:00:00:00:0b';
-const NEW = '02:00:00:00:00:0c';
-const BC = 'ff:ff:ff:ff:ff:ff';
-const T0 = 1_800_000_000_000;
-
-function lcg(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
+import { VIP, CLIENT, OLD, NEW, BC, T0, lcg } from './measure-scene.js';
 
 /**
  * A takeover seen from three places: the client, the old holder and the new holder (each server's clock ahead of

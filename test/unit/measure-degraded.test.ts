@@ -9,12 +9,7 @@ import { judgeLoss, longestRandomRun } from '../../src/models/measure/degraded.j
 import { defaultRules } from '../../src/models/measure/outages.js';
 import { analyze } from '../../src/models/measure/analyze.js';
 import type { Probe, WireEvent } from '../../src/models/measure/events.js';
-
-const VIP = '198.18.0.20';
-const CLIENT = { ip: '198.18.0.5', mac: '02:00:00:00:00:05' };
-const OLD = '02:00:00:00:00:0b';
-const NEW = '02:00:00:00:00:0c';
-const T0 = 1_800_000_000_000;
+import { VIP, CLIENT, OLD, NEW, T0, lcg } from './measure-scene.js';
 
 /** A probe sequence from segments: answered gaps and lost runs; `outage` inserts a long lost run at a segment. */
 function probesOf(segs: { gap: number; lost: number }[], outage?: { at: number; len: number }): { probes: Probe[]; outageSeqs?: [number, number] } {
@@ -102,10 +97,6 @@ test('longestRandomRun: the run random loss explains grows with the loss rate', 
 });
 
 /** A seeded generator (LCG): reproducible loss. */
-function lcg(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
 
 /** 10 s of 5 ms probes; loss `pct` both ways from 1 s to 8 s; the VIP down from `down[0]` to `down[1]` (ms), then answered by NEW after a GARP. */
 function lossyRun(pct: number, down?: [number, number]) {
