@@ -10,6 +10,10 @@ export interface LabHost {
   bridgePort: string; // its peer in the bridge namespace
   mac: string;
   address: string; // dotted, no prefix
+  /** with family 6: the host's address in the lab's IPv6 subnet (no prefix) */
+  address6?: string;
+  /** clients: the VIPs this client talks to, one per family (round-robin over the lab's VIPs) */
+  vips?: string[];
   /** clients: the profile applied */
   profile?: string;
   /** servers: the running manager */
@@ -32,6 +36,15 @@ export interface ManagerRun {
   enter?: 'uts+mount';
 }
 
+export type LabFamily = 4 | 6;
+
+/** One floating address of the lab. */
+export interface LabVip {
+  family: LabFamily;
+  address: string;
+  prefixLen: number;
+}
+
 export interface FaultRecord {
   kind: string;
   host?: string;
@@ -49,7 +62,14 @@ export interface LabState {
   subnet: string;
   prefixLen: number;
   broadcast: string;
+  /** the first VIP (vips[0].address): IPv4 unless the lab is IPv6 only. Callers that know one VIP read this. */
   vip: string;
+  /** the VIP families, in the order asked (lab up --family; absent in older labs: [4]) */
+  families?: LabFamily[];
+  /** every VIP: --vips M per family, the families in order (absent in older labs: [{ family 4, vip, prefixLen }]) */
+  vips?: LabVip[];
+  /** with family 6: the IPv6 subnet of the client-facing link (servers and clients get an address in it) */
+  subnet6?: string;
   manager: string;
   /** the announcement strategy of the `hadiag` manager (run-node --garp); its default when unset */
   garp?: string;
@@ -77,3 +97,14 @@ export function labHost(state: LabState, name: string): LabHost {
 
 export const servers = (state: LabState): LabHost[] => state.hosts.filter((h) => h.role === 'server');
 export const clients = (state: LabState): LabHost[] => state.hosts.filter((h) => h.role === 'client');
+
+/** Every VIP of a lab (one family only when asked), older state files included. */
+export function labVips(state: Pick<LabState, 'vip' | 'vips' | 'prefixLen'>, family?: LabFamily): LabVip[] {
+  const all = state.vips ?? [{ family: 4 as const, address: state.vip, prefixLen: state.prefixLen }];
+  return family === undefined ? all : all.filter((v) => v.family === family);
+}
+
+export const labFamilies = (state: Pick<LabState, 'families'>): LabFamily[] => state.families ?? [4];
+
+/** The VIPs a client talks to (one per family); the first VIP for clients of older labs. */
+export const clientVips = (state: Pick<LabState, 'vip'>, host: LabHost): string[] => host.vips ?? [state.vip];
