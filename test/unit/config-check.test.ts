@@ -99,8 +99,8 @@ test('the field report plus ping and respawn … ipfail: check-config says what 
   assert.equal(r.ok, true, JSON.stringify(r.errors));
   assert.deepEqual(r.warnings.map((d) => d.line), [10], 'one warning: the ipfail line (its program is not run)');
   assert.equal(r.plan.length, 3);
-  assert.match(r.plan[0]!, /^ping 10\.0\.0\.1, routers \(ping_group: 10\.0\.0\.2 10\.0\.0\.3\): .* dead after deadping 5s/);
-  assert.match(r.plan[1]!, /^ipfail \(line 10\): built in, \/usr\/libexec\/heartbeat\/ipfail is not run .* takes them back .*auto_failback on/);
+  assert.match(r.plan[0]!, /^ping 10\.0\.0\.1, routers \(ping_group: 10\.0\.0\.2 10\.0\.0\.3\): one ICMP echo per host every 500ms .* dead after deadping 5s/);
+  assert.match(r.plan[1]!, /^ipfail \(line 10\): built in, \/usr\/libexec\/heartbeat\/ipfail is not run .* over 750ms later .* takes them back .*auto_failback on/);
   assert.match(r.plan[2]!, /^respawn \(line 11\): run "\/usr\/local\/bin\/watcher -q" as nobody/);
   const text = renderCheckConfig(r);
   assert.match(text, /\nhadiag will:\n  - ping 10\.0\.0\.1/);

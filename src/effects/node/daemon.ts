@@ -20,6 +20,7 @@ import { DaemonLog, newDaemonCounters } from './daemon-log.js';
 import { GroupRunner } from './groups.js';
 import { HeartbeatLinks } from './links.js';
 import { Pinger } from './pinger.js';
+import { echoIntervalMs } from '../../models/node/ping-nodes.js';
 import { RespawnClients } from './respawn.js';
 import { listIpv4 } from './resources.js';
 import { buildMachine, cleanStaleVips, loadNodeConfig, makeStateDir, openNodeLog, planVips, raisePriority, reportDiagnostics, warnPresentVips, type NodeConfig } from './setup.js';
@@ -102,13 +103,13 @@ export class NodeDaemon {
     if (!hosts.length) return;
     this.pinger = new Pinger({
       hosts,
-      intervalMs: cfg.hacf.keepaliveMs,
+      intervalMs: echoIntervalMs(cfg.hacf.keepaliveMs, cfg.hacf.deadpingMs),
       onReply: (host) => this.handle({ type: 'ping-reply', host }),
       log: (level, event, text, data) => this.log.emit(level, event, text, data),
     });
     this.pinger.start();
     const ipfail = cfg.hacf.respawn.find((r) => r.builtin === 'ipfail');
-    this.log.emit('info', 'ping-nodes', `ping nodes ${cfg.hacf.pingNodes.map((p) => (p.group ? `${p.name} (${p.hosts.join(' ')})` : p.name)).join(', ')}: echo every ${cfg.hacf.keepaliveMs} ms, dead after deadping ${cfg.hacf.deadpingMs} ms; ${ipfail ? `ipfail built in (${ipfail.argv[0]} is not run)` : 'no ipfail: resources do not follow them'}`);
+    this.log.emit('info', 'ping-nodes', `ping nodes ${cfg.hacf.pingNodes.map((p) => (p.group ? `${p.name} (${p.hosts.join(' ')})` : p.name)).join(', ')}: echo every ${echoIntervalMs(cfg.hacf.keepaliveMs, cfg.hacf.deadpingMs)} ms, dead after deadping ${cfg.hacf.deadpingMs} ms; ${ipfail ? `ipfail built in (${ipfail.argv[0]} is not run)` : 'no ipfail: resources do not follow them'}`);
   }
 
   /** The announcer (every strategy form, src/effects/announce): its capture handles are open before any takeover. */

@@ -3,15 +3,20 @@
  * - when our count of live ping nodes changes (a ping node up or dead), or the peer comes (ipfail's "join"),
  *   tell the peer: `t=num_ping_nodes num_ping=N dest=PEER` (ask_ping_nodes);
  * - a peer's num_ping_nodes is compared with our count: we see more → `t=you_are_dead` to it; we see fewer →
- *   give up all our resources after 2 × keepalive (delay_giveup); equal → `t=abort_giveup` to it, cancel our
+ *   give up all our resources after a delay (delay_giveup); equal → `t=abort_giveup` to it, cancel our
  *   own delayed giveup, or with auto_failback on and stable resources give up our foreign ones (they go home);
- * - `you_are_dead` → give up all after 2 × keepalive; `abort_giveup` → cancel the delayed giveup;
+ * - `you_are_dead` → give up all after the delay; `abort_giveup` → cancel the delayed giveup;
+ * - the delay leaves the peer time to see the same ping node die (the ping node itself down: both counts drop,
+ *   the peer's abort comes). ipfail waits 2 × keepalive because Heartbeat echoes once per keepalive; hadiag
+ *   echoes at least ten times per deadping (ping-nodes.ts echoIntervalMs), so the two verdicts are at most
+ *   one echo interval apart and the wait is 1.5 echo intervals (the half for timer jitter and the message);
  * - giving up is hb_standby (ask_resources rsc_hold=all|foreign info=me), done only when resources are stable;
  *   otherwise once they are, the counts are asked again (ipfail sleeps 10 s there first; we do not).
  * The same messages as the real ipfail, so a peer running Heartbeat with ipfail understands them.
  */
 import { getField, type HbMessage } from '../../codecs/heartbeat/message.js';
 import type { Membership, Peer } from './membership.js';
+import { echoIntervalMs } from './ping-nodes.js';
 import type { Outbox } from './outbox.js';
 import type { Reporter } from './report.js';
 import type { MessageHandler, ResourcePolicy } from './resource-policy.js';
@@ -30,7 +35,7 @@ function toIpfail(peer: Peer): Fields {
 }
 
 export interface IpfailContext {
-  cfg: { node: string; keepaliveMs: number; autoFailback: AutoFailback };
+  cfg: { node: string; autoFailback: AutoFailback };
   report: Reporter;
   outbox: Outbox;
   members: Membership;
@@ -39,6 +44,13 @@ export interface IpfailContext {
   pingCount: () => number;
   /** every ping node has had its first verdict (no `init` left): until then our count means nothing */
   settled: () => boolean;
+  /** the wait between the decision to give up and the giveup (ipfailGiveupDelayMs) */
+  giveupDelayMs: number;
+}
+
+/** 1.5 echo intervals: the peer's own verdict on the same ping node, plus timer jitter and the message. */
+export function ipfailGiveupDelayMs(keepaliveMs: number, deadpingMs: number): number {
+  return Math.round(1.5 * echoIntervalMs(keepaliveMs, deadpingMs));
 }
 
 export interface IpfailView {
@@ -162,7 +174,7 @@ export class Ipfail {
   }
 
   private delayGiveup(type: number, now: number): Action[] {
-    const ms = 2 * this.ctx.cfg.keepaliveMs;
+    const ms = this.ctx.giveupDelayMs;
     this.giveupAt = now + ms;
     this.giveupType = type;
     return [this.ctx.report.log('info', 'ipfail-delay', `Delayed giveup [${rscName(type)}] in ${ms} ms.`, { delayMs: ms, rsc: rscName(type) })];

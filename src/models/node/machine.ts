@@ -18,7 +18,7 @@ import { LegacyFailback } from './legacy-failback.js';
 import { Membership, type Peer } from './membership.js';
 import { NiceFailback } from './nice-failback.js';
 import { Outbox } from './outbox.js';
-import { Ipfail } from './ipfail.js';
+import { Ipfail, ipfailGiveupDelayMs } from './ipfail.js';
 import { PingNodes } from './ping-nodes.js';
 import { Reporter } from './report.js';
 import { ResourceBook, type ResourceDone } from './resource-book.js';
@@ -66,7 +66,7 @@ export class NodeMachine {
     this.pingNodes = ping?.nodes.length ? new PingNodes(ping.nodes, ping.deadpingMs, this.report, opts.now) : undefined;
     const pn = this.pingNodes;
     if (ping?.ipfail && pn) {
-      this.ipfail = new Ipfail({ ...ctx, policy: this.policy, pingCount: () => pn.count(), settled: () => pn.settled() });
+      this.ipfail = new Ipfail({ ...ctx, policy: this.policy, pingCount: () => pn.count(), settled: () => pn.settled(), giveupDelayMs: ipfailGiveupDelayMs(this.cfg.keepaliveMs, ping.deadpingMs) });
     }
     this.handlers = {
       ...this.ipfail?.handlers,

@@ -10,6 +10,15 @@ import type { Action } from './types.js';
 
 export type PingStatus = 'init' | 'ping' | 'dead';
 
+/**
+ * How often hadiag echoes each ping node: every keepalive as Heartbeat does, but at least ten times per
+ * deadping. Two nodes watching the same ping node then see it die at most one interval apart, which is the
+ * wait ipfail's giveup needs (see ipfail.ts): 100 ms at deadping 1 s instead of Heartbeat's keepalive.
+ */
+export function echoIntervalMs(keepaliveMs: number, deadpingMs: number): number {
+  return Math.max(10, Math.min(keepaliveMs, Math.floor(deadpingMs / 10)));
+}
+
 export interface PingNodeConfig {
   /** the address (ping) or the group name (ping_group) */
   name: string;
