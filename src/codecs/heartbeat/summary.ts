@@ -32,6 +32,10 @@ export interface MessageSummary {
   weown?: string;
   node?: string;
   result?: string;
+  /** ipfail's num_ping_nodes: how many ping nodes the sender sees (decimal on the wire). */
+  numPing?: number;
+  /** `from_id`: the API client that sent it (ipfail …), for messages sent through Heartbeat's client API. */
+  fromId?: string;
 }
 
 const HEX = /^[0-9a-fA-F]{1,13}$/;
@@ -80,5 +84,7 @@ export function messageSummary(msg: HbMessage): MessageSummary {
   set('weown', str(msg, 'weown'));
   set('node', str(msg, 'node'));
   set('result', str(msg, 'result'));
+  set('numPing', dec(str(msg, 'num_ping')));
+  set('fromId', str(msg, 'from_id'));
   return s;
 }
