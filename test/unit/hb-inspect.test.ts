@@ -242,3 +242,28 @@ test('real start (heartbeat-start/start.pcap): both starts found although server
   assert.equal(r.counts.authOk, ds.length);
   assert.equal(r.healthy, true);
 });
+
+test('ipfail.pcap (the real Heartbeat 3.0.6 + ipfail): the ping-node exchange and both standby hand-overs are cluster events', async () => {
+  const dir = FIXTURES + 'heartbeat-ipfail/';
+  const { datagrams } = await readHeartbeatCapture(dir + 'ipfail.pcap', 694);
+  const r = inspectHeartbeats(datagrams, { keys: keyMap(SHA1_KEY), nodes: ['server1', 'server2'], keepaliveMs: 200, deadtimeMs: 1000 });
+  assert.equal(r.healthy, true);
+  assert.deepEqual(
+    r.events.map((e) => `${e.kind} ${e.node}${e.peer ? ` ${e.peer}` : ''}`),
+    [
+      'ping-nodes server1 server2',
+      'ping-nodes server2 server1',
+      'standby server1',
+      'takeover server2 server1',
+      'ping-nodes server1 server2',
+      'ping-nodes server2 server1',
+      'standby server2',
+      'failback server1 server2',
+    ],
+  );
+  assert.match(r.events[0]!.detail, /^server1 sees 0 ping node\(s\)/);
+  assert.match(r.events[1]!.detail, /you_are_dead/);
+  assert.match(r.events[2]!.detail, /hands over all its resources \(ipfail gives up\)/);
+  assert.match(r.events[4]!.detail, /^server1 sees 1 ping node\(s\)/);
+  assert.match(r.events[5]!.detail, /balanced \(ipfail abort_giveup/);
+});

@@ -82,7 +82,7 @@ export function formatSummary(r: InspectReport): string {
   if (r.nodes.length) out.push(nodeTable(r.nodes));
   out.push('');
   out.push(r.events.length ? 'Cluster events:' : 'Cluster events: none');
-  for (const e of r.events) out.push(`  ${clock(e.tsMs)}  ${e.kind.padEnd(9)} ${e.detail}`);
+  for (const e of r.events) out.push(`  ${clock(e.tsMs)}  ${e.kind.padEnd(10)} ${e.detail}`);
   if (r.warnings.length) {
     out.push('');
     out.push('Warnings:');

@@ -1,11 +1,13 @@
 /**
  * The cluster's story in a Heartbeat capture (hb-inspect's events): starts, graceful stops, silences,
- * partitions, takeovers and failbacks, read from the generations and resource messages each node sends.
+ * partitions, takeovers and failbacks, read from the generations and resource messages each node sends; the
+ * standby hand-overs (hb_standby's ask_resources) and ipfail's ping-node exchange (num_ping_nodes, you_are_dead,
+ * abort_giveup): what each node says it sees of its ping nodes is on the wire, the ping nodes' echoes are not.
  * Pure; fed one message at a time by the HeartbeatInspector, in capture order.
  */
 import type { MessageSummary } from '../../codecs/heartbeat/summary.js';
 
-export type EventKind = 'start' | 'stop' | 'release' | 'dead' | 'silent' | 'takeover' | 'acquire' | 'failback' | 'partition' | 'standby';
+export type EventKind = 'start' | 'stop' | 'release' | 'dead' | 'silent' | 'takeover' | 'acquire' | 'failback' | 'partition' | 'standby' | 'ping-nodes';
 
 export interface ClusterEvent {
   tsMs: number;
@@ -38,6 +40,8 @@ export class ClusterTimeline {
   private readonly events: ClusterEvent[] = [];
   /** node whose resources were taken over -> the node that took them */
   private readonly heldBy = new Map<string, string>();
+  /** a standby hand-over under way: who asked to go standby, and for which resources */
+  private standby: { node: string; rscHold: string } | undefined;
 
   /** `keepaliveMs` from ha.cf, if known: how long a node may be quiet before it counts as gone. */
   constructor(private readonly keepaliveMs: number | undefined) {}
@@ -127,6 +131,37 @@ export class ClusterTimeline {
       case 'hb_takeover':
         this.event(tsMs, 'standby', node, `${node} asks to hand over resources (hb_standby/hb_takeover${m.info ? ` ${m.info}` : ''})`);
         break;
+      case 'ask_resources':
+        this.standbyEvents(m, node, tsMs);
+        break;
+      case 'num_ping_nodes':
+        if (m.numPing !== undefined) this.event(tsMs, 'ping-nodes', node, `${node} sees ${m.numPing} ping node(s) (ipfail asks ${m.dest ?? 'its peer'} for its count)`, m.dest);
+        break;
+      case 'you_are_dead':
+        this.event(tsMs, 'ping-nodes', node, `${node} sees more ping nodes than ${m.dest ?? 'its peer'} (ipfail you_are_dead): ${m.dest ?? 'the peer'} is to give up its resources`, m.dest);
+        break;
+      case 'abort_giveup':
+        this.event(tsMs, 'ping-nodes', node, `${node}: the ping node counts are balanced (ipfail abort_giveup to ${m.dest ?? 'its peer'})`, m.dest);
+        break;
+    }
+  }
+
+  /** hb_standby's three steps: `info=me` from the node going standby, `info=other` from its peer, then `info=done` from both. */
+  private standbyEvents(m: MessageSummary, node: string, tsMs: number): void {
+    if (m.info === 'me') {
+      this.standby = { node, rscHold: m.rscHold ?? '?' };
+      const what = m.rscHold === 'all' ? 'all its resources' : `its ${m.rscHold ?? ''} resources`;
+      this.event(tsMs, 'standby', node, `${node} goes standby: hands over ${what} (${m.fromId === 'ipfail' ? 'ipfail gives up' : 'hb_standby'})`);
+    } else if (m.info === 'done' && this.standby && this.standby.node !== node) {
+      const from = this.standby.node;
+      if (this.heldBy.get(node) === from) {
+        this.heldBy.delete(node);
+        this.event(tsMs, 'failback', node, `${node} took back its resources from ${from} (standby of ${from}'s ${this.standby.rscHold} resources)`, from);
+      } else {
+        this.heldBy.set(from, node);
+        this.event(tsMs, 'takeover', node, `${node} took over the resources of ${from} (standby, rsc_hold=${this.standby.rscHold})`, from);
+      }
+      this.standby = undefined;
     }
   }
 
