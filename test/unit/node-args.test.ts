@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNodeArgs } from '../../src/effects/node/main.js';
-import { DEFAULT_GARP, DEFAULT_STATE_DIR } from '../../src/effects/node/options.js';
+import { DEFAULT_GARP, DEFAULT_GARP_ALIAS, DEFAULT_STATE_DIR } from '../../src/effects/node/options.js';
 import { FALLBACK_GARP } from '../../src/effects/announce/node-announcer.js';
 import { HadiagError } from '../../src/core/errors.js';
 import { parseStrategy } from '../../src/models/strategy/language.js';
@@ -11,7 +11,7 @@ test('node daemon options: defaults as Heartbeat, flags parsed, unknown flags ar
   const d = parseNodeArgs([]);
   assert.equal(d.configDir, '/etc/ha.d');
   assert.equal(d.stateDir, DEFAULT_STATE_DIR);
-  assert.equal(d.garp, DEFAULT_GARP);
+  assert.equal(d.garp, DEFAULT_GARP_ALIAS, 'default: DEFAULT_GARP for an IPv4 VIP, DEFAULT_GARP6 for an IPv6 one');
   assert.equal(d.node, undefined, 'uname -n at run time');
   assert.equal(d.capture, false);
   const o = parseNodeArgs(['--config-dir', 'x', '--node', 'n2', '--state-dir', 's', '--garp', 'reply:count=3', '--capture', '--capture-dir', 'c', '--json']);
