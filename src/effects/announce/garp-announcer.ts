@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { nowMs } from '../../core/clock.js';
 import { SteadyCapture } from '../io/steady-capture.js';
 import { planAnnouncements, planSpanMs, type Strategy, type Client } from '../../models/strategy/language.js';
+import { familyOf } from '../../models/strategy/spec-language.js';
 import { decodeFrame } from '../../codecs/decode.js';
 import { PcapWriter } from '../io/pcap-file.js';
 
@@ -42,6 +43,15 @@ export interface Announcer {
   knownClients?(): (Client & { source: string })[];
   /** Resolves once the announcer has read what it learns at start-up (the neighbour table). */
   readonly ready?: Promise<void>;
+}
+
+/** Does this host forward IPv6 on `iface`? Its NAs then carry the router flag (RFC 4861 7.2.4). */
+export function forwardsIpv6(iface: string): boolean {
+  try {
+    return readFileSync(`/proc/sys/net/ipv6/conf/${iface}/forwarding`, 'utf8').trim() !== '0';
+  } catch {
+    return false;
+  }
 }
 
 export function interfaceMac(iface: string): string {
@@ -102,7 +112,7 @@ export class GarpAnnouncer implements Announcer {
         h.pcap = PcapWriter.create(join(opts.captureDir, `${opts.pcapPrefix ?? 'run-node'}-${opts.node}-${iface}-${stamp}.pcap`));
       }
       if (opts.confirm) {
-        h.watch = new SteadyCapture(iface, `arp and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), {
+        h.watch = new SteadyCapture(iface, `(arp or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))) and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), {
           bufferSize: 256 * 1024,
           onState: (up) => up && this.flushPending(iface),
         });
@@ -142,7 +152,8 @@ export class GarpAnnouncer implements Announcer {
       this.pending.set(vip, { iface, addedAtMs, strategy });
       return;
     }
-    const plan = planAnnouncements(strategy, { vip, mac: h.mac, clients: this.opts.clients });
+    const router = familyOf(vip) === 6 ? forwardsIpv6(iface) : undefined;
+    const plan = planAnnouncements(strategy, { vip, mac: h.mac, clients: this.opts.clients, ...(router !== undefined ? { router } : {}) });
     const report: AnnounceReport = { vip, iface, planned: plan.length, sent: 0 };
     if (h.pcap) report.pcap = h.pcap.path;
     const r: Running = { vip, iface, addedAtMs, timers: [], report, frames: new Set(plan.map((p) => p.frame.toString('hex'))) };
@@ -175,7 +186,8 @@ export class GarpAnnouncer implements Announcer {
     const h = this.ifaces.get(iface);
     h?.pcap?.write(ts, frame);
     const f = decodeFrame(frame);
-    const ip = f.arp?.senderIp;
+    // an ARP frame names the VIP as its sender; every NA and NS we plan is sent from the VIP
+    const ip = f.arp?.senderIp ?? (f.nd ? f.ipv6?.src : undefined);
     if (!ip) return;
     const r = this.running.get(ip);
     if (!r || r.iface !== iface || r.report.seen === undefined) return;

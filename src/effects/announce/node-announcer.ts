@@ -8,22 +8,32 @@
  *  - answer-probes also answers, while the VIP is held, the ARP probes clients still send to the dead MAC;
  *  - arping / send_arp run the external program at takeover.
  * With no client known at takeover, a per-client strategy falls back to `both` GARP rounds (logged).
+ *
+ * An IPv6 VIP is announced with neighbour discovery: the strategy resolved for its family (`default` is
+ * DEFAULT_STRATEGY[6]), the router flag from the interface's `forwarding`, the book learning IPv6 clients (ND
+ * in the watching capture, `ip -6 -json neigh`), the NSs for the VIP sent to the dead MAC answered. Per-client
+ * forms with no client of the VIP's family known are left out of the plan (logged); a strategy of nothing but
+ * them falls back to unsolicited NA rounds.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { nowMs } from '../../core/clock.js';
 import { SteadyCapture } from '../io/steady-capture.js';
-import { GarpAnnouncer, interfaceMac, type AnnounceLog, type AnnounceReport, type Announcer } from './garp-announcer.js';
-import { parseStrategy, planAnnouncements, type Client, type Strategy } from '../../models/strategy/language.js';
+import { GarpAnnouncer, forwardsIpv6, interfaceMac, type AnnounceLog, type AnnounceReport, type Announcer } from './garp-announcer.js';
+import { parseStrategy, planAnnouncements, resolveStrategy, type Client, type Strategy } from '../../models/strategy/language.js';
+import { familyOf, type Family } from '../../models/strategy/spec-language.js';
 import { ClientBook, parseProcNetArp } from '../../models/strategy/client-book.js';
 import { answerFor } from '../../models/strategy/probe-answer.js';
-import { answersProbes, isExternal, isPerClient, needsClients, usesVmac, vmacOf } from '../../models/strategy/forms.js';
+import { answersProbes, formsOf, isExternal, isPerClient, needsClients, usesVmac, vmacOf, withoutClientForms } from '../../models/strategy/forms.js';
 import { checkNodeStrategy } from '../../models/strategy/node-check.js';
+import { readNeighJson6 } from '../io/host-neigh.js';
 
 import { externalArgv, externalProgram } from './external.js';
 
 /** What a per-client strategy sends when no client is known at takeover: Heartbeat IPaddr's send_arp pattern. */
 export const FALLBACK_GARP = 'both:count=10,interval=250ms';
+/** The same for an IPv6 VIP: unsolicited NAs (override set, target link-layer option) as often. */
+export const FALLBACK_GARP6 = 'na:count=10,interval=250ms';
 
 export interface AnnouncerOptions {
   confirm: boolean;
@@ -44,6 +54,7 @@ export interface AnnouncerOptions {
 
 export function createAnnouncer(strategy: Strategy, ifaces: string[], opts: AnnouncerOptions): Announcer {
   checkNodeStrategy(strategy);
+  for (const family of new Set((opts.vips ?? []).map(familyOf))) checkNodeStrategy(strategy, '--garp', family);
   return new NodeAnnouncer(strategy, ifaces, opts);
 }
 
@@ -56,8 +67,12 @@ interface Watch {
 class NodeAnnouncer implements Announcer {
   readonly book: ClientBook;
   private garp?: GarpAnnouncer;
-  /** what a per-client strategy sends when it knows no client (over the same handles) */
-  private fallback?: Strategy;
+  /** what a per-client strategy sends when it knows no client of the VIP's family (over the same handles) */
+  private readonly fallback = new Map<Family, Strategy>();
+  /** the strategy resolved for each family of the VIPs (every family when none is given) */
+  private readonly byFamily = new Map<Family, Strategy>();
+  /** IPv6: the interfaces that forward (router flag of the answers to probes) */
+  private readonly routerIfaces = new Set<string>();
   private readonly watches: Watch[] = [];
   /** VIP → our MAC, while held (answer-probes) */
   private readonly held = new Map<string, string>();
@@ -77,14 +92,18 @@ class NodeAnnouncer implements Announcer {
   ) {
     this.log = opts.log ?? (() => {});
     const macs = [...new Set(ifaces)].map((i) => interfaceMac(i));
-    this.book = new ClientBook({ vips: opts.vips ?? [], ownMacs: macs });
+    const families: Family[] = opts.vips?.length ? [...new Set(opts.vips.map(familyOf))] : [4, 6];
+    for (const f of families) this.byFamily.set(f, resolveStrategy(strategy, f));
+    const used = [...this.byFamily.values()];
+    this.book = new ClientBook({ vips: opts.vips ?? [], ownMacs: macs, ipv6: families.includes(6) });
     for (const c of opts.clients ?? []) this.book.add(c.ip, c.mac, 'spec', nowMs());
-    const perClient = isPerClient(strategy);
+    const learns = used.some((s) => needsClients(s));
+    const answers = used.some((s) => answersProbes(s));
     if (isExternal(strategy)) externalProgram(strategy); // fail at start-up, not at takeover
-    else this.garp = new GarpAnnouncer(strategy, ifaces, { ...opts, clients: strategy.clients?.length ? undefined : this.book.list, log: this.log });
-    if (perClient && needsClients(strategy)) this.fallback = parseStrategy(FALLBACK_GARP, '--garp');
+    else this.garp = new GarpAnnouncer(strategy, ifaces, { ...opts, clients: used.every((s) => !needsClients(s)) ? undefined : this.book.list, log: this.log });
+    for (const [f, s] of this.byFamily) if (needsClients(s)) this.fallback.set(f, parseStrategy(f === 6 ? FALLBACK_GARP6 : FALLBACK_GARP, '--garp'));
     if (usesVmac(strategy)) this.checkVmac();
-    if ((perClient && needsClients(strategy)) || answersProbes(strategy)) this.startWatching(answersProbes(strategy));
+    if (learns || answers) this.startWatching(answers, families.includes(6));
     this.warmUp(macs[0]);
   }
 
@@ -96,7 +115,8 @@ class NodeAnnouncer implements Announcer {
   private warmUp(mac: string | undefined): void {
     if (!mac || !this.garp) return;
     for (const vip of this.opts.vips?.length ? this.opts.vips : ['198.18.0.1']) {
-      for (const s of [this.strategy, ...(this.fallback ? [this.fallback] : [])]) {
+      const family = familyOf(vip);
+      for (const s of [this.byFamily.get(family) ?? this.strategy, ...(this.fallback.has(family) ? [this.fallback.get(family)!] : [])]) {
         try {
           planAnnouncements(s, { vip, mac, clients: s.clients?.length ? undefined : [{ ip: vip, mac }] });
         } catch {
@@ -118,8 +138,11 @@ class NodeAnnouncer implements Announcer {
     }
   }
 
-  private startWatching(answer: boolean): void {
-    const vips = this.opts.vips ?? [];
+  private startWatching(answer: boolean, ipv6: boolean): void {
+    const vips = (this.opts.vips ?? []).filter((v) => familyOf(v) === 4);
+    // IPv6: neighbour solicitations and advertisements only (the clients' resolution and NUD probes, their
+    // addresses; the probes to the dead MAC are what answer-probes answers)
+    const ndPart = ipv6 ? ' or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))' : '';
     for (const iface of new Set(this.ifaces)) {
       const mac = interfaceMac(iface);
       // Traffic to the VIP teaches us clients only while the VIP is elsewhere (frames flooded to us, e.g. in the
@@ -127,12 +150,14 @@ class NodeAnnouncer implements Announcer {
       // neighbour table has each client it answers (read every few seconds). One frame in eight (by the IP ID's
       // low bits) is enough to learn a talking client: hundreds of clients flood tens of thousands a second.
       const ipPart = vips.length ? ` or (ip and (${vips.map((v) => `dst host ${v}`).join(' or ')}) and not ether dst ${mac} and ip[5] & 7 = 0)` : '';
-      const cap = new SteadyCapture(iface, `arp${ipPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer), { bufferSize: 256 * 1024 });
+      const cap = new SteadyCapture(iface, `arp${ipPart}${ndPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer), { bufferSize: 256 * 1024 });
       this.watches.push({ iface, mac, cap });
     }
     const readNeigh = async () => {
       try {
-        const n = this.book.learnNeigh(parseProcNetArp(await readFile('/proc/net/arp', 'utf8')), nowMs(), this.ifaces);
+        const entries = parseProcNetArp(await readFile('/proc/net/arp', 'utf8'));
+        if (ipv6) entries.push(...(await readNeighJson6()));
+        const n = this.book.learnNeigh(entries, nowMs(), this.ifaces);
         if (n) this.log('info', 'clients', `${n} client(s) learned from the neighbour table (${this.book.size} known)`);
       } catch {
         /* unreadable: next poll */
@@ -160,7 +185,7 @@ class NodeAnnouncer implements Announcer {
       this.book.learnFrame(frame, ts);
     }
     if (!answer || this.held.size === 0 || ipv4) return;
-    const a = answerFor(frame, this.held);
+    const a = answerFor(frame, this.held, { router: this.routerIfaces.has(iface) });
     if (!a || this.heldIface.get(a.seen.vip) !== iface) return;
     const key = `${a.seen.vip} ${a.seen.clientIp}`;
     if (ts - (this.lastAnswer.get(key) ?? -Infinity) < 50) return;
@@ -196,37 +221,41 @@ class NodeAnnouncer implements Announcer {
 
   announce(vip: string, iface: string, addedAtMs: number): void {
     this.book.addVip(vip);
+    const family = familyOf(vip);
+    const s = this.byFamily.get(family) ?? resolveStrategy(this.strategy, family);
     let mac: string | undefined;
     try {
       mac = interfaceMac(iface);
     } catch {
       /* gone */
     }
-    if (mac && answersProbes(this.strategy)) {
+    if (mac && answersProbes(s)) {
       this.held.set(vip, mac);
       this.heldIface.set(vip, iface);
+      if (family === 6 && forwardsIpv6(iface)) this.routerIfaces.add(iface);
     }
-    if (isExternal(this.strategy)) return this.runExternal(vip, iface, addedAtMs);
-    if (this.fallback && this.book.size === 0) {
-      this.log('warn', 'clients', `no client of ${vip} known at takeover: ${this.strategy.form} falls back to request+reply GARP rounds`);
-      this.garp?.announce(vip, iface, addedAtMs, this.fallback);
+    if (isExternal(s)) return this.runExternal(vip, iface, addedAtMs);
+    const known = this.book.list.filter((c) => familyOf(c.ip) === family);
+    const noMac = formsOf(s).some((p) => p.form === 'unicast-reply' && !p.clients?.length) && !known.some((c) => c.mac);
+    if (needsClients(s) && (known.length === 0 || noMac)) {
+      const rest = withoutClientForms(s) ?? this.fallback.get(family)!;
+      const what = known.length === 0 ? `no client of ${vip} known at takeover` : 'no client MAC known at takeover';
+      const instead = rest === this.fallback.get(family) ? `falls back to ${family === 6 ? 'unsolicited NA' : 'request+reply GARP'} rounds (${rest.spec})` : `sends ${rest.spec} only`;
+      this.log('warn', 'clients', `${what}: ${s.spec} ${instead}`);
+      this.garp?.announce(vip, iface, addedAtMs, rest);
       return;
     }
-    if (this.fallback && this.strategy.form === 'unicast-reply' && !this.book.list.some((c) => c.mac)) {
-      this.log('warn', 'clients', `no client MAC known at takeover: unicast-reply falls back to request+reply GARP rounds`);
-      this.garp?.announce(vip, iface, addedAtMs, this.fallback);
-      return;
-    }
-    if (isPerClient(this.strategy)) {
+    if (isPerClient(s)) {
       this.book.orderByRecency();
-      const shown = this.book.list.slice(0, 20).map((c) => c.ip).join(' ');
-      this.log('info', 'clients', `announcing ${vip} to ${this.book.size} known client(s), most recently seen first: ${shown}${this.book.size > 20 ? ` … (${this.book.size - 20} more)` : ''}`, { count: this.book.size });
+      const mine = this.book.list.filter((c) => familyOf(c.ip) === family);
+      const shown = mine.slice(0, 20).map((c) => c.ip).join(' ');
+      this.log('info', 'clients', `announcing ${vip} to ${mine.length} known client(s), most recently seen first: ${shown}${mine.length > 20 ? ` … (${mine.length - 20} more)` : ''}`, { count: mine.length });
     }
-    this.garp?.announce(vip, iface, addedAtMs);
+    this.garp?.announce(vip, iface, addedAtMs, s);
   }
 
   private runExternal(vip: string, iface: string, addedAtMs: number): void {
-    const s = this.strategy;
+    const s = resolveStrategy(this.strategy, familyOf(vip));
     let program: string;
     try {
       program = externalProgram(s);

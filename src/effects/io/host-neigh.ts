@@ -113,6 +113,11 @@ export async function readNeighEntry(iface: string, ip: string): Promise<NeighEn
   return toEntry(e);
 }
 
+/** Every IPv6 neighbour entry of the host as `ip -6 -json neigh` prints it ([] when ip fails): the client book's IPv6 feed. */
+export async function readNeighJson6(): Promise<{ dst?: string; dev?: string; lladdr?: string; state?: string[] }[]> {
+  return ipJson<{ dst?: string; dev?: string; lladdr?: string; state?: string[] }[]>(['-6', 'neigh', 'show']).catch(() => []);
+}
+
 /** Every IPv4 neighbour entry on `iface`. */
 export async function readNeighTable(iface: string): Promise<NeighEntry[]> {
   const list = await ipJson<IpNeighJson[]>(['-4', '-s', 'neigh', 'show', 'dev', iface]);

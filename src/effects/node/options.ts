@@ -3,14 +3,23 @@
  * entry point (node:util parseArgs, main.ts, which bin/hadiag.js calls without loading yargs) both derive
  * their option definitions from this table and turn the parsed values into NodeOptions with toNodeOptions.
  */
+import { DEFAULT_STRATEGY } from '../../models/strategy/language.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/hadiag';
 /**
- * Chosen from compare-garp's evidence (docs/compare-garp.md): ARP requests from the VIP to each client the node
- * has seen recover every client profile within deadtime, GARP-filtering ones included; with no client known
- * at takeover it falls back to send_arp-style request+reply rounds.
+ * run-node's announcement for an IPv4 VIP: ARP requests from the VIP to each client the node has seen recover
+ * every client profile within deadtime, GARP-filtering ones included (compare-garp, docs/compare-garp.md); with
+ * no client known at takeover it falls back to send_arp-style request+reply rounds.
  */
-export const DEFAULT_GARP = 'directed';
+export const DEFAULT_GARP = DEFAULT_STRATEGY[4];
+/**
+ * run-node's announcement for an IPv6 VIP (docs/run-node.md, IPv6): unsolicited NAs, an NS from the VIP to
+ * each known client, and answers to the NSs clients still send to the dead MAC. compare-garp --family 6 names
+ * the default's row with this.
+ */
+export const DEFAULT_GARP6 = DEFAULT_STRATEGY[6];
+/** `--garp`'s default: the alias for DEFAULT_GARP (IPv4 VIPs) and DEFAULT_GARP6 (IPv6 VIPs). */
+export const DEFAULT_GARP_ALIAS = 'default';
 
 export interface NodeOptions {
   configDir: string;
@@ -42,7 +51,7 @@ export const NODE_OPTIONS: readonly NodeOptionSpec[] = [
   { name: 'config-dir', type: 'string', default: '/etc/ha.d', metavar: '/etc/ha.d', description: 'directory with ha.cf, authkeys (mode 600) and haresources' },
   { name: 'node', type: 'string', metavar: 'NAME', description: "this node's name (default: `uname -n`, as Heartbeat)" },
   { name: 'state-dir', type: 'string', default: DEFAULT_STATE_DIR, metavar: DEFAULT_STATE_DIR, description: 'generation, uuid, address ledger and the control socket live here' },
-  { name: 'garp', type: 'string', default: DEFAULT_GARP, metavar: 'SPEC', description: 'announcement strategy after taking an IP (spec language of garp-check --send)' },
+  { name: 'garp', type: 'string', default: DEFAULT_GARP_ALIAS, metavar: 'SPEC', description: `announcement strategy after taking an IP (spec language of garp-check --send; default: ${DEFAULT_GARP} for an IPv4 VIP, ${DEFAULT_GARP6} for an IPv6 one)` },
   { name: 'capture', type: 'boolean', default: false, description: 'confirm each announcement on the wire with a second capture handle and keep a pcap' },
   { name: 'capture-dir', type: 'string', metavar: 'DIR', description: 'where --capture writes its pcap (default ./captures, or STATE_DIR/captures when run from /)' },
   { name: 'json', type: 'boolean', default: false, description: 'log as JSON lines on stdout' },

@@ -56,13 +56,31 @@ export const EXTERNAL_FORMS = ['arping', 'send_arp'] as const;
 /** Forms whose frames are built per known client. */
 export const CLIENT_FORMS = ['directed', 'unicast-reply'] as const;
 
-export const isExternal = (s: Strategy): boolean => (EXTERNAL_FORMS as readonly string[]).includes(s.form);
-export const isPerClient = (s: Strategy): boolean => (CLIENT_FORMS as readonly string[]).includes(s.form);
-export const needsClients = (s: Strategy): boolean => isPerClient(s) && !s.clients?.length;
-export const answersProbes = (s: Strategy): boolean => s.form === 'answer-probes';
-export const usesVmac = (s: Strategy): boolean => s.form === 'vmac';
+/** The single-form strategies a strategy is made of: its parts, or for an alias every family's. */
+export const formsOf = (s: Strategy): Strategy[] => (s.byFamily ? [...formsOf(s.byFamily[4]), ...formsOf(s.byFamily[6])] : (s.parts ?? [s]));
+const anyForm = (s: Strategy, is: (one: Strategy) => boolean): boolean => formsOf(s).some(is);
+
+export const isExternal = (s: Strategy): boolean => anyForm(s, (p) => (EXTERNAL_FORMS as readonly string[]).includes(p.form));
+export const isPerClient = (s: Strategy): boolean => anyForm(s, (p) => (CLIENT_FORMS as readonly string[]).includes(p.form));
+export const needsClients = (s: Strategy): boolean => anyForm(s, (p) => isPerClient(p) && !p.clients?.length);
+export const answersProbes = (s: Strategy): boolean => anyForm(s, (p) => p.form === 'answer-probes');
+export const usesVmac = (s: Strategy): boolean => anyForm(s, (p) => p.form === 'vmac');
 /** The virtual MAC of a `vmac` strategy. */
-export const vmacOf = (s: Strategy): string => (s.form === 'vmac' && s.arg ? normMac(s.arg)! : DEFAULT_VMAC);
+export const vmacOf = (s: Strategy): string => {
+  const v = formsOf(s).find((p) => p.form === 'vmac');
+  return v?.arg ? normMac(v.arg)! : DEFAULT_VMAC;
+};
+/**
+ * The strategy without its per-client forms that know no client (what a node can still send when it knows no
+ * client of the VIP's family), or undefined when nothing is left.
+ */
+export function withoutClientForms(s: Strategy): Strategy | undefined {
+  const left = formsOf(s).filter((p) => !(isPerClient(p) && !p.clients?.length));
+  if (left.length === formsOf(s).length) return s;
+  if (!left.length) return undefined;
+  if (left.length === 1) return left[0];
+  return { ...s, spec: left.map((p) => p.spec).join('+'), form: left.map((p) => p.form).join('+'), parts: left };
+}
 /** iputils arping mode of an `arping` strategy. */
 export const arpingMode = (s: Strategy): 'U' | 'A' => (s.arg === 'A' ? 'A' : 'U');
 

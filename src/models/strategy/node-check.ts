@@ -1,6 +1,6 @@
 /** What a node (run-node, compare-garp's strategy rows) can run of a strategy: external senders have limits. */
 import { usageError } from '../../core/errors.js';
-import { isExternal } from './forms.js';
+import { formsOf, isExternal } from './forms.js';
 import type { Family, Strategy } from './spec-language.js';
 import { announcementLanguage } from './language.js';
 
@@ -10,6 +10,11 @@ import { announcementLanguage } from './language.js';
  */
 export function checkNodeStrategy(s: Strategy, flag = '--garp', family?: Family): void {
   if (family !== undefined) announcementLanguage.checkFamily(s, family, flag);
+  const alone = (family !== undefined ? [announcementLanguage.resolve(s, family)] : s.byFamily ? [s.byFamily[4], s.byFamily[6]] : [s]).find((x) => x.parts && isExternal(x));
+  if (alone) {
+    const ext = formsOf(alone).find((p) => isExternal(p))!;
+    throw usageError(`strategy "${s.spec}": ${ext.form} runs an external program, which a node runs alone`, flag, `give ${ext.spec} as the whole strategy, or only frame forms joined by + (e.g. na+directed+answer-probes)`);
+  }
   if (isExternal(s)) {
     if (s.vlan !== undefined) throw usageError(`strategy "${s.spec}": ${s.form} cannot tag frames (vlan=)`, flag, 'run it on the VLAN interface instead');
     if (s.bursts.length > 1) throw usageError(`strategy "${s.spec}": ${s.form} sends one burst`, flag, `use count=N, or a frame form such as request:count=${s.options.count ?? s.options.burst}`);

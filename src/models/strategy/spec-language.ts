@@ -11,6 +11,10 @@
  *                           that would come sooner are delayed, in plan order (switches police ARP to their CPU)
  *   vlan=N                  add an 802.1Q tag
  *
+ *   FORM…+FORM…[+…]             several forms sent together, each with its own options
+ *                               (`na+directed+answer-probes`); identical frames due at the same instant go once
+ *   ALIAS                       a name that stands for one spec per VIP family (language.ts: `default`)
+ *
  * One language for both families: the VIP a plan is made for picks the frames. A form plans an IPv4 VIP with
  * its `round` (ARP) and an IPv6 VIP with its `round6` (neighbour discovery); a form without the round for a
  * family, or an option of the other family (`target=` is ARP's; `router=`, `override=`, `lladdr=`, `via=` are
@@ -53,6 +57,10 @@ export interface Strategy {
   vlan?: number;
   /** every option as written (forms read their own) */
   options: Record<string, string>;
+  /** a spec of several forms (`na+directed+answer-probes`): each part planned, the frames sent together */
+  parts?: Strategy[];
+  /** an alias (`default`): the strategy it stands for, per VIP family */
+  byFamily?: Record<Family, Strategy>;
 }
 
 export interface PlanContext {
@@ -106,15 +114,53 @@ export interface FormDef {
 const COMMON_OPTIONS = ['count', 'interval', 'target', 'refresh', 'vlan', 'burst', 'rate'];
 const MAX_FRAMES = 10_000;
 
+/** Where a spec of several forms splits: a `+` followed by a form name (never the digits of count=5+5@5s). */
+const PART_SEPARATOR = /\+(?=[A-Za-z])/;
+
 export class StrategyLanguage {
   private readonly forms = new Map<string, FormDef>();
 
-  /** `forms` in the order errors list them. */
-  constructor(forms: readonly FormDef[]) {
+  /**
+   * `forms` in the order errors list them; `aliases`: names that stand for a spec per VIP family (`default`:
+   * hadiag's default for each family), resolved by `resolve` and by every plan.
+   */
+  constructor(
+    forms: readonly FormDef[],
+    private readonly aliases: Readonly<Record<string, Record<Family, string>>> = {},
+  ) {
     for (const f of forms) {
       if (this.forms.has(f.name)) throw new Error(`strategy form "${f.name}" is listed twice`);
       this.forms.set(f.name, f);
     }
+  }
+
+  /** What a strategy sends for a VIP of `family`: an alias's strategy for that family, else the strategy itself. */
+  resolve(s: Strategy, family: Family): Strategy {
+    return s.byFamily?.[family] ?? s;
+  }
+
+  /** The strategy an alias stands for (`default`), or undefined when `name` is no alias. */
+  private parseAlias(text: string, flag: string): Strategy | undefined {
+    const name = text.split(':')[0]!.trim();
+    const specs = Object.hasOwn(this.aliases, name) ? this.aliases[name] : undefined;
+    if (!specs) return undefined;
+    if (text !== name) throw usageError(`strategy "${text}": ${name} takes no argument or option`, flag, `write ${name} alone, or the strategy it stands for (IPv4: ${specs[4]}; IPv6: ${specs[6]}) with your options`);
+    const byFamily = { 4: this.parse(specs[4], flag), 6: this.parse(specs[6], flag) };
+    return { spec: name, form: name, bursts: [1], gapMs: 0, intervalMs: 0, options: {}, byFamily };
+  }
+
+  /** `A+B+…`: every part a spec of its own (no alias, no external sender), the frames of all of them sent together. */
+  private parseParts(text: string, flag: string): Strategy | undefined {
+    const texts = text.split(PART_SEPARATOR);
+    if (texts.length < 2) return undefined;
+    const parts = texts.map((t) => {
+      if (Object.hasOwn(this.aliases, t.split(':')[0]!.trim())) throw usageError(`strategy "${text}": ${t} names a whole strategy, not a part of one`, flag, 'list the forms themselves, e.g. na+directed+answer-probes');
+      return this.parse(t, flag);
+    });
+    const forms = parts.map((p) => p.form);
+    const twice = forms.find((f, i) => forms.indexOf(f) !== i);
+    if (twice) throw usageError(`strategy "${text}": ${twice} is listed twice`, flag, `give ${twice} once, with all its options`);
+    return { spec: text, form: forms.join('+'), bursts: [1], gapMs: 0, intervalMs: 0, options: {}, parts };
   }
 
   formNames(): string[] {
@@ -127,6 +173,8 @@ export class StrategyLanguage {
     const text = String(spec).trim();
     const bad = (what: string, fix?: string) => usageError(`strategy "${text}": ${what}`, flag, fix ?? `e.g. both:count=10,interval=250ms or request:count=5+5@5s (forms: ${names.join(', ')})`);
     if (!text) throw bad('is empty');
+    const whole = this.parseAlias(text, flag) ?? this.parseParts(text, flag);
+    if (whole) return whole;
     const colon = text.indexOf(':');
     const formName = (colon < 0 ? text : text.slice(0, colon)).trim();
     const def = this.forms.get(formName);
@@ -222,6 +270,11 @@ export class StrategyLanguage {
    * option the spec came from), so a command can refuse a spec before it plans anything.
    */
   checkFamily(s: Strategy, family: Family, flag = 'strategy'): void {
+    if (s.byFamily) return this.checkFamily(s.byFamily[family], family, flag);
+    if (s.parts) {
+      for (const p of s.parts) this.checkFamily(p, family, flag);
+      return;
+    }
     const def = this.forms.get(s.form);
     if (!def) throw usageError(`strategy "${s.spec}": unknown form "${s.form}"`, flag, `use one of: ${this.formNames().join(', ')}`);
     const what = family === 6 ? 'an IPv6 VIP (neighbour discovery)' : 'an IPv4 VIP (ARP)';
@@ -244,6 +297,8 @@ export class StrategyLanguage {
    * The VIP's family picks the form's round (ARP for IPv4, neighbour discovery for IPv6).
    */
   plan(s: Strategy, ctx: PlanContext): PlannedFrame[] {
+    if (s.byFamily) return this.plan(s.byFamily[familyOf(ctx.vip)], ctx);
+    if (s.parts) return together(s.parts.map((p) => this.plan(p, ctx)));
     const def = this.forms.get(s.form);
     if (!def) throw usageError(`strategy "${s.spec}": unknown form "${s.form}"`, 'strategy', `use one of: ${this.formNames().join(', ')}`);
     const family = familyOf(ctx.vip);
@@ -273,6 +328,20 @@ export class StrategyLanguage {
     }
     return paced(out.sort((a, b) => a.offsetMs - b.offsetMs), s.ratePps);
   }
+}
+
+/** The plans of a spec's parts as one: by offset (a stable sort keeps the parts' order), a frame sent once per instant. */
+function together(plans: PlannedFrame[][]): PlannedFrame[] {
+  const seen = new Set<string>();
+  return plans
+    .flat()
+    .sort((a, b) => a.offsetMs - b.offsetMs)
+    .filter((p) => {
+      const key = `${p.offsetMs} ${p.frame.toString('hex')}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 /** `rate=PPS`: no frame sooner than 1/PPS after the one before it (a stable sort keeps the plan's order). */
