@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import { run } from '../io/exec.js';
 
-/** A tcpdump on `iface` in `netns` writing `file` (ICMP and ARP), resolved once it listens; stop it by PID. */
-export async function startPortCapture(netns: string, iface: string, file: string): Promise<{ pid: number }> {
-  const td = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-U', '-n', '-w', file, 'icmp or arp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** A tcpdump on `iface` in `netns` writing `file` (ICMP and ARP unless `filter`), resolved once it listens; stop it by PID. */
+export async function startPortCapture(netns: string, iface: string, file: string, filter = 'icmp or arp'): Promise<{ pid: number }> {
+  const td = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-U', '-n', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     td.stderr!.on('data', (d) => {
