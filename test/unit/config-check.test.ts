@@ -26,7 +26,7 @@ function run(f: HostFacts, node = 'server1', texts = { hacf, authkeys, haresourc
 }
 
 test('ip -json addr is read into interfaces with their IPv4 addresses and broadcast', () => {
-  assert.deepEqual(interfacesFromIpJson(ipJson)[1], { name: 'eth0', up: true, ipv4: [{ address: '10.0.0.11', prefixLen: 24, broadcast: '10.0.0.255' }] });
+  assert.deepEqual(interfacesFromIpJson(ipJson)[1], { name: 'eth0', up: true, ipv4: [{ address: '10.0.0.11', prefixLen: 24, broadcast: '10.0.0.255' }], ipv6: [{ address: 'fe80::1', prefixLen: 64 }] });
   assert.deepEqual(interfacesFromIpJson('junk'), []);
 });
 

@@ -80,7 +80,7 @@ test('haresources: every resource.d type of Heartbeat 3.0.6 is implemented, warn
   const installed = existsSync(dir) ? readdirSync(dir) : [];
   for (const name of installed) assert.ok(Object.hasOwn(HARESOURCES_TYPES, name), `resource.d/${name} is in the table`);
   for (const [name, d] of Object.entries(HARESOURCES_TYPES)) {
-    const token = name.startsWith('IPaddr') ? `${name}::10.0.0.20/24` : `${name}::arg`;
+    const token = name.startsWith('IPaddr') ? `${name}::10.0.0.20/24` : name === 'IPv6addr' ? 'IPv6addr::2001:db8:0:0:0:0:0:20/64' : `${name}::arg`;
     const { groups, diagnostics } = analyzeHaresources(`server1 ${token}\n`, 'haresources');
     const errors = diagnostics.filter((x) => x.severity === 'error');
     const warnings = diagnostics.filter((x) => x.severity === 'warning');
