@@ -4,6 +4,7 @@ import type { HostFacts, HostInterface } from './host.js';
 import { inSubnet } from '../../codecs/ipv4-address.js';
 import type { ConfigAnalysis } from './analysis.js';
 import { describePlan } from './plan.js';
+import { ipv6InPrefix, type Resource } from './haresources.js';
 
 /** One named check of check-config and whether it passed. */
 export interface Check {
@@ -128,7 +129,7 @@ function hostChecks(a: ConfigAnalysis, host: HostFacts, add: (d: Diagnostic) => 
     }
     if (iface.ipv4.length === 0) {
       mediaOk = false;
-      add({ severity: 'error', file: paths.hacf, line: m.line, message: `interface "${m.iface}" has no IPv4 address`, fix: `add one: ip addr add ADDRESS/PREFIX brd + dev ${m.iface}` });
+      add({ severity: 'error', file: paths.hacf, line: m.line, message: `interface "${m.iface}" has no IPv4 address (Heartbeat's media stay IPv4)`, fix: `add one: ip addr add ADDRESS/PREFIX brd + dev ${m.iface}; the VIP may still be IPv6` });
       continue;
     }
     if (m.kind === 'bcast' && !iface.ipv4.some((x) => x.broadcast)) {
@@ -177,6 +178,10 @@ function hostChecks(a: ConfigAnalysis, host: HostFacts, add: (d: Diagnostic) => 
     for (const r of g.resources) {
       if (r.kind !== 'ip') continue;
       vips.push(r.ip);
+      if (r.ip.includes(':')) {
+        if (!ipv6VipChecks(r, g.line, a, host, add)) vipOk = false;
+        continue;
+      }
       if (r.nic) {
         if (!byName.has(r.nic)) {
           vipOk = false;
@@ -216,6 +221,50 @@ function hostChecks(a: ConfigAnalysis, host: HostFacts, add: (d: Diagnostic) => 
     }
   }
   checks.push({ name: 'vip-subnet', ok: vipOk, detail: vips.length ? vips.join(', ') : 'no IP resource' });
+}
+
+/**
+ * An IPv6 VIP against this host: its interface exists (or one has a prefix that contains it), the prefix agrees,
+ * and the address is on no other interface (the node adds it to its own: two copies answer ND on two links).
+ * A copy on its own interface is reported as IPv4's is, a `dadfailed` one with what run-node does with it.
+ */
+function ipv6VipChecks(r: Extract<Resource, { kind: 'ip' }>, line: number, a: ConfigAnalysis, host: HostFacts, add: (d: Diagnostic) => void): boolean {
+  const file = a.paths.haresources;
+  const byName = new Map(host.interfaces.map((i) => [i.name, i]));
+  const names = host.interfaces.filter((i) => i.name !== 'lo').map((i) => i.name).join(', ');
+  let ok = true;
+  let iface = r.nic;
+  if (r.nic && !byName.has(r.nic)) {
+    add({ severity: 'error', file, line, message: `interface "${r.nic}" of ${r.ip} does not exist on this host`, fix: names ? `use one of ${names}` : 'this host has no interface besides lo: create or name the right one' });
+    ok = false;
+  } else if (r.nic && byName.get(r.nic)!.ipv6 && byName.get(r.nic)!.ipv6!.length === 0) {
+    add({ severity: 'error', file, line, message: `interface "${r.nic}" of ${r.ip} has no IPv6 (IPv6 disabled on it?)`, fix: `enable IPv6 on it: sysctl -w net.ipv6.conf.${r.nic}.disable_ipv6=0` });
+    ok = false;
+  } else if (!r.nic) {
+    const match = host.interfaces.flatMap((i) => (i.ipv6 ?? []).filter((x) => x.scope !== 'link' && x.address !== r.ip && x.prefixLen < 128 && ipv6InPrefix(r.ip, x.address, x.prefixLen)).map((x) => ({ iface: i.name, prefixLen: x.prefixLen })))[0];
+    if (!match) {
+      add({ severity: 'error', file, line, message: `no interface has an IPv6 prefix that contains ${r.ip}, so ${r.agent} cannot choose one`, fix: `name the interface: ${r.agent}::${r.ip}/${r.prefixLen ?? 64}/eth0, or give this host an address in ${r.ip}'s prefix` });
+      ok = false;
+    } else {
+      iface = match.iface;
+      if (r.prefixLen !== undefined && r.prefixLen !== match.prefixLen) {
+        add({ severity: 'warning', file, line, message: `${r.ip}/${r.prefixLen} differs from ${match.iface}'s prefix /${match.prefixLen}`, fix: `write ${r.ip}/${match.prefixLen} unless the other prefix is intended` });
+      }
+    }
+  }
+  for (const i of host.interfaces) {
+    const copy = (i.ipv6 ?? []).find((x) => x.address === r.ip);
+    if (!copy) continue;
+    if (iface !== undefined && i.name !== iface) {
+      add({ severity: 'error', file, line, message: `${r.ip} is already configured on ${i.name}, not on ${iface} where the cluster adds it`, fix: `remove it: ip -6 addr del ${r.ip}/${copy.prefixLen} dev ${i.name} (one interface answers neighbour discovery for a VIP)` });
+      ok = false;
+    } else if (copy.dadfailed) {
+      add({ severity: 'warning', file, line, message: `${r.ip} is on ${i.name} in state dadfailed (another host answered its DAD probe: a split brain, or a copy left behind)`, fix: `run-node replaces a dadfailed copy when it takes the VIP; find who else holds it (hadiag garp-check ${i.name} --vip ${r.ip})` });
+    } else {
+      add({ severity: 'warning', file, line, message: `${r.ip} is already configured on ${i.name}${copy.tentative ? ' (tentative: in DAD)' : ''}`, fix: `the cluster adds it (with nodad); remove it (ip -6 addr del ${r.ip}/${copy.prefixLen} dev ${i.name}) unless the cluster is running here` });
+    }
+  }
+  return ok;
 }
 
 const cidr = (i: HostInterface) => `${i.ipv4[0]!.address}/${i.ipv4[0]!.prefixLen}`;

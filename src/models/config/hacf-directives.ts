@@ -101,7 +101,7 @@ export const isHaCfDirective = (word: string): boolean => Object.hasOwn(HACF_DIR
 export const HARESOURCES_TYPES: Readonly<Record<string, Disposition>> = {
   IPaddr: { kind: 'implemented', what: 'built in: ip addr add/del, announced by run-node' },
   IPaddr2: { kind: 'implemented', what: 'built in: ip addr add/del, announced by run-node' },
-  IPv6addr: { kind: 'warned', instead: 'run as the resource.d script: run-node neither tracks nor announces IPv6 addresses', fix: 'use an IPaddr2 IPv4 VIP if the clients are IPv4' },
+  IPv6addr: { kind: 'implemented', what: 'built in: ip -6 addr add … nodad / del, announced by run-node (neighbour discovery)' },
   SendArp: { kind: 'warned', instead: "run as the resource.d script: run-node already announces its VIPs (--garp), so clients get both", fix: 'remove SendArp and choose the announcement with run-node --garp' },
   IPsrcaddr: { kind: 'implemented', what: 'run as the resource.d script' },
   Filesystem: { kind: 'implemented', what: 'run as the resource.d script' },

@@ -1,6 +1,7 @@
 import { parseHaCfDuration } from '../../core/duration.js';
 import { DiagnosticSink, location, type Diagnostic } from './diagnostics.js';
 import { isIpv4, isMulticast } from '../../codecs/ipv4-address.js';
+import { isIPv6 } from '../../codecs/addr.js';
 import { parseExtraDirective, type HaCfExtra } from './hacf-extra.js';
 import { HACF_DIRECTIVES } from './hacf-directives.js';
 
@@ -187,6 +188,10 @@ export function analyzeHaCf(text: string, file = 'ha.cf'): HaCfAnalysis {
           break;
         }
         for (const iface of ifaces) {
+          if (isIPv6(iface)) {
+            sink.error(lineNo, `bcast ${iface}: an IPv6 address where an interface goes, and Heartbeat's media stay IPv4`, "write the interface (bcast eth0): heartbeats go to its IPv4 broadcast address; the VIP may still be IPv6 (haresources IPv6addr::ADDR/PREFIX/IFACE)");
+            continue;
+          }
           if (!checkIface(sink, lineNo, iface)) continue;
           cf.media.push({ kind: 'bcast', iface, port, line: lineNo });
         }
@@ -200,6 +205,10 @@ export function analyzeHaCf(text: string, file = 'ha.cf'): HaCfAnalysis {
         }
         const [iface, group, portText, ttlText, loopText] = args as [string, string, string, string, string];
         if (!checkIface(sink, lineNo, iface)) break;
+        if (isIPv6(group)) {
+          sink.error(lineNo, `mcast group ${group} is an IPv6 address: Heartbeat's media stay IPv4`, `use an IPv4 group in 224.0.0.0/4 (${example}); the VIP may still be IPv6 (haresources IPv6addr::ADDR/PREFIX/IFACE)`);
+          break;
+        }
         if (!isMulticast(group)) {
           sink.error(lineNo, `mcast group "${group}" is not an IPv4 multicast address`, `use an address in 224.0.0.0/4, ${example}`);
           break;
@@ -228,6 +237,10 @@ export function analyzeHaCf(text: string, file = 'ha.cf'): HaCfAnalysis {
         }
         const [iface, peer] = args as [string, string];
         if (!checkIface(sink, lineNo, iface)) break;
+        if (isIPv6(peer)) {
+          sink.error(lineNo, `ucast peer ${peer} is an IPv6 address: Heartbeat's media stay IPv4`, "write the peer's IPv4 address, e.g. ucast eth0 10.0.0.12; the VIP may still be IPv6 (haresources IPv6addr::ADDR/PREFIX/IFACE)");
+          break;
+        }
         if (!isIpv4(peer)) {
           sink.error(lineNo, `ucast peer "${peer}" is not an IPv4 address`, "write the peer's IPv4 address, e.g. ucast eth0 10.0.0.12");
           break;

@@ -1,11 +1,14 @@
 import { DiagnosticSink, type Diagnostic } from './diagnostics.js';
 import { ipv4ToInt, isIpv4, netmaskToPrefix } from '../../codecs/ipv4-address.js';
+import { isIPv6, ipv6FromBytes, ipv6ToBytes } from '../../codecs/addr.js';
 import { HARESOURCES_TYPES } from './hacf-directives.js';
 
 export type Resource =
   | {
       kind: 'ip';
-      agent: 'IPaddr' | 'IPaddr2';
+      /** IPv6addr: Heartbeat's IPv6 agent (ADDR[/PREFIX[/IFACE]]); IPaddr2 takes an IPv6 address too */
+      agent: 'IPaddr' | 'IPaddr2' | 'IPv6addr';
+      /** the address; an IPv6 one in its compressed form (as `ip -6` prints it) */
       ip: string;
       prefixLen?: number;
       nic?: string;
@@ -30,6 +33,7 @@ export interface HaresourcesAnalysis {
 
 const IFACE_NAME = /^[A-Za-z0-9_.\-]{1,15}$/;
 const SCRIPT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
+const IPV6_EXAMPLE = 'e.g. IPv6addr::2001:db8::20/64/eth0';
 
 interface Token {
   text: string;
@@ -72,7 +76,7 @@ export function analyzeHaresources(text: string, file = 'haresources'): Haresour
   for (const { line, tokens } of logicalLines(text)) {
     if (tokens.length === 0 || tokens[0]!.text.startsWith('#')) continue;
     const node = tokens[0]!.text;
-    if (node.includes('::') || isIpv4(node.split('/')[0]!)) {
+    if (node.includes('::') || isIpv4(node.split('/')[0]!) || isIPv6(node.split('/')[0]!)) {
       sink.error(line, `the line starts with "${node}", not a node name`, 'start each line with the node that owns the group: server1 IPaddr::10.0.0.20/24');
       continue;
     }
@@ -112,6 +116,23 @@ export function analyzeHaresources(text: string, file = 'haresources'): Haresour
 
 /** One `name::arg::arg` token (or a bare IP). Records an error and returns undefined when it is wrong. */
 export function parseResource(token: string, line: number, sink: DiagnosticSink): Resource | undefined {
+  const sep = token.indexOf('::');
+  const agent = sep > 0 ? token.slice(0, sep) : '';
+  const arg = token.slice(sep + 2);
+  const ip6 = arg.split('/')[0]!;
+  if ((agent === 'IPv6addr' && arg) || (agent === 'IPaddr2' && ip6.includes(':'))) return parseIpv6Argument(agent, arg, token, line, sink);
+  if (agent === 'IPaddr' && ip6.includes(':')) {
+    sink.error(line, `IPaddr takes IPv4 addresses only, not "${ip6}"`, `write IPv6addr::${arg} (Heartbeat's IPv6 agent) or IPaddr2::${arg}`);
+    return undefined;
+  }
+  if (token === 'IPv6addr' || (agent === 'IPv6addr' && !arg)) {
+    sink.error(line, 'IPv6addr needs an address', `write IPv6addr::ADDR/PREFIX/IFACE, ${IPV6_EXAMPLE}`);
+    return undefined;
+  }
+  if (isIPv6(token.split('/')[0]!)) {
+    sink.error(line, `"${token}" is a bare IPv6 address: Heartbeat takes a bare address as IPaddr (IPv4 only)`, `write IPv6addr::${token}`);
+    return undefined;
+  }
   const parts = token.split('::');
   let name = parts[0]!;
   let args = parts.slice(1);
@@ -187,6 +208,66 @@ function parseIpArgument(agent: 'IPaddr' | 'IPaddr2', arg: string, raw: string, 
       return undefined;
     }
     r.broadcast = broadcast;
+  }
+  return r;
+}
+
+/** The address with every group written out: Heartbeat's ResourceManager splits a resource's arguments at "::". */
+export const ipv6Full = (ip: string): string => {
+  const b = ipv6ToBytes(ip);
+  return Array.from({ length: 8 }, (_, i) => b.readUInt16BE(2 * i).toString(16)).join(':');
+};
+
+/** Do two IPv6 addresses share their first `prefixLen` bits? */
+export function ipv6InPrefix(ip: string, net: string, prefixLen: number): boolean {
+  const a = ipv6ToBytes(ip);
+  const b = ipv6ToBytes(net);
+  for (let bit = 0; bit < prefixLen; bit += 8) {
+    const mask = prefixLen - bit >= 8 ? 0xff : (0xff << (8 - (prefixLen - bit))) & 0xff;
+    if ((a[bit / 8]! & mask) !== (b[bit / 8]! & mask)) return false;
+  }
+  return true;
+}
+
+/** `ADDR[/PREFIX[/NIC]]` of IPv6addr, and IPaddr2 with an IPv6 address (no label, no broadcast: IPv4 things). */
+function parseIpv6Argument(agent: 'IPaddr2' | 'IPv6addr', arg: string, raw: string, line: number, sink: DiagnosticSink): Resource | undefined {
+  const fields = arg.split('/');
+  const [text, prefix, nic, ...extra] = fields as [string, string?, string?, ...string[]];
+  if (!isIPv6(text)) {
+    sink.error(line, `${agent} address "${text}" is not an IPv6 address`, `write ${agent}::ADDR/PREFIX/IFACE, ${IPV6_EXAMPLE}`);
+    return undefined;
+  }
+  const ip = ipv6FromBytes(ipv6ToBytes(text));
+  if (extra.length) {
+    sink.error(line, `${agent} argument "${arg}" has too many parts: an IPv6 address takes ADDR/PREFIX/IFACE (no broadcast)`, `write ${agent}::${text}/${prefix || 64}/${nic || 'eth0'}`);
+    return undefined;
+  }
+  if (/^(ff|::$|::1$|::ffff:)/i.test(ip) || ip === '::1') {
+    sink.error(line, `${agent} address ${ip} cannot float (multicast, unspecified, loopback or IPv4-mapped)`, `give a unicast address of the clients' prefix, ${IPV6_EXAMPLE}`);
+    return undefined;
+  }
+  const r: Resource = { kind: 'ip', agent, ip, raw };
+  if (prefix !== undefined && prefix !== '') {
+    const n = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+    if (!(n >= 1 && n <= 128)) {
+      sink.error(line, `${agent} prefix length "${prefix}" of ${ip} is not 1–128`, `write a prefix length such as /64, ${IPV6_EXAMPLE}`);
+      return undefined;
+    }
+    r.prefixLen = n;
+  }
+  if (nic !== undefined && nic !== '') {
+    if (nic.includes(':')) {
+      sink.error(line, `${agent} interface "${nic}" of ${ip} has a label: labels are IPv4 only`, `write the interface alone, ${IPV6_EXAMPLE}`);
+      return undefined;
+    }
+    if (!IFACE_NAME.test(nic)) {
+      sink.error(line, `${agent} interface "${nic}" of ${ip} is not a valid interface name`, `write the interface as \`ip link\` shows it, ${IPV6_EXAMPLE}`);
+      return undefined;
+    }
+    r.nic = nic;
+  }
+  if (text.includes('::')) {
+    sink.warning(line, `${agent}::${arg}: Heartbeat 3.0.6's ResourceManager splits resource arguments at "::", so the real Heartbeat would run ${agent} with the pieces of ${text} (hadiag reads the one address)`, `write the address in full to keep this haresources usable by Heartbeat: ${agent}::${[ipv6Full(ip), ...fields.slice(1)].join('/')}`);
   }
   return r;
 }

@@ -5,6 +5,8 @@ export interface HostInterface {
   name: string;
   up: boolean;
   ipv4: { address: string; prefixLen: number; broadcast?: string }[];
+  /** IPv6 addresses (link-local ones included) with their DAD state */
+  ipv6?: { address: string; prefixLen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }[];
 }
 
 export type PortState = 'free' | 'in-use' | 'unknown';
@@ -19,7 +21,7 @@ export interface HostFacts {
 interface IpAddrJson {
   ifname?: string;
   flags?: string[];
-  addr_info?: { family?: string; local?: string; prefixlen?: number; broadcast?: string }[];
+  addr_info?: { family?: string; local?: string; prefixlen?: number; broadcast?: string; scope?: string; tentative?: boolean; dadfailed?: boolean }[];
 }
 
 /** Pure: `ip -json addr` output to HostInterface[]. */
@@ -37,5 +39,8 @@ export function interfacesFromIpJson(json: unknown): HostInterface[] {
           if (a.broadcast) addr.broadcast = a.broadcast;
           return addr;
         }),
+      ipv6: (l.addr_info ?? [])
+        .filter((a) => a.family === 'inet6' && typeof a.local === 'string')
+        .map((a) => ({ address: a.local!, prefixLen: a.prefixlen ?? 128, ...(a.scope ? { scope: a.scope } : {}), ...(a.tentative ? { tentative: true } : {}), ...(a.dadfailed ? { dadfailed: true } : {}) })),
     }));
 }
