@@ -8,10 +8,10 @@ import { upLab, destroyLab, destroyAllLabs } from '../effects/lab/lab.js';
 import { resolveLab, listLabIds, readState } from '../effects/lab/state.js';
 import { labStatus, hostCommand, type LabStatus } from '../effects/lab/status.js';
 import { applyFault, parseFault, FAULTS } from '../effects/lab/faults.js';
-import { PROFILES, parseNeighOverride, type NeighOverrides } from '../models/lab/profiles.js';
+import { PROFILES, PROFILES6, parseNeighOverride, type NeighOverrides } from '../models/lab/profiles.js';
 import { MANAGERS } from '../effects/lab/managers/index.js';
 import { runDemo, type DemoResult } from '../effects/lab/demo.js';
-import { MAX_CLIENTS } from '../effects/lab/addressing.js';
+import { MAX_CLIENTS, MAX_VIPS } from '../effects/lab/addressing.js';
 import type { LabState } from '../effects/lab/types.js';
 import { DEFAULT_GARP } from '../effects/node/options.js';
 
@@ -30,14 +30,17 @@ const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v
 
 export function renderStatus(s: LabStatus): string {
   const t = new Table({ head: ['host', 'address', 'MAC', 'link', 'namespace', 'role'], style: { head: [], border: [] } });
+  const several = s.vips.length > 1;
   for (const h of s.hosts) {
-    const role = h.role === 'client' ? `client (${h.profile})` : `${h.manager?.name} ${h.manager?.running ? `pid ${h.manager.pid}` : 'NOT RUNNING'}${h.holdsVip ? ' — holds the VIP' : ''}`;
-    t.push([h.name, h.address, h.mac, h.link, h.netns, role]);
+    const talks = h.vips && several ? ` → ${h.vips.join(', ')}` : '';
+    const role = h.role === 'client' ? `client (${h.profile})${talks}` : `${h.manager?.name} ${h.manager?.running ? `pid ${h.manager.pid}` : 'NOT RUNNING'}${h.holdsVip ? ` — holds the VIP${several ? 's' : ''}` : ''}`;
+    t.push([h.name, h.address6 ? `${h.address}\n${h.address6}` : h.address, h.mac, h.link, h.netns, role]);
   }
   const holders = s.vipHolders.length === 0 ? 'nobody' : s.vipHolders.length > 1 ? `${s.vipHolders.join(' and ')} (SPLIT BRAIN)` : s.vipHolders[0];
   const lines = [
     `lab ${s.id}: ${s.manager}, timers ${s.timers} (${s.timerSummary}), subnet ${s.subnet}${s.ready ? '' : ' — NOT READY (build interrupted? hadiag lab down --name ' + s.id + ')'}`,
-    `VIP ${s.vip} held by ${holders}${s.vipStale.length ? `; still configured on downed ${s.vipStale.join(', ')}` : ''}`,
+    `${vipsText(s)} held by ${holders}${s.vipPartial?.length ? `; partly on ${s.vipPartial.map((p) => `${p.host} (${p.held} of ${s.vips.length})`).join(', ')}` : ''}${s.vipStale.length ? `; still configured on downed ${s.vipStale.join(', ')}` : ''}`,
+    ...(s.vipTentative?.length ? [`IPv6 VIPs in DAD: ${s.vipTentative.join(', ')}`] : []),
     t.toString(),
     `state and logs: ${s.dir}`,
   ];
@@ -48,6 +51,13 @@ export function renderStatus(s: LabStatus): string {
   if (net.length) lines.push(`network faults: ${net.join(', ')}`);
   if (s.faults.length) lines.push(`faults so far: ${s.faults.map((f) => `${f.kind}${f.host ? ' ' + f.host : ''} @${epochS(f.atMs)}`).join('; ')}`);
   return lines.join('\n') + '\n';
+}
+
+/** `VIP 198.18.0.20`, or for several: `VIPs 198.18.0.20 … 198.18.0.23 (4), 2001:db8::20 … 2001:db8::23 (4)` */
+function vipsText(s: LabStatus): string {
+  if (s.vips.length <= 1) return `VIP ${s.vip}`;
+  const parts = ([4, 6] as const).map((f) => s.vips.filter((v) => v.family === f)).filter((l) => l.length).map((l) => (l.length === 1 ? l[0]!.address : `${l[0]!.address} … ${l[l.length - 1]!.address} (${l.length})`));
+  return `VIPs ${parts.join(', ')}`;
 }
 
 const managerLabel = (m: string): string => (m === 'heartbeat' ? 'heartbeat 3.0.6' : m === 'hadiag' ? 'hadiag run-node' : m);
@@ -73,7 +83,7 @@ export function renderDemo(r: DemoResult): string {
 const nameOpt = { type: 'string', describe: 'lab id (may be omitted when only one lab is up)' } as const;
 const jsonOpt = { type: 'boolean', default: false, describe: 'print one JSON document' } as const;
 
-interface UpArgs { manager: string; garp?: string; announce?: string[]; 'client-profile'?: string[]; clients?: number; timers: string; subnet: string; name?: string; 'client-neigh'?: string[]; 'heartbeat-link'?: string; 'ping-node'?: boolean; json: boolean }
+interface UpArgs { manager: string; family?: string[]; vips?: number; garp?: string; announce?: string[]; 'client-profile'?: string[]; clients?: number; timers: string; subnet: string; name?: string; 'client-neigh'?: string[]; 'heartbeat-link'?: string; 'ping-node'?: boolean; json: boolean }
 
 const up: CommandModule<object, UpArgs> = {
   command: 'up',
@@ -81,9 +91,11 @@ const up: CommandModule<object, UpArgs> = {
   builder: (y) =>
     y
       .option('manager', { type: 'string', default: 'heartbeat', describe: `HA manager on the servers: ${MANAGERS.map((m) => m.name).join(', ')}` })
+      .option('family', { type: 'string', array: true, describe: 'VIP address family: 4 (default) or 6; repeat for a dual-stack VIP pair (--family 4 --family 6). The servers keep IPv4 for heartbeats; IPv6 lives in 2001:db8::/64' })
+      .option('vips', { type: 'number', describe: `VIPs per family, all in one resource group (default 1, at most ${MAX_VIPS}; IPv4 from .20 on — a wider --subnet for many); clients take them round-robin` })
       .option('garp', { type: 'string', describe: `announcement strategy of --manager hadiag (run-node --garp; default ${DEFAULT_GARP})` })
       .option('announce', { type: 'string', array: true, describe: 'also run the `hadiag announce` sidecar on both servers (any manager) with this strategy (repeatable; `default` = its default, directed)' })
-      .option('client-profile', { type: 'string', array: true, describe: 'client behaviour, one per client in order (the last repeats); see `hadiag lab profiles`' })
+      .option('client-profile', { type: 'string', array: true, describe: 'client behaviour, one per client in order (the last repeats); IPv4 and IPv6 ones joined by + on a dual-stack lab (garp-filtered+drop-unsolicited-na); see `hadiag lab profiles`' })
       .option('clients', { type: 'number', describe: `number of clients (1–${MAX_CLIENTS}; default: one per profile)` })
       .option('timers', { type: 'string', default: 'classic', describe: 'classic (keepalive 1 s / deadtime 5 s), fast (200 ms / 1 s) or KEEPALIVE/DEADTIME, e.g. 500ms/3s' })
       .option('subnet', { type: 'string', default: '198.18.0.0/24', describe: 'lab subnet inside 198.18.0.0/15 (.11, .12 servers, .20 VIP, .5… clients)' })
@@ -94,10 +106,12 @@ const up: CommandModule<object, UpArgs> = {
       .option('json', jsonOpt)
       .example('hadiag lab up --manager hadiag --timers fast --heartbeat-link separate --ping-node', 'a client-link failure only the ping node sees (lab fault client-link-down)')
       .example('hadiag lab up --manager heartbeat --client-profile garp-filtered', "the field report's cluster and a PC that ignores GARPs")
+      .example('hadiag lab up --manager keepalived --family 6 --client-profile drop-unsolicited-na', 'an IPv6 VIP (2001:db8::20) and a client that drops unsolicited NAs')
+      .example('hadiag lab up --family 4 --family 6 --vips 4 --clients 4', 'a dual-stack lab with 4 VIPs per family, one client per VIP pair')
       .example('hadiag lab up --manager keepalived --timers fast --client-profile garp-filtered --client-profile linux-default', 'two clients side by side')
       .example('hadiag lab up --manager hadiag --garp directed --client-profile garp-filtered', 'hadiag run-node announcing with directed requests')
       .example('hadiag lab up --manager keepalived --announce default --client-profile garp-filtered', 'keepalived with the announce sidecar on both servers (log: SERVER_DIR/announce.out)')
-      .epilogue('Exit 0 once exactly one server holds the VIP; 2 on a usage or environment error (everything built is removed).\n--json prints the lab state: {id, dir, manager, timers, vip, subnet, hosts: [{name, role, netns, ifname, bridgePort, mac, address, profile?, manager?: {pid, logs}}], …}.'),
+      .epilogue('Exit 0 once exactly one server holds the VIP; 2 on a usage or environment error (everything built is removed).\n--json prints the lab state: {id, dir, manager, timers, vip (the first VIP), families, vips: [{family, address, prefixLen}], subnet, subnet6?, hosts: [{name, role, netns, ifname, bridgePort, mac, address, address6?, profile?, vips? (a client\'s VIPs, one per family), manager?: {pid, logs}}], …}.'),
   handler: async (a) => {
     requireRoot('hadiag lab up');
     const spin = spinner('building the lab');
@@ -107,6 +121,8 @@ const up: CommandModule<object, UpArgs> = {
         ...(a.garp !== undefined ? { garp: a.garp } : {}),
         ...(a.announce?.length ? { announce: a.announce.map(String) } : {}),
         profiles: asList(a['client-profile']),
+        ...(a.family?.length ? { families: asList(a.family) } : {}),
+        ...(a.vips !== undefined ? { vips: a.vips } : {}),
         ...(a.clients !== undefined ? { clients: a.clients } : {}),
         timers: a.timers,
         subnet: a.subnet,
@@ -237,15 +253,16 @@ const down: CommandModule<object, DownArgs> = {
 const profiles: CommandModule<object, { json: boolean }> = {
   command: 'profiles',
   describe: 'list client profiles, faults and managers, one line each',
-  builder: (y) => y.option('json', jsonOpt).epilogue('--json prints {profiles: [{name, summary}], faults: [{usage, summary}], managers: [{name, summary}]}.'),
+  builder: (y) => y.option('json', jsonOpt).epilogue('--json prints {profiles: [{name, family: 4, summary}], profiles6: [{name, family: 6, summary}], faults: [{usage, summary}], managers: [{name, summary}]}.'),
   handler: (a) => {
     const doc = {
-      profiles: PROFILES.map((p) => ({ name: p.name, summary: p.summary })),
+      profiles: PROFILES.map((p) => ({ name: p.name, family: 4, summary: p.summary })),
+      profiles6: PROFILES6.map((p) => ({ name: p.name, family: 6, summary: p.summary })),
       faults: FAULTS,
       managers: MANAGERS.map((m) => ({ name: m.name, summary: m.summary })),
     };
     if (a.json) return printJson(doc);
-    const lines = ['client profiles (--client-profile):', ...doc.profiles.map((p) => `  ${p.name.padEnd(18)} ${p.summary}`), '', 'faults (hadiag lab fault KIND [HOST]):'];
+    const lines = ['client profiles (--client-profile), IPv4:', ...doc.profiles.map((p) => `  ${p.name.padEnd(20)} ${p.summary}`), '', 'IPv6 (--family 6; on a dual-stack lab join one of each with +, e.g. garp-filtered+drop-unsolicited-na):', ...doc.profiles6.map((p) => `  ${p.name.padEnd(20)} ${p.summary}`), '', 'faults (hadiag lab fault KIND [HOST]):'];
     lines.push(...doc.faults.map((f) => `  ${f.usage.padEnd(18)} ${f.summary}`), '', 'managers (--manager):', ...doc.managers.map((m) => `  ${m.name.padEnd(18)} ${m.summary}`));
     process.stdout.write(lines.join('\n') + '\n');
   },

@@ -17,14 +17,19 @@ import type { ChildProcess } from 'node:child_process';
 import { runOk } from '../io/exec.js';
 import { NETNS_PREFIX, LINK_PREFIX, alive, nsSpawn } from '../io/netns.js';
 import { onCleanup } from '../io/cleanup.js';
-import { intToIp, ipToInt } from './addressing.js';
+import { intToIp, ipToInt, VIP_HOST } from './addressing.js';
 import { usageError } from '../../core/errors.js';
 import type { LabState } from './types.js';
 
 const GC_THRESH = ['gc_thresh1', 'gc_thresh2', 'gc_thresh3'] as const;
 const gcPath = (k: string) => `/proc/sys/net/ipv4/neigh/default/${k}`;
-/** fleet clients start at this offset in the lab subnet (the lab's own hosts live in the first 256 addresses) */
+/** fleet clients start at this offset in the lab subnet (the lab's own hosts live in the first 256 addresses) … */
 const FIRST_FLEET_OFFSET = 256;
+/** … or after the lab's IPv4 VIPs when --vips pushes them past it (the next multiple of 256) */
+export function firstFleetOffset(lab: Partial<Pick<LabState, 'vips'>>): number {
+  const lastVip = VIP_HOST + (lab.vips?.filter((v) => v.family === 4).length ?? 1);
+  return Math.max(FIRST_FLEET_OFFSET, Math.ceil(lastVip / 256) * 256);
+}
 
 export interface FleetClient {
   index: number;
@@ -51,16 +56,17 @@ export function fleetMac(i: number): string {
 }
 
 /** The fleet's addresses and names, checked against the lab's subnet. Pure. */
-export function planFleet(lab: Pick<LabState, 'id' | 'subnet' | 'prefixLen'>, o: Pick<FleetOptions, 'count' | 'vips' | 'dropGratuitousShare'>): FleetClient[] {
+export function planFleet(lab: Pick<LabState, 'id' | 'subnet' | 'prefixLen'> & Partial<Pick<LabState, 'vips'>>, o: Pick<FleetOptions, 'count' | 'vips' | 'dropGratuitousShare'>): FleetClient[] {
   const size = 2 ** (32 - lab.prefixLen);
-  const room = size - FIRST_FLEET_OFFSET - 1;
-  if (o.count > room) throw usageError(`${o.count} clients do not fit in ${lab.subnet} (room for ${Math.max(0, room)})`, '--clients', `use a wider lab subnet, e.g. 198.18.0.0/${Math.max(15, 32 - Math.ceil(Math.log2(o.count + FIRST_FLEET_OFFSET + 2)))}`);
+  const offset = firstFleetOffset(lab);
+  const room = size - offset - 1;
+  if (o.count > room) throw usageError(`${o.count} clients do not fit in ${lab.subnet} (room for ${Math.max(0, room)})`, '--clients', `use a wider lab subnet, e.g. 198.18.0.0/${Math.max(15, 32 - Math.ceil(Math.log2(o.count + offset + 2)))}`);
   const base = ipToInt(lab.subnet.split('/')[0]!);
   const share = o.dropGratuitousShare ?? 0.5;
   return Array.from({ length: o.count }, (_, i) => ({
     index: i,
     netns: `${NETNS_PREFIX}${lab.id}-f${i}`,
-    address: intToIp(base + FIRST_FLEET_OFFSET + i),
+    address: intToIp(base + offset + i),
     mac: fleetMac(i),
     vip: o.vips[i % o.vips.length]!,
     dropsGratuitous: share > 0 && Math.floor((i + 1) * share) > Math.floor(i * share),

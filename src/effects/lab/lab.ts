@@ -8,14 +8,14 @@ import { run } from '../io/exec.js';
 import { onCleanup } from '../io/cleanup.js';
 import { Topology, NETNS_PREFIX, LINK_PREFIX, alive, assertRunId, deleteNetns, labMac, listNetns, netnsPids, newRunId } from '../io/netns.js';
 import { sleep } from '../../core/clock.js';
-import { DEFAULT_SUBNET, broadcastAddress, heartbeatSubnet, hostAddress, parseSubnet, planHosts, PING_NODE_HOST, VIP_HOST, type Subnet } from './addressing.js';
+import { DEFAULT_SUBNET, broadcastAddress, clientVipsFor, heartbeatSubnet, hostAddress, hostAddress6, LAB_SUBNET6, parseFamilies, parseSubnet, planHosts, planVips, PING_NODE_HOST, type Subnet } from './addressing.js';
 import { runOk } from '../io/exec.js';
 import { parseTimers } from './timers.js';
 import { getManager } from './managers/index.js';
-import { applyProfile } from './profiles.js';
-import { getProfile, type NeighOverrides } from '../../models/lab/profiles.js';
+import { applyClientProfiles } from './profiles.js';
+import { resolveClientProfiles, type NeighOverrides } from '../../models/lab/profiles.js';
 import { labDir, listLabIds, readState, removeLabDir, writeState } from './state.js';
-import { clients, servers, type LabState } from './types.js';
+import { clients, labVips, servers, type LabFamily, type LabState } from './types.js';
 import { waitForVipHolder } from './vip.js';
 import { parseStrategy } from '../../models/strategy/language.js';
 
@@ -31,6 +31,10 @@ export interface UpOptions {
   clients?: number;
   timers?: string;
   subnet?: string;
+  /** VIP families (--family, repeatable): [4] by default, [6] IPv6 only, [4, 6] a dual-stack VIP pair */
+  families?: (LabFamily | string)[];
+  /** VIPs per family (--vips M; default 1), all in one resource group */
+  vips?: number;
   name?: string;
   /** neighbour-timer overrides applied to every client (tests shrink them) */
   neigh?: NeighOverrides;
@@ -59,8 +63,11 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
   const subnet = parseSubnet(o.subnet ?? DEFAULT_SUBNET);
   const nClients = o.clients ?? Math.max(1, o.profiles?.length ?? 1);
   const plan = planHosts(subnet, nClients);
+  const families = parseFamilies(o.families);
+  const vips = planVips(subnet, families, o.vips ?? 1);
+  mgr.checkVips?.(families, o.vips ?? 1);
   const profiles = profilesFor(nClients, o.profiles);
-  profiles.forEach(getProfile);
+  profiles.forEach((p) => resolveClientProfiles(p, families));
   if (o.profiles && o.profiles.length > nClients) throw usageError(`${o.profiles.length} client profiles for ${nClients} clients`, '--client-profile', 'give at most one profile per client');
   for (const spec of o.announce ?? []) if (spec !== 'default') parseStrategy(spec, '--announce');
   if (o.garp !== undefined) {
@@ -90,7 +97,10 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     subnet: `${subnet.network}/${subnet.prefixLen}`,
     prefixLen: subnet.prefixLen,
     broadcast: broadcastAddress(subnet),
-    vip: hostAddress(subnet, VIP_HOST),
+    vip: vips[0]!.address,
+    families,
+    vips,
+    ...(families.includes(6) ? { subnet6: `${LAB_SUBNET6.network}/${LAB_SUBNET6.prefixLen}` } : {}),
     manager: mgr.name,
     ...(o.garp !== undefined ? { garp: o.garp } : {}),
     timers: { ...timers, summary: mt.summary, settings: mt.settings },
@@ -127,10 +137,17 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
       await mkdir(dir, { recursive: true });
       state.hosts.push({
         name: p.name, role: p.role, netns: h.netns, ifname: h.ifname, bridgePort: h.bridgePort, mac: h.mac, address: p.address, dir,
-        ...(p.role === 'client' ? { profile: profiles[i - 2] } : {}),
+        ...(families.includes(6) ? { address6: hostAddress6(p.hostNumber) } : {}),
+        ...(p.role === 'client' ? { profile: profiles[i - 2], vips: clientVipsFor(vips, i - 2) } : {}),
       });
     }
     await writeState(state);
+    if (families.includes(6)) {
+      check();
+      progress(`IPv6 addresses (${state.subnet6})`);
+      // nodad: the lab's own addresses are unique by construction; a VIP's DAD stays the manager's business
+      for (const h of state.hosts) await runOk(['ip', '-n', h.netns, '-6', 'addr', 'add', `${h.address6}/${LAB_SUBNET6.prefixLen}`, 'dev', h.ifname, 'nodad']);
+    }
     if (hbSubnet) {
       check();
       progress(`adding the separate heartbeat link (${hbSubnet.network}/${hbSubnet.prefixLen})`);
@@ -146,7 +163,7 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     for (const c of clients(state)) {
       check();
       progress(`applying client profile ${c.profile} to ${c.name}`);
-      await applyProfile(c.netns, c.ifname, state.vip, getProfile(c.profile!), o.neigh);
+      await applyClientProfiles(c.netns, c.ifname, c.vips ?? [state.vip], resolveClientProfiles(c.profile!, families), o.neigh);
     }
     if (o.announce) {
       check();
@@ -159,7 +176,7 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
       s.manager = await mgr.start(state, s);
       await writeState(state);
     }
-    progress(`waiting for the VIP ${state.vip} (${mt.summary})`);
+    progress(`waiting for the VIP${vips.length > 1 ? `s (${vips.length}, first ${state.vip})` : ` ${state.vip}`} (${mt.summary})`);
     check();
     await waitForVipHolder(state, mt.startupTimeoutMs);
     check();
@@ -221,7 +238,7 @@ async function startSidecars(state: LabState, specs: string[]): Promise<void> {
   const started: { name: string; out: string; pid: number }[] = [];
   for (const s of servers(state)) {
     const peers = servers(state).filter((p) => p !== s).flatMap((p) => ['--peer', p.address]);
-    const argv = [...cli, 'announce', s.ifname, '--vip', state.vip, ...specs.filter((g) => g !== 'default').flatMap((g) => ['--garp', g]), ...peers, '--authkeys', keyFile, '--node', s.name, '--state-dir', join(s.dir, 'announce'), '--json'];
+    const argv = [...cli, 'announce', s.ifname, ...labVips(state).flatMap((v) => ['--vip', v.address]), ...specs.filter((g) => g !== 'default').flatMap((g) => ['--garp', g]), ...peers, '--authkeys', keyFile, '--node', s.name, '--state-dir', join(s.dir, 'announce'), '--json'];
     const out = join(s.dir, 'announce.out');
     started.push({ name: s.name, out, pid: spawnDetached(s.netns, argv, out) });
   }

@@ -1,6 +1,6 @@
 import { alive } from '../io/netns.js';
 import { mainPid } from './managers/common.js';
-import { labHost, type LabState } from './types.js';
+import { labHost, labVips, type LabState, type LabVip } from './types.js';
 import { ifaceInfo, vipView } from './vip.js';
 
 export interface HostStatus {
@@ -9,6 +9,9 @@ export interface HostStatus {
   netns: string;
   ifname: string;
   address: string;
+  address6?: string;
+  /** clients: the VIPs it talks to */
+  vips?: string[];
   mac: string;
   link: 'up' | 'down' | 'gone';
   holdsVip: boolean;
@@ -25,7 +28,13 @@ export interface LabStatus {
   timerSummary: string;
   subnet: string;
   vip: string;
+  /** every VIP (vips[0] = vip) */
+  vips: LabVip[];
   vipHolders: string[];
+  /** several VIPs: servers holding some but not all */
+  vipPartial?: { host: string; held: number }[];
+  /** IPv6 VIPs still tentative (duplicate-address detection) or dadfailed on a server, as `ADDR on HOST` */
+  vipTentative?: string[];
   /** servers with the VIP on an interface that is down */
   vipStale: string[];
   /** healthy = exactly one VIP holder and every manager running */
@@ -42,8 +51,11 @@ export interface LabStatus {
 export async function labStatus(lab: LabState): Promise<LabStatus> {
   const view = await vipView(lab);
   const hosts: HostStatus[] = [];
+  const vipSet = new Set(labVips(lab).map((v) => v.address));
+  const tentative: string[] = [];
   for (const h of lab.hosts) {
     const info = await ifaceInfo(h);
+    if (h.role === 'server') for (const a of [...(info?.tentative ?? []), ...(info?.dadfailed ?? [])].filter((x) => vipSet.has(x))) tentative.push(`${a} on ${h.name}${info!.dadfailed.includes(a) ? ' (dadfailed)' : ''}`);
     const pid = mainPid(h);
     hosts.push({
       name: h.name,
@@ -51,6 +63,8 @@ export async function labStatus(lab: LabState): Promise<LabStatus> {
       netns: h.netns,
       ifname: h.ifname,
       address: h.address,
+      ...(h.address6 ? { address6: h.address6 } : {}),
+      ...(h.vips ? { vips: h.vips } : {}),
       mac: h.mac,
       link: !info ? 'gone' : info.up ? 'up' : 'down',
       holdsVip: view.holders.includes(h.name),
@@ -74,7 +88,10 @@ export async function labStatus(lab: LabState): Promise<LabStatus> {
     timerSummary: lab.timers.summary,
     subnet: lab.subnet,
     vip: lab.vip,
+    vips: labVips(lab),
     vipHolders: view.holders,
+    ...(view.partial?.length ? { vipPartial: view.partial } : {}),
+    ...(tentative.length ? { vipTentative: tentative } : {}),
     vipStale: view.stale,
     healthy: view.holders.length === 1 && managersUp,
     hosts,

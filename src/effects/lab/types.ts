@@ -108,3 +108,9 @@ export const labFamilies = (state: Pick<LabState, 'families'>): LabFamily[] => s
 
 /** The VIPs a client talks to (one per family); the first VIP for clients of older labs. */
 export const clientVips = (state: Pick<LabState, 'vip'>, host: LabHost): string[] => host.vips ?? [state.vip];
+
+/** How many of `vips` a list of addresses (bare or CIDR) carries. */
+export function vipsHeld(addresses: string[], vips: string[]): number {
+  const set = new Set(addresses.map((a) => a.split('/')[0]));
+  return vips.filter((v) => set.has(v)).length;
+}

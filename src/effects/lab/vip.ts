@@ -2,21 +2,24 @@ import { run } from '../io/exec.js';
 import { sleep } from '../../core/clock.js';
 import { envError } from '../../core/errors.js';
 import type { LabHost, LabState } from './types.js';
-import { servers } from './types.js';
+import { labVips, servers, vipsHeld } from './types.js';
 import { getManager } from './managers/index.js';
 
 export interface IfaceInfo {
   up: boolean; // administratively up (flag UP)
   operstate: string;
   mac: string;
-  addresses: string[]; // CIDR
+  addresses: string[]; // CIDR, IPv4 then global IPv6
+  /** IPv6 addresses still in duplicate-address detection (tentative) or failed it (dadfailed) */
+  tentative: string[];
+  dadfailed: string[];
 }
 
 interface IpAddrJson {
   flags?: string[];
   operstate?: string;
   address?: string;
-  addr_info?: { family: string; local: string; prefixlen: number }[];
+  addr_info?: { family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }[];
 }
 
 /** `ip -n NS -json addr show dev IF`; undefined if the namespace or interface is gone. */
@@ -29,16 +32,21 @@ export async function ifaceInfo(host: LabHost): Promise<IfaceInfo | undefined> {
     up: (j.flags ?? []).includes('UP'),
     operstate: j.operstate ?? 'UNKNOWN',
     mac: j.address ?? '',
-    addresses: (j.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+    addresses: (j.addr_info ?? []).filter((a) => a.family === 'inet' || (a.family === 'inet6' && a.scope !== 'link')).map((a) => `${a.local}/${a.prefixlen}`),
+    tentative: (j.addr_info ?? []).filter((a) => a.tentative && !a.dadfailed).map((a) => a.local),
+    dadfailed: (j.addr_info ?? []).filter((a) => a.dadfailed).map((a) => a.local),
   };
 }
 
 export interface VipView {
-  /** servers whose interface is up and carries the VIP */
+  /** servers whose interface is up and carries the VIP (every VIP of the lab, when it has several) */
   holders: string[];
   /** servers that carry the VIP on an interface that is down (e.g. after link-down) */
   stale: string[];
+  /** several VIPs: servers (interface up) that carry some of them but not all, with how many */
+  partial?: { host: string; held: number }[];
 }
+
 
 export async function vipView(lab: LabState): Promise<VipView> {
   const view: VipView = { holders: [], stale: [] };
@@ -47,10 +55,14 @@ export async function vipView(lab: LabState): Promise<VipView> {
     view.holders = await mgr.vipHolders(lab);
     return view;
   }
+  const vips = labVips(lab).map((v) => v.address);
   for (const h of servers(lab)) {
     const info = await ifaceInfo(h);
-    if (!info?.addresses.some((a) => a.split('/')[0] === lab.vip)) continue;
-    (info.up ? view.holders : view.stale).push(h.name);
+    const held = info ? vipsHeld(info.addresses, vips) : 0;
+    if (held === 0) continue;
+    if (!info!.up) view.stale.push(h.name);
+    else if (held === vips.length) view.holders.push(h.name);
+    else (view.partial ??= []).push({ host: h.name, held });
   }
   return view;
 }
@@ -65,8 +77,9 @@ export async function waitForVipHolder(lab: LabState, timeoutMs: number, opts: {
     await sleep(100);
   }
   const logs = servers(lab).flatMap((h) => h.manager?.logs ?? []).join(', ');
+  const partial = last.partial?.length ? `; partly: ${last.partial.map((p) => `${p.host} ${p.held} of ${labVips(lab).length}`).join(', ')}` : '';
   throw envError(
-    `no single VIP holder after ${Math.round(timeoutMs / 1000)} s (holders: ${last.holders.join(', ') || 'none'})`,
+    `no single VIP holder after ${Math.round(timeoutMs / 1000)} s (holders: ${last.holders.join(', ') || 'none'}${partial})`,
     `lab ${lab.id}`,
     `read the manager logs: ${logs || lab.dir}`,
   );

@@ -39,8 +39,8 @@ export interface HaCfSettings {
 export type ResourceSettings =
   | {
       kind: 'ip';
-      /** default IPaddr */
-      agent?: 'IPaddr' | 'IPaddr2';
+      /** default IPaddr; IPv6addr (Heartbeat's IPv6 agent) takes ADDR/PREFIX/IFACE only */
+      agent?: 'IPaddr' | 'IPaddr2' | 'IPv6addr';
       ip: string;
       prefixLen?: number;
       /** how the prefix is written: /24 (default) or /255.255.255.0 (as the field report writes it) */
@@ -129,6 +129,7 @@ export function writeHaCf(s: HaCfSettings): string {
 /** `ip[/mask[/nic[:label][/broadcast]]]`, trailing empty parts left out. */
 function ipArgument(r: Extract<ResourceSettings, { kind: 'ip' }>): string {
   if (r.label !== undefined && r.nic === undefined) throw new Error(`label "${r.label}" of ${r.ip} needs an interface`);
+  if (r.agent === 'IPv6addr' && (r.mask === 'dotted' || r.label !== undefined || r.broadcast !== undefined)) throw new Error(`IPv6addr ${r.ip} takes ADDR/PREFIX/IFACE only (no dotted mask, label or broadcast)`);
   const mask = r.prefixLen === undefined ? '' : r.mask === 'dotted' ? dottedNetmask(r.prefixLen) : String(r.prefixLen);
   const nic = r.nic === undefined ? '' : r.label === undefined ? r.nic : `${r.nic}:${r.label}`;
   const fields = [r.ip, mask, nic, r.broadcast ?? ''];

@@ -4,8 +4,9 @@
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { haCfDuration, writeHaConfig, type HaCfSettings, type HaConfigSettings, type HaConfigTexts } from '../../../models/config/writer.js';
-import type { LabHost, LabState } from '../types.js';
+import { haCfDuration, writeHaConfig, type HaCfSettings, type HaConfigSettings, type HaConfigTexts, type ResourceSettings } from '../../../models/config/writer.js';
+import { ipv6ToBytes } from '../../../codecs/addr.js';
+import { labVips, type LabHost, type LabState } from '../types.js';
 import type { TimerSpec } from '../timers.js';
 
 export interface HaCfTimersMs {
@@ -57,9 +58,31 @@ export function labHaConfig(lab: LabState, host: LabHost, o: LabHaDOptions): HaC
       crmNo: o.crmNo,
       nodes: ['server1', 'server2'],
     },
-    haresources: [{ node: 'server1', resources: [{ kind: 'ip', ip: lab.vip, prefixLen: lab.prefixLen, mask: 'dotted', nic: o.vipNic ?? host.ifname }] }],
+    haresources: [{ node: 'server1', resources: labResources(lab, o.vipNic ?? host.ifname) }],
     authkeys: { active: 2, keys: [{ index: 2, method: 'sha1', key: 'pass' }] },
   };
+}
+
+/**
+ * Every VIP of the lab in server1's one resource group: IPv4 as the field report writes it
+ * (`IPaddr::VIP/255.255.255.0/IF`), IPv6 as Heartbeat's IPv6 agent takes it (`IPv6addr::VIP/64/IF`).
+ */
+export function labResources(lab: LabState, nic: string): ResourceSettings[] {
+  return labVips(lab).map((v) =>
+    v.family === 4
+      ? { kind: 'ip', ip: v.address, prefixLen: v.prefixLen, mask: 'dotted', nic }
+      : { kind: 'ip', agent: 'IPv6addr', ip: withoutDoubleColon(v.address), prefixLen: v.prefixLen, mask: 'prefix', nic },
+  );
+}
+
+/**
+ * An IPv6 address with all eight groups (2001:db8::20 → 2001:db8:0:0:0:0:0:20): Heartbeat's ResourceManager
+ * splits a haresources token at every `::`, so `IPv6addr::2001:db8::20/64/IF` reaches the agent as two
+ * arguments ("2001:db8" "20/64/IF") and fails; the full form is the one an IPv6 address can take there.
+ */
+export function withoutDoubleColon(ip: string): string {
+  const b = ipv6ToBytes(ip);
+  return Array.from({ length: 8 }, (_, i) => b.readUInt16BE(2 * i).toString(16)).join(':');
 }
 
 /** Write the three files into `dir` (authkeys 0600, as Heartbeat demands). */

@@ -17,7 +17,7 @@ import { sleep } from '../../../core/clock.js';
 import { moduleArgv } from '../../../core/module-argv.js';
 import { parseStrategy } from '../../../models/strategy/language.js';
 import { usesVmac, vmacOf } from '../../../models/strategy/forms.js';
-import { servers, type LabHost, type LabState, type ManagerRun } from '../types.js';
+import { labVips, servers, vipsHeld, type LabHost, type LabState, type ManagerRun } from '../types.js';
 import type { Manager, StopHow } from './types.js';
 import { signalManager, spawnDetached } from './common.js';
 import { haCfTimers } from './heartbeat.js';
@@ -76,6 +76,7 @@ export const hadiag: Manager = {
   /** The VIP may live on vmac0: look at every interface; a holder's lab interface must be up. */
   async vipHolders(lab: LabState): Promise<string[]> {
     const out: string[] = [];
+    const vips = labVips(lab).map((v) => v.address);
     for (const h of servers(lab)) {
       let links: { ifname: string; flags?: string[]; addr_info?: { family: string; local: string }[] }[] = [];
       try {
@@ -85,7 +86,8 @@ export const hadiag: Manager = {
       }
       const base = links.find((l) => l.ifname === h.ifname);
       if (!base?.flags?.includes('UP')) continue;
-      if (links.some((l) => l.flags?.includes('UP') && l.addr_info?.some((a) => a.family === 'inet' && a.local === lab.vip))) out.push(h.name);
+      const up = links.filter((l) => l.flags?.includes('UP')).flatMap((l) => (l.addr_info ?? []).map((a) => a.local));
+      if (vipsHeld(up, vips) === vips.length) out.push(h.name);
     }
     return out;
   },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { usageError, envError } from '../../../core/errors.js';
 import { alive } from '../../io/netns.js';
 import { sleep } from '../../../core/clock.js';
-import type { LabHost, LabState, ManagerRun } from '../types.js';
+import { labFamilies, labVips, type LabFamily, type LabHost, type LabState, type LabVip, type ManagerRun } from '../types.js';
 import type { TimerSpec } from '../timers.js';
 import type { Manager, ManagerTimers, StopHow } from './types.js';
 import { secondsText, signalManager, spawnDetached } from './common.js';
@@ -28,23 +28,41 @@ export function keepalivedSettings(spec: TimerSpec): { advert_int: number; vrrp_
   return { advert_int: advMs / 1000, vrrp_version: advMs % 1000 === 0 ? 2 : 3, masterDownMs };
 }
 
+/** VRRP instances' virtual router ids: one per family (RFC 5798 keeps IPv4 and IPv6 VRIDs apart; distinct here for clarity). */
+const VRID: Record<LabFamily, number> = { 4: 20, 6: 21 };
+/** addresses per advert; the rest go to virtual_ipaddress_excluded (keepalived's advice for large numbers) */
+const ADVERTISED_MAX = 20;
+
+/**
+ * One vrrp_instance per family (all addresses of a virtual_ipaddress block must be one family; an IPv6
+ * instance runs VRRPv3 from the link-local address), in one vrrp_sync_group when there are two, so they
+ * move together.
+ */
 export function keepalivedConf(lab: LabState, host: LabHost, s: ReturnType<typeof keepalivedSettings>): string {
+  const families = labFamilies(lab);
+  const line = (v: LabVip) => (v.family === 4 ? `${v.address}/${v.prefixLen} brd ${lab.broadcast} dev ${host.ifname}` : `${v.address}/${v.prefixLen} dev ${host.ifname}`);
+  const instance = (f: LabFamily) => {
+    const vips = labVips(lab, f);
+    const excluded = vips.slice(ADVERTISED_MAX);
+    return `vrrp_instance VI_${f} {
+  state BACKUP
+  interface ${host.ifname}
+  virtual_router_id ${VRID[f]}
+  priority ${PRIORITY[host.name] ?? 50}
+  advert_int ${s.advert_int}
+  virtual_ipaddress {
+${vips.slice(0, ADVERTISED_MAX).map((v) => `    ${line(v)}`).join('\n')}
+  }
+${excluded.length ? `  virtual_ipaddress_excluded {\n${excluded.map((v) => `    ${line(v)}`).join('\n')}\n  }\n` : ''}}
+`;
+  };
+  const sync = families.length > 1 ? `vrrp_sync_group VG_1 {\n  group {\n${families.map((f) => `    VI_${f}`).join('\n')}\n  }\n}\n` : '';
   return `# written by hadiag lab ${lab.id} (timers ${lab.timers.text})
 global_defs {
   router_id ${host.name}
   vrrp_version ${s.vrrp_version}
 }
-vrrp_instance VI_1 {
-  state BACKUP
-  interface ${host.ifname}
-  virtual_router_id 20
-  priority ${PRIORITY[host.name] ?? 50}
-  advert_int ${s.advert_int}
-  virtual_ipaddress {
-    ${lab.vip}/${lab.prefixLen} brd ${lab.broadcast} dev ${host.ifname}
-  }
-}
-`;
+${sync}${families.map(instance).join('')}`;
 }
 
 export const keepalived: Manager = {

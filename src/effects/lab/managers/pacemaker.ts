@@ -17,7 +17,7 @@ import { alive } from '../../io/netns.js';
 import { sleep } from '../../../core/clock.js';
 import { writeCorosyncConf, type CorosyncTotemTimers } from '../../../models/config/corosync-writer.js';
 import { writeCib } from '../../../models/config/cib-writer.js';
-import { servers, type LabHost, type LabState, type ManagerRun } from '../types.js';
+import { labVips, servers, type LabFamily, type LabHost, type LabState, type ManagerRun } from '../types.js';
 import type { TimerSpec } from '../timers.js';
 import type { Manager, ManagerTimers, StopHow } from './types.js';
 import { readPidFile, secondsText, signalManager, spawnDetached } from './common.js';
@@ -82,7 +82,7 @@ export function labCib(lab: LabState): string {
   return writeCib({
     properties: { 'stonith-enabled': 'false', 'no-quorum-policy': 'ignore', 'dc-deadtime': DC_DEADTIME, 'cluster-name': `hadiag-${lab.id}` },
     nodes: servers(lab).map((h) => ({ id: nodeId(h), uname: h.name })),
-    vip: { id: VIP_RESOURCE, ip: lab.vip, cidrNetmask: lab.prefixLen, nic, monitorMs: 10_000, prefers: { node: 'server1', score: 100 } },
+    vip: { id: VIP_RESOURCE, ip: lab.vip, cidrNetmask: labVips(lab)[0]!.prefixLen, nic, monitorMs: 10_000, prefers: { node: 'server1', score: 100 } },
   });
 }
 
@@ -148,6 +148,12 @@ export const pacemaker: Manager = {
       settings: { token: t.tokenMs, consensus: t.consensusMs, ...(t.knetPingIntervalMs ? { knet_ping_interval: t.knetPingIntervalMs, knet_ping_timeout: t.knetPingTimeoutMs! } : {}), 'dc-deadtime': DC_DEADTIME },
       startupTimeoutMs: 2 * (t.tokenMs + t.consensusMs) + 45_000,
     };
+  },
+
+  checkVips(families: readonly LabFamily[], count: number): void {
+    if (families.length > 1 || count > 1) {
+      throw usageError(`the pacemaker row carries one VIP (one IPaddr2 primitive): ${families.length > 1 ? '--family 4 --family 6' : `--vips ${count}`}`, families.length > 1 ? '--family' : '--vips', 'use one --family and --vips 1 with --manager pacemaker, or --manager heartbeat, keepalived or hadiag for several VIPs');
+    }
   },
 
   async start(lab: LabState, host: LabHost): Promise<ManagerRun> {

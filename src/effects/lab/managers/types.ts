@@ -5,7 +5,7 @@
  *
  * To add one: write src/lab/managers/<name>.ts exporting a `Manager`, add it to MANAGERS in index.ts.
  */
-import type { LabHost, LabState, ManagerRun } from '../types.js';
+import type { LabFamily, LabHost, LabState, ManagerRun } from '../types.js';
 import type { TimerSpec } from '../timers.js';
 
 export interface ManagerTimers {
@@ -35,6 +35,11 @@ export interface Manager {
    * 'kill': SIGKILL every process of the manager on that host. Returns the PIDs signalled.
    */
   stop(lab: LabState, host: LabHost, how: StopHow): Promise<number[]>;
+  /**
+   * Optional: refuse (usageError) VIP families or a VIP count this manager cannot carry. Without it the manager
+   * takes every family and any count.
+   */
+  checkVips?(families: readonly LabFamily[], count: number): void;
   /** Optional: which servers hold the VIP, if not simply "the VIP is on the server's interface". */
   vipHolders?(lab: LabState): Promise<string[]>;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { usageError, envError } from '../../../core/errors.js';
 import { alive } from '../../io/netns.js';
 import { sleep } from '../../../core/clock.js';
-import type { LabHost, LabState, ManagerRun } from '../types.js';
+import { labVips, type LabFamily, type LabHost, type LabState, type ManagerRun } from '../types.js';
 import type { TimerSpec } from '../timers.js';
 import type { Manager, ManagerTimers, StopHow } from './types.js';
 import { secondsText, signalManager, spawnDetached } from './common.js';
@@ -44,13 +44,19 @@ export const ucarp: Manager = {
     };
   },
 
+  checkVips(families: readonly LabFamily[]): void {
+    if (families.includes(6)) throw usageError('ucarp cannot carry an IPv6 VIP: --family 6', '--family', 'ucarp 1.5.2 speaks CARP over IPv4 only (--addr, --srcip are IPv4): use --manager heartbeat, keepalived or hadiag for IPv6, or --family 4');
+  },
+
   async start(lab: LabState, host: LabHost): Promise<ManagerRun> {
     const s = ucarpSettings(lab.timers);
     const up = join(host.dir, 'vip-up.sh');
     const down = join(host.dir, 'vip-down.sh');
-    // ucarp calls: script <interface> <vip> [xparam]
-    await writeFile(up, `#!/bin/sh\nexec ip addr add "$2"/${lab.prefixLen} brd + dev "$1"\n`, { mode: 0o755 });
-    await writeFile(down, `#!/bin/sh\nexec ip addr del "$2"/${lab.prefixLen} dev "$1"\n`, { mode: 0o755 });
+    // ucarp calls: script <interface> <vip> [xparam]; with --vips M the scripts move all M (ucarp's own --addr is the first)
+    const vips = labVips(lab, 4);
+    const script = (verb: string) => (vips.length === 1 ? [`exec ip addr ${verb} "$2"/${lab.prefixLen}${verb === 'add' ? ' brd +' : ''} dev "$1"`] : vips.map((v) => `ip addr ${verb} ${v.address}/${v.prefixLen}${verb === 'add' ? ' brd +' : ''} dev "$1"`));
+    await writeFile(up, ['#!/bin/sh', ...script('add'), ''].join('\n'), { mode: 0o755 });
+    await writeFile(down, ['#!/bin/sh', ...script('del'), ''].join('\n'), { mode: 0o755 });
     const log = join(host.dir, 'ucarp.log');
     const argv = [
       'ucarp', '--interface', host.ifname, '--srcip', host.address, '--vhid', '20', '--pass', 'hadiag', '--addr', lab.vip,
