@@ -2,12 +2,12 @@ import type { Argv, CommandModule } from 'yargs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_HEALTHY, EXIT_PROBLEM, EXIT_USAGE, HadiagError, envError, renderError, requireRoot, usageError } from '../core/errors.js';
 import { isIpv4 } from '../codecs/ipv4-address.js';
+import { isIPv6, ipv6FromBytes, ipv6ToBytes } from '../codecs/addr.js';
 import { printJson } from './output.js';
 import { readAuthkeys } from '../effects/config/load.js';
 import { controlRequest } from '../effects/node/control.js';
-import { Sidecar, DEFAULT_ANNOUNCE_STATE_DIR, DEFAULT_PEER_PORT, type SidecarOptions } from '../effects/announce/sidecar.js';
+import { Sidecar, DEFAULT_ANNOUNCE_STATE_DIR, DEFAULT_PEER_PORT, presentAddrs, type SidecarOptions } from '../effects/announce/sidecar.js';
 import type { AnnounceReport } from '../effects/announce/garp-announcer.js';
-import { presentIpv4 } from '../effects/io/address-watch.js';
 import { runCleanups } from '../effects/io/cleanup.js';
 
 interface Args {
@@ -27,7 +27,7 @@ interface Args {
 /** The options, defined once: the yargs command and the yargs-free entry (announceMain) both derive from this. */
 const ANNOUNCE_OPTIONS: readonly { name: string; type: 'string' | 'boolean' | 'number'; array?: boolean; default?: string | boolean | number; describe: string }[] = [
   { name: 'vip', type: 'string', array: true, describe: 'a VIP to watch (repeatable)' },
-  { name: 'garp', type: 'string', array: true, describe: 'announcement strategy, spec language of run-node --garp (repeatable; default directed, falling back to both:count=10,interval=250ms with no client known)' },
+  { name: 'garp', type: 'string', array: true, describe: 'announcement strategy, spec language of run-node --garp (repeatable; default "default": directed for an IPv4 VIP, falling back to both:count=10,interval=250ms with no client known; na+directed+answer-probes for an IPv6 VIP)' },
   { name: 'state-dir', type: 'string', default: DEFAULT_ANNOUNCE_STATE_DIR, describe: 'where the control socket lives' },
   { name: 'once', type: 'boolean', default: false, describe: 'announce now, wait for the frames on the wire, exit' },
   { name: 'peer', type: 'string', array: true, describe: 'a peer sidecar to share the client book with (repeatable; needs --authkeys)' },
@@ -38,9 +38,10 @@ const ANNOUNCE_OPTIONS: readonly { name: string; type: 'string' | 'boolean' | 'n
 ];
 
 function sidecarOptions(a: Args): SidecarOptions {
-  const vips = (a.vip ?? []).map(String);
+  // an IPv6 VIP in the form `ip` prints it (events and frames are matched by text)
+  const vips = (a.vip ?? []).map(String).map((v) => (isIPv6(v) ? ipv6FromBytes(ipv6ToBytes(v)) : v));
   if (!vips.length) throw usageError('no VIP to watch', 'command line', 'give --vip IP (repeat it for more)');
-  for (const v of vips) if (!isIpv4(v)) throw usageError(`not an IPv4 address: ${v}`, '--vip', 'IPv4 only for now');
+  for (const v of vips) if (!isIpv4(v) && !isIPv6(v)) throw usageError(`not an IPv4 or IPv6 address: ${v}`, '--vip', 'give the VIP, e.g. --vip 198.18.0.20 or --vip 2001:db8::20');
   const peers = (a.peer ?? []).map(String);
   for (const p of peers) if (!isIpv4(p)) throw usageError(`not an IPv4 address: ${p}`, '--peer', 'the peer sidecar’s address');
   if (peers.length && !a.authkeys) throw usageError('--peer needs --authkeys', 'command line', 'give the authkeys file both sidecars share (Heartbeat format)');
@@ -69,7 +70,7 @@ async function runSidecar(s: Sidecar): Promise<number> {
 async function runOnce(s: Sidecar, o: SidecarOptions): Promise<number> {
   // o.json: the document; the sidecar's own log is text on stderr
   await s.start(false);
-  const here = await presentIpv4(o.iface);
+  const here = await presentAddrs(o.iface);
   const absent = o.vips.filter((v) => !here.has(v));
   const present = o.vips.filter((v) => here.has(v));
   const waits = present.map((v) => s.finished(v));

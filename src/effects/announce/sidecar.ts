@@ -6,6 +6,11 @@
  * confirming handle) times the first frame on the wire from the address event. With peers, it exchanges
  * its client book over UDP signed with an authkeys key (sidecar-peers.ts). A control socket answers
  * `hadiag announce status`. Logs as run-node does (NodeLog: text on stderr or JSON lines on stdout).
+ *
+ * An IPv6 VIP (`--vip 2001:db8::20`) is announced with neighbour discovery by the same announcer (the
+ * strategy resolved for IPv6: `default` is na+directed+answer-probes). `ip monitor address` reports an IPv6
+ * address added with DAD twice (tentative, then usable): it is announced once usable, never while tentative
+ * (its NAs would be answers for an address it does not own yet) and never dadfailed (another host holds it).
  */
 import type net from 'node:net';
 import { mkdir, rm } from 'node:fs/promises';
@@ -17,6 +22,7 @@ import type { Authkeys } from '../../models/config/authkeys.js';
 import { createAnnouncer } from './node-announcer.js';
 import type { AnnounceReport, Announcer } from './garp-announcer.js';
 import { AddressWatch, presentIpv4, type ReceivedAddressEvent } from '../io/address-watch.js';
+import { listIpv6 } from '../node/resources.js';
 import { PeerExchange, DEFAULT_PEER_PORT, type PeerState } from './sidecar-peers.js';
 import { claimControlSocket, controlPath, serveControl } from '../node/control.js';
 import { NodeLog, type Level } from '../node/log.js';
@@ -56,6 +62,13 @@ export interface Takeover {
   done: boolean;
 }
 
+/** The addresses `iface` holds now and can use: IPv4, and IPv6 neither tentative nor dadfailed. */
+export async function presentAddrs(iface: string): Promise<Set<string>> {
+  const here = await presentIpv4(iface);
+  for (const a of await listIpv6(iface)) if (!a.tentative && !a.dadfailed) here.add(a.local);
+  return here;
+}
+
 export class Sidecar {
   private readonly log: NodeLog;
   private readonly announcers: Announcer[] = [];
@@ -83,13 +96,13 @@ export class Sidecar {
   /** Open everything a takeover needs; `control` false for --once (no socket). */
   async start(control: boolean): Promise<void> {
     const o = this.o;
-    const strategies = (o.garp.length ? o.garp : ['directed']).map((s) => parseStrategy(s, '--garp'));
+    const strategies = (o.garp.length ? o.garp : ['default']).map((s) => parseStrategy(s, '--garp'));
     if (control) {
       await mkdir(o.stateDir, { recursive: true });
       await claimControlSocket(o.stateDir);
     }
     // a missing interface is an environment error before any handle is opened
-    for (const ip of await presentIpv4(o.iface)) if (!o.vips.includes(ip)) this.ownIps.add(ip);
+    for (const ip of await presentAddrs(o.iface)) if (!o.vips.includes(ip)) this.ownIps.add(ip);
     for (const s of strategies) {
       this.announcers.push(
         createAnnouncer(s, [o.iface], {
@@ -139,7 +152,7 @@ export class Sidecar {
 
   /** VIPs the interface holds now, announced if this sidecar had not seen them added (start-up, monitor restart). */
   async reconcile(why: 'start' | 'restart'): Promise<string[]> {
-    const now = await presentIpv4(this.o.iface);
+    const now = await presentAddrs(this.o.iface);
     for (const ip of now) if (!this.o.vips.includes(ip)) this.ownIps.add(ip);
     for (const vip of this.o.vips) {
       if (now.has(vip) && !this.held.has(vip)) {
@@ -154,8 +167,25 @@ export class Sidecar {
   private onAddress(e: ReceivedAddressEvent): void {
     if (this.closed || e.iface !== this.o.iface || !this.o.vips.includes(e.ip)) return;
     const stamp = e.stampMs ?? e.receivedMs;
-    if (e.kind === 'added') this.takeover(e.ip, stamp, e.receivedMs);
-    else this.release(e.ip, stamp);
+    if (e.kind === 'deleted') this.release(e.ip, stamp);
+    else if (e.family === 'inet6') void this.added6(e.ip, stamp, e.receivedMs);
+    else this.takeover(e.ip, stamp, e.receivedMs);
+  }
+
+  /** An IPv6 VIP's address event: announced once it is usable (one more event follows a tentative one). */
+  private async added6(vip: string, stamp: number, receivedMs: number): Promise<void> {
+    const copy = (await listIpv6(this.o.iface)).find((a) => a.local === vip);
+    if (this.closed || !copy) return;
+    if (copy.dadfailed) {
+      this.emit('error', 'address-dadfailed', `${vip} on ${this.o.iface} failed DAD: another host answers for it (split brain?); not announcing it`, { vip });
+      return;
+    }
+    if (copy.tentative) {
+      this.emit('warn', 'address-tentative', `${vip} added on ${this.o.iface} with DAD (tentative): announcing it once DAD is over; add it with nodad to announce at once`, { vip });
+      return;
+    }
+    if (this.held.has(vip) && this.current.get(vip)?.addedMs === stamp) return;
+    this.takeover(vip, stamp, receivedMs);
   }
 
   /** `event`: false when found present (start-up, monitor restart), already logged as address-present */

@@ -11,7 +11,7 @@ import { nowMs } from '../../core/clock.js';
 import type { Resource, ResourceGroup } from '../../models/config/haresources.js';
 import type { Action, MachineEvent } from '../../models/node/machine.js';
 import type { Announcer, AnnounceReport } from '../announce/garp-announcer.js';
-import { addVip, delVip, listIpv4, planVip, runScript, scriptPath, type VipLedger, type VipPlan } from './resources.js';
+import { addVip, delVip, listIpv4, planVip, runScript, scriptPath, vip6State, type VipLedger, type VipPlan } from './resources.js';
 import type { DaemonCounters, DaemonEmit } from './daemon-log.js';
 
 type ResourceAction = Extract<Action, { type: 'acquire' | 'release' }>;
@@ -76,10 +76,29 @@ export class GroupRunner {
   /** Announce a held group's addresses again (the peer had announced them during a partition). */
   reannounce(gi: number): void {
     for (const p of this.heldVips.get(gi) ?? []) {
+      if (p.ipv6) {
+        // after the queued actions: an ifdown flushed the IPv6 address (keep_addr_on_down=0), a DAD may have failed
+        this.queue = this.queue.then(() => this.restoreVip6(p, gi));
+        continue;
+      }
       this.reannounced.add(p.ip);
       this.announcer?.announce(p.ip, p.iface, nowMs());
       this.log.emit('info', 'reannounce', `announcing ${p.ip} on ${p.iface} again (partition healed)`);
     }
+  }
+
+  /** A held IPv6 VIP that is gone (the interface went down) or dadfailed is added again before it is announced. */
+  private async restoreVip6(p: VipPlan, gi: number): Promise<void> {
+    if (!(this.heldVips.get(gi) ?? []).includes(p)) return;
+    const state = await vip6State(p);
+    if (state !== 'ok') {
+      const res = await addVip(p);
+      this.log.emit(res.ok ? 'warn' : 'error', 'resource', `${p.ip} was ${state === 'missing' ? 'no longer' : state} on ${p.iface} (an ifdown removes IPv6 addresses unless net.ipv6.conf.${p.iface}.keep_addr_on_down=1): ${res.ok ? 'added again' : 'FAILED to add it again'}: ${res.detail}`, { ip: p.ip, iface: p.iface, state });
+      if (!res.ok) return;
+    }
+    this.reannounced.add(p.ip);
+    this.announcer?.announce(p.ip, p.iface, nowMs());
+    this.log.emit('info', 'reannounce', `announcing ${p.ip} on ${p.iface} again (partition healed)`);
   }
 
   onGarpReport(r: AnnounceReport, final: boolean): void {

@@ -3,13 +3,19 @@
  * runs them (`<config dir>/resource.d/NAME [args] start|stop`, else `/etc/init.d/NAME start|stop`).
  * Every address we add is recorded in the state directory so a crashed run's leftovers are removed at
  * the next start, and exactly what was added is removed.
+ *
+ * An IPv6 VIP (IPv6addr, or IPaddr2 with an IPv6 address) is added with `nodad`: usable at once, never
+ * `tentative` (DAD would hold it up to a second, or ten with IPaddr2's defaults) and never turned `dadfailed` by
+ * the old holder still answering. A `dadfailed` copy found on the interface (a split brain, a leftover) is
+ * replaced by ours, recorded in the ledger and removed on release like any address we added.
  */
 import { access, readFile } from 'node:fs/promises';
 import { constants, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { run } from '../io/exec.js';
 import { configError, envError } from '../../core/errors.js';
-import type { Resource, ResourceGroup } from '../../models/config/haresources.js';
+import { ipv6InPrefix, type Resource, type ResourceGroup } from '../../models/config/haresources.js';
 import { inSubnet } from '../../codecs/ipv4-address.js';
 
 export interface Ipv4Addr {
@@ -37,13 +43,55 @@ export interface VipPlan {
   iface: string;
   label?: string;
   broadcast?: string;
+  /** an IPv6 address (added with nodad) */
+  ipv6?: true;
 }
+
+/** One IPv6 address of this host, with its DAD state. */
+export interface Ipv6HostAddr {
+  iface: string;
+  local: string;
+  prefixlen: number;
+  scope?: string;
+  tentative?: boolean;
+  dadfailed?: boolean;
+}
+
+type AddrJson = { ifname: string; addr_info?: { family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }[] }[];
+
+function ipv6Of(links: AddrJson): Ipv6HostAddr[] {
+  const out: Ipv6HostAddr[] = [];
+  for (const l of links) {
+    for (const a of l.addr_info ?? []) {
+      if (a.family !== 'inet6') continue;
+      out.push({ iface: l.ifname, local: a.local, prefixlen: a.prefixlen, ...(a.scope ? { scope: a.scope } : {}), ...(a.tentative ? { tentative: true } : {}), ...(a.dadfailed ? { dadfailed: true } : {}) });
+    }
+  }
+  return out;
+}
+
+/** IPv6 addresses of every interface (or of `iface`). */
+export async function listIpv6(iface?: string): Promise<Ipv6HostAddr[]> {
+  const r = await run(['ip', '-6', '-json', 'addr', 'show', ...(iface ? ['dev', iface] : [])]);
+  if (r.code !== 0) return [];
+  return ipv6Of(JSON.parse(r.stdout || '[]') as AddrJson);
+}
+
+/** The same, synchronously: start-up planning (planVips is synchronous, the daemon hands it the IPv4 list only). */
+export function listIpv6Sync(): Ipv6HostAddr[] {
+  const r = spawnSync('ip', ['-6', '-json', 'addr', 'show'], { encoding: 'utf8' });
+  if (r.status !== 0) return [];
+  return ipv6Of(JSON.parse(r.stdout || '[]') as AddrJson);
+}
+
+export const isIpv6Resource = (r: Extract<Resource, { kind: 'ip' }>): boolean => r.ip.includes(':');
 
 /**
  * Resolve an IP resource against this host: the interface (given, or the one with an address in the VIP's
  * subnet, as Heartbeat's findif does), the prefix (given, else that address's) and the broadcast.
  */
-export function planVip(res: Extract<Resource, { kind: 'ip' }>, addrs: Ipv4Addr[]): VipPlan {
+export function planVip(res: Extract<Resource, { kind: 'ip' }>, addrs: Ipv4Addr[], addrs6?: Ipv6HostAddr[]): VipPlan {
+  if (isIpv6Resource(res)) return planVip6(res, addrs6 ?? listIpv6Sync());
   let iface = res.nic;
   let prefixLen = res.prefixLen;
   if (!iface) {
@@ -63,6 +111,17 @@ export function planVip(res: Extract<Resource, { kind: 'ip' }>, addrs: Ipv4Addr[
   }
   if (res.broadcast) plan.broadcast = res.broadcast;
   return plan;
+}
+
+/**
+ * An IPv6 resource: the interface (given, or the one with a global address whose prefix holds the VIP, as the
+ * IPv6addr agent finds it) and the prefix (given, else that address's; 128 on a named interface without one).
+ */
+export function planVip6(res: Extract<Resource, { kind: 'ip' }>, addrs: Ipv6HostAddr[]): VipPlan {
+  const onLink = addrs.filter((a) => a.scope !== 'link' && a.local !== res.ip && a.prefixlen < 128 && (!res.nic || a.iface === res.nic) && ipv6InPrefix(res.ip, a.local, res.prefixLen ?? a.prefixlen));
+  const iface = res.nic ?? onLink[0]?.iface;
+  if (!iface) throw configError(`no interface has an IPv6 prefix that contains ${res.ip}`, `haresources: ${res.raw}`, `name the interface (${res.agent}::${res.ip}/64/eth0) or add an address of that prefix`);
+  return { ip: res.ip, prefixLen: res.prefixLen ?? onLink[0]?.prefixlen ?? 128, iface, ipv6: true };
 }
 
 const vipKey = (p: VipPlan) => `${p.ip}/${p.prefixLen} ${p.iface}`;
@@ -103,12 +162,34 @@ export class VipLedger {
 }
 
 export async function addVip(p: VipPlan): Promise<{ ok: boolean; detail: string; existed: boolean }> {
+  if (p.ipv6) return addVip6(p);
   const argv = ['ip', 'addr', 'add', `${p.ip}/${p.prefixLen}`, 'brd', p.broadcast ?? '+', 'dev', p.iface];
   if (p.label) argv.push('label', p.label);
   const r = await run(argv);
   if (r.code === 0) return { ok: true, detail: argv.slice(1).join(' '), existed: false };
   if (/File exists/.test(r.stderr)) return { ok: true, detail: `${p.ip} was already on ${p.iface}`, existed: true };
   return { ok: false, detail: r.stderr.trim() || `exit ${r.code}`, existed: false };
+}
+
+/** `ip -6 addr add … nodad`; a dadfailed copy already there is removed and added again (ours from then on). */
+async function addVip6(p: VipPlan): Promise<{ ok: boolean; detail: string; existed: boolean }> {
+  const argv = ['ip', '-6', 'addr', 'add', `${p.ip}/${p.prefixLen}`, 'dev', p.iface, 'nodad'];
+  let r = await run(argv);
+  if (r.code === 0) return { ok: true, detail: argv.slice(1).join(' '), existed: false };
+  if (!/File exists/.test(r.stderr)) return { ok: false, detail: r.stderr.trim() || `exit ${r.code}`, existed: false };
+  const copy = (await listIpv6(p.iface)).find((a) => a.local === p.ip);
+  if (!copy?.dadfailed) return { ok: true, detail: `${p.ip} was already on ${p.iface}${copy?.tentative ? ' (tentative: its DAD is running, not added by hadiag)' : ''}`, existed: true };
+  const del = await run(['ip', '-6', 'addr', 'del', `${p.ip}/${copy.prefixlen}`, 'dev', p.iface]);
+  if (del.code !== 0) return { ok: false, detail: `a dadfailed copy of ${p.ip} is on ${p.iface} and could not be removed: ${del.stderr.trim()}`, existed: false };
+  r = await run(argv);
+  if (r.code !== 0) return { ok: false, detail: `removed a dadfailed copy of ${p.ip}, then: ${r.stderr.trim() || `exit ${r.code}`}`, existed: false };
+  return { ok: true, detail: `replaced a dadfailed copy of ${p.ip}/${copy.prefixlen} on ${p.iface}: ${argv.slice(1).join(' ')}`, existed: false };
+}
+
+/** Is this IPv6 VIP on its interface and usable (not tentative, not dadfailed)? */
+export async function vip6State(p: VipPlan): Promise<'ok' | 'missing' | 'tentative' | 'dadfailed'> {
+  const copy = (await listIpv6(p.iface)).find((a) => a.local === p.ip);
+  return !copy ? 'missing' : copy.dadfailed ? 'dadfailed' : copy.tentative ? 'tentative' : 'ok';
 }
 
 export async function delVip(p: VipPlan): Promise<{ ok: boolean; detail: string }> {

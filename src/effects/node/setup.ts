@@ -13,7 +13,7 @@ import type { Resource, ResourceGroup } from '../../models/config/haresources.js
 import { NodeMachine } from '../../models/node/machine.js';
 import type { DaemonEmit } from './daemon-log.js';
 import { NodeLog } from './log.js';
-import { delVip, groupLabel, planVip, VipLedger, type Ipv4Addr, type VipPlan } from './resources.js';
+import { delVip, groupLabel, isIpv6Resource, listIpv6Sync, planVip, VipLedger, type Ipv4Addr, type VipPlan } from './resources.js';
 import { loadavg, nextGeneration, nodeUuid } from './state-files.js';
 import type { NodeOptions } from './options.js';
 
@@ -60,9 +60,9 @@ export function raisePriority(): void {
 /** Where each IP resource goes (findif): the interface and prefix of the address it falls in. */
 export function planVips(groups: ResourceGroup[], addrs: Ipv4Addr[]): Map<Resource, VipPlan> {
   const plans = new Map<Resource, VipPlan>();
-  for (const g of groups) {
-    for (const r of g.resources) if (r.kind === 'ip') plans.set(r, planVip(r, addrs));
-  }
+  const ips = groups.flatMap((g) => g.resources.filter((r): r is Extract<Resource, { kind: 'ip' }> => r.kind === 'ip'));
+  const addrs6 = ips.some(isIpv6Resource) ? listIpv6Sync() : [];
+  for (const r of ips) plans.set(r, planVip(r, addrs, addrs6));
   return plans;
 }
 
@@ -79,12 +79,16 @@ export async function cleanStaleVips(stateDir: string, log: DaemonEmit): Promise
 
 /** A VIP already on this host, not added by us: someone else may hold it (we never remove it). */
 export function warnPresentVips(groups: ResourceGroup[], localAddrs: Set<string>, log: DaemonEmit): void {
-  for (const g of groups) {
-    for (const r of g.resources) {
-      if (r.kind === 'ip' && localAddrs.has(r.ip)) {
-        log.emit('warn', 'vip-present', `${r.ip} is already configured on this host (not by hadiag): another holder may exist; hadiag will not remove it`);
-      }
+  const ips = groups.flatMap((g) => g.resources.filter((r): r is Extract<Resource, { kind: 'ip' }> => r.kind === 'ip'));
+  const addrs6 = ips.some(isIpv6Resource) ? listIpv6Sync() : [];
+  for (const r of ips) {
+    if (localAddrs.has(r.ip)) {
+      log.emit('warn', 'vip-present', `${r.ip} is already configured on this host (not by hadiag): another holder may exist; hadiag will not remove it`);
     }
+    const copy = addrs6.find((a) => a.local === r.ip);
+    if (!copy) continue;
+    if (copy.dadfailed) log.emit('warn', 'vip-present', `${r.ip} is on ${copy.iface} in state dadfailed (another host answered its DAD: a split brain or a leftover): hadiag replaces it when it takes the VIP`);
+    else log.emit('warn', 'vip-present', `${r.ip} is already configured on ${copy.iface} (not by hadiag): another holder may exist; hadiag will not remove it`);
   }
 }
 
