@@ -9,6 +9,7 @@ import { renderCompareSvg } from './render/compare-svg.js';
 import { QUICK_STRATEGIES, ANCHORS, DEFAULT_ANCHORS } from '../models/compare/matrix.js';
 
 interface Args {
+  family?: number[];
   strategy?: string[];
   profile?: string[];
   manager?: string[];
@@ -20,6 +21,13 @@ interface Args {
   concurrency: number;
   'client-neigh'?: string[];
   'max-wait'?: string;
+}
+
+function parseFamily(given: number[] | undefined): 4 | 6 {
+  const fams = [...new Set(given ?? [4])];
+  if (fams.length > 1) throw usageError(`--family ${fams.join(' --family ')}: one family per compare-garp run`, '--family', 'run --family 4 and --family 6 separately (each table is measured on its own)');
+  if (fams[0] !== 4 && fams[0] !== 6) throw usageError(`--family ${fams[0]} is not 4 or 6`, '--family', 'write --family 6 for an IPv6 VIP');
+  return fams[0];
 }
 
 const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
@@ -35,6 +43,7 @@ export const compareGarpCommand: CommandModule<object, Args> = {
   describe: 'measure GARP strategies × client behaviours in the lab, next to Heartbeat, keepalived and ucarp, and recommend one',
   builder: (y) =>
     y
+      .option('family', { type: 'number', array: true, describe: 'the VIP family: 4 (default) or 6 (IPv6 VIP: the IPv6 client profiles, hadiag\'s IPv6 forms with run-node\'s default first, heartbeat IPv6addr and keepalived)' })
       .option('strategy', { type: 'string', array: true, describe: `strategy spec for hadiag run-node (repeat; default quick: ${QUICK_STRATEGIES.join(' ')}; --strategy none for no strategy rows)` })
       .option('profile', { type: 'string', array: true, describe: 'client profile (repeat; default: every profile of `hadiag lab profiles`)' })
       .option('manager', { type: 'string', array: true, describe: `anchor rows: ${ANCHORS.join('|')} with their own default announcements; NAME+announce[=SPEC] adds the hadiag announce sidecar next to it (repeat; default ${DEFAULT_ANCHORS.join(', ')}; --manager none for no anchors)` })
@@ -49,6 +58,7 @@ export const compareGarpCommand: CommandModule<object, Args> = {
       .example('hadiag compare-garp --quick', 'the default matrix with real client timers, ~5 min')
       .example('hadiag compare-garp --strategy both:count=10,interval=250ms --strategy directed --profile garp-filtered --manager heartbeat --reps 5', 'Heartbeat vs two strategies on the field report’s client')
       .example('hadiag compare-garp --quick --json --svg captures/compare.svg', 'machine-readable results and a chart')
+      .example('hadiag compare-garp --family 6 --quick', "an IPv6 VIP: run-node's IPv6 default and forms next to Heartbeat IPv6addr and keepalived")
       .example('hadiag compare-garp --strategy none --manager keepalived --manager keepalived+announce --profile linux-default --profile garp-filtered', 'keepalived alone vs keepalived with the hadiag announce sidecar')
       .epilogue(
         [
@@ -71,6 +81,13 @@ export const compareGarpCommand: CommandModule<object, Args> = {
           '  learnedBy,cause}], recommendations[{profile,strategy,medianMs,meetsDeadline,',
           '  bestAnchor}], sidecars[{row,manager,baselineRow,baselineMedianMs,aloneMedianMs,profiles[{profile,',
           '  medianMs,limitMs,ok}],ok}], defaultStrategy, trials, failedTrials, durationMs, healthy }',
+          '',
+          "--family 6: an IPv6 VIP. Rows: run-node's default IPv6 strategy first, na, directed,",
+          'answer-probes (full: more), heartbeat (IPv6addr) and keepalived; profiles: the IPv6 ones.',
+          'JSON adds family: 6, defaultStrategy = run-node\'s default {strategy, profiles[{profile,',
+          '  medianMs,ok}], ok}, bestSelfContained, incompleteAnchors[{row,profile,n,errors}].',
+          'Exit 0 then also needs the default within the bar on every profile and every anchor',
+          'cell measured (n >= 1, no errors).',
           'Details: docs/compare-garp.md',
         ].join('\n'),
       ),
@@ -82,9 +99,11 @@ export const compareGarpCommand: CommandModule<object, Args> = {
     if (argv['max-wait']) maxWaitMs = (await import('../core/duration.js')).parseDuration(argv['max-wait'], '--max-wait');
     if (argv.reps !== undefined && !(Number.isInteger(argv.reps) && argv.reps >= 1)) throw usageError(`--reps ${argv.reps} is not a whole number ≥ 1`, '--reps', 'e.g. --reps 3');
     if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 8)) throw usageError(`--concurrency ${argv.concurrency} is not 1–8`, '--concurrency', 'e.g. --concurrency 3');
+    const family = parseFamily(argv.family);
     const spinner = interactive() && !argv.json ? (await import('ora')).default({ text: 'planning trials', stream: process.stderr }).start() : undefined;
     let lastLine = 0;
     const result = await runCompare({
+      family,
       ...(list(argv.strategy) ? { strategies: list(argv.strategy) } : {}),
       ...(list(argv.profile) ? { profiles: list(argv.profile) } : {}),
       ...(managers ? { managers: managers.includes('none') ? [] : managers } : {}),
@@ -103,15 +122,18 @@ export const compareGarpCommand: CommandModule<object, Args> = {
         }
       },
     }).finally(() => spinner?.stop());
-    const healthy = result.recommendations.every((r) => r.meetsDeadline) && result.sidecars.every((v) => v.ok) && result.failedTrials.length === 0;
+    const defaultOk = !(result.defaultStrategy && 'ok' in result.defaultStrategy) || result.defaultStrategy.ok;
+    const anchorsOk = result.family === 4 || result.incompleteAnchors.length === 0;
+    const healthy = result.recommendations.every((r) => r.meetsDeadline) && result.sidecars.every((v) => v.ok) && result.failedTrials.length === 0 && defaultOk && anchorsOk;
     if (argv.svg) writeFileSync(argv.svg, renderCompareSvg(result));
     if (argv.json) printJson({ ...result, healthy });
     else {
-      process.stdout.write(`compare-garp: ${result.rows.length} rows × ${result.profiles.length} profiles × ${result.reps} rep(s), timers ${result.timers} (deadtime ${secs(result.deadtimeMs)}), ${secs(result.durationMs)}\n`);
+      process.stdout.write(`compare-garp${result.family === 6 ? ' (IPv6 VIP)' : ''}: ${result.rows.length} rows × ${result.profiles.length} profiles × ${result.reps} rep(s), timers ${result.timers} (deadtime ${secs(result.deadtimeMs)}), ${secs(result.durationMs)}\n`);
       process.stdout.write(renderMatrix(result) + '\n');
       process.stdout.write(renderTable(result) + '\n');
       if (result.recommendations.length) process.stdout.write(renderRecommendations(result) + '\n');
       if (result.sidecars.length) process.stdout.write(renderSidecars(result) + '\n');
+      for (const a of result.family === 6 ? result.incompleteAnchors : []) process.stdout.write(`  anchor cell incomplete: ${a.row} on ${a.profile} (n ${a.n}, ${a.errors} failed)\n`);
       for (const f of result.failedTrials) process.stdout.write(`  trial failed: ${f.row} (rep ${f.rep}): ${f.error}\n`);
       if (argv.svg) process.stdout.write(`chart: ${argv.svg}\n`);
     }

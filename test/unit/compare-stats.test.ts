@@ -75,7 +75,7 @@ function result(): CompareResult {
   };
   const cells = rows.flatMap((r) => profiles.map((p) => cellStats(r, p, data[`${r.label}|${p}`]!.map((ms) => ok(ms)), 5100)));
   const r: CompareResult = {
-    timers: 'classic', keepaliveMs: 1000, deadtimeMs: 5000, deadlineMs: 5100, profiles, rows, reps: 1, cells,
+    family: 4, timers: 'classic', keepaliveMs: 1000, deadtimeMs: 5000, deadlineMs: 5100, profiles, rows, reps: 1, cells, incompleteAnchors: [],
     recommendations: recommend(cells, profiles, 5100), sidecars: [], trials: [], failedTrials: [], durationMs: 1000,
   };
   const d = defaultStrategy(cells, profiles, (x) => !selfContained(x));

@@ -7,7 +7,8 @@ export const secs = (ms: number | undefined): string => (ms === undefined ? '–
 const pct = (x: number | undefined): string => (x === undefined ? '–' : `${Math.round(x * 100)} %`);
 
 /** the row as the tables name it */
-export function rowLabel(row: { kind: string; label: string }): string {
+export function rowLabel(row: { kind: string; label: string }, def?: string): string {
+  if (row.label === def && row.kind === 'strategy') return `${row.label} (run-node default)`;
   return row.kind === 'anchor' ? `${row.label} (anchor)` : row.kind === 'announce' ? `${row.label} (+ hadiag announce)` : row.label;
 }
 
@@ -36,7 +37,7 @@ export function renderTable(r: CompareResult): string {
 export function renderMatrix(r: CompareResult): string {
   const t = new Table({ head: ['median outage', ...r.profiles], style: { head: [], border: [] } });
   for (const row of r.rows) {
-    t.push([rowLabel(row), ...r.profiles.map((p) => cellText(r.cells.find((x) => x.row === row.label && x.profile === p)!))]);
+    t.push([rowLabel(row, r.family === 6 ? r.defaultStrategy?.strategy : undefined), ...r.profiles.map((p) => cellText(r.cells.find((x) => x.row === row.label && x.profile === p)!))]);
   }
   return t.toString();
 }
@@ -51,8 +52,13 @@ export function renderRecommendations(r: CompareResult): string {
     const anchor = rec.bestAnchor ? `; best anchor ${rec.bestAnchor} ${secs(rec.bestAnchorMedianMs)}` : '';
     lines.push(`  ${rec.profile}: ${rec.strategy} — median ${secs(rec.medianMs)}, ${Math.round((rec.withinShare ?? 0) * 100)} % within the bar${rec.meetsDeadline ? '' : ' (MISSES the bar)'}${anchor}`);
   }
-  if (r.defaultStrategy) {
-    lines.push(`Default for run-node (needs nothing but the node): ${r.defaultStrategy.strategy} — worst profile median ${secs(r.defaultStrategy.worstMedianMs)}, ${Math.round(r.defaultStrategy.worstWithin * 100)} % within the bar on every profile`);
+  const d = r.defaultStrategy;
+  if (d && 'profiles' in d) {
+    const per = d.profiles.map((p) => `${p.profile} ${secs(p.medianMs)}${p.ok ? '' : ' MISSES'}`).join(', ');
+    lines.push(`run-node's IPv${r.family} default ${d.strategy}: ${per} — ${d.ok ? 'every profile within the bar' : 'NOT within the bar on every profile'}`);
+    if (r.bestSelfContained) lines.push(`Best self-contained strategy in this run: ${r.bestSelfContained.strategy} — worst profile median ${secs(r.bestSelfContained.worstMedianMs)}`);
+  } else if (d) {
+    lines.push(`Default for run-node (needs nothing but the node): ${d.strategy} — worst profile median ${secs(d.worstMedianMs)}, ${Math.round(d.worstWithin * 100)} % within the bar on every profile`);
   }
   return lines.join('\n');
 }

@@ -5,7 +5,8 @@ import { parseTimers } from '../lab/timers.js';
 import type { NeighOverrides } from '../../models/lab/profiles.js';
 import { planMatrix, etaMs, type Matrix, type MatrixOptions, type Row } from '../../models/compare/matrix.js';
 import { runTrial, type TrialResult } from './trial.js';
-import { cellStats, defaultStrategy, recommend, sidecarVerdicts, type CellStats, type Recommendation, type SidecarVerdict } from '../../models/compare/stats.js';
+import { cellStats, defaultStrategy, defaultVerdict, incompleteAnchorCells, recommend, sidecarVerdicts, type CellStats, type DefaultVerdict, type Recommendation, type SidecarVerdict } from '../../models/compare/stats.js';
+import type { Family } from '../../models/strategy/spec-language.js';
 import { isExternal, usesVmac } from '../../models/strategy/forms.js';
 import { parseStrategy } from '../../models/strategy/language.js';
 
@@ -27,6 +28,8 @@ export interface Progress {
 }
 
 export interface CompareResult {
+  /** the VIP's family */
+  family: Family;
   timers: string;
   keepaliveMs: number;
   deadtimeMs: number;
@@ -40,7 +43,11 @@ export interface CompareResult {
   /** announce rows: does the sidecar make every profile as fast as a stock client with that manager? */
   sidecars: SidecarVerdict[];
   /** the run-node default this evidence supports (no set-up beyond the node: not vmac, not external) */
-  defaultStrategy?: { strategy: string; worstWithin: number; worstMedianMs: number };
+  defaultStrategy?: { strategy: string; worstWithin: number; worstMedianMs: number } | DefaultVerdict;
+  /** family 6: the self-contained strategy this run's evidence would pick (defaultStrategy is run-node's own default) */
+  bestSelfContained?: { strategy: string; worstWithin: number; worstMedianMs: number };
+  /** anchor cells with no number or a failed measurement */
+  incompleteAnchors: { row: string; profile: string; n: number; errors: number }[];
   trials: TrialResult[];
   failedTrials: { row: string; rep: number; error: string }[];
   durationMs: number;
@@ -80,6 +87,7 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
       try {
         const res = await runTrial({
           row: t.row,
+          family: m.family,
           profiles: m.profiles,
           timers: o.timers ?? 'classic',
           ...(o.neigh ? { neigh: o.neigh } : {}),
@@ -112,6 +120,7 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
     }
   }
   const out: CompareResult = {
+    family: m.family,
     timers: timers.text,
     keepaliveMs: timers.keepaliveMs,
     deadtimeMs: timers.deadtimeMs,
@@ -122,11 +131,17 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
     cells,
     recommendations: m.rows.some((r) => r.kind === 'strategy') ? recommend(cells, m.profiles, deadlineMs) : [],
     sidecars: sidecarVerdicts(cells, m.rows),
+    incompleteAnchors: incompleteAnchorCells(cells),
     trials: results.map((r) => r.res),
     failedTrials: failed,
     durationMs: performance.now() - t0,
   };
   const def = defaultStrategy(cells, m.profiles, (row) => !selfContained(row));
-  if (def) out.defaultStrategy = def;
+  if (m.family === 6) {
+    // the default is run-node's own (measured as its row when the matrix has it); the evidence's pick beside it
+    const nodeDefault = m.defaultSpec ? defaultVerdict(cells, m.profiles, m.defaultSpec, deadlineMs) : undefined;
+    if (nodeDefault) out.defaultStrategy = nodeDefault;
+    if (def) out.bestSelfContained = def;
+  } else if (def) out.defaultStrategy = def;
   return out;
 }

@@ -15,14 +15,17 @@ import { sleep } from '../../core/clock.js';
 import { onCleanup } from '../io/cleanup.js';
 import { upLab, destroyLab } from '../lab/lab.js';
 import { applyFault, parseFault } from '../lab/faults.js';
-import { clients, type LabState } from '../lab/types.js';
+import { clients, clientVips, labVips, type LabHost, type LabState } from '../lab/types.js';
 import type { NeighOverrides } from '../../models/lab/profiles.js';
 import { moduleArgv } from '../../core/module-argv.js';
 import type { ClientOutcome } from '../../models/compare/client-result.js';
 import type { Row } from '../../models/compare/matrix.js';
+import type { Family } from '../../models/strategy/spec-language.js';
 
 export interface TrialOptions {
   row: Row;
+  /** the VIP's family (default 4) */
+  family?: Family;
   profiles: string[];
   timers: string;
   neigh?: NeighOverrides;
@@ -60,9 +63,18 @@ interface ClientRun {
   done: Promise<void>;
 }
 
-function startClient(lab: LabState, netns: string, profile: string, intervalMs: number, timeoutMs: number): ClientRun {
+/** The VIP of `family` this client talks to. */
+export function trialVip(lab: LabState, host: LabHost, family: Family): string {
+  const mine = clientVips(lab, host).find((v) => v.includes(':') === (family === 6));
+  const vip = mine ?? labVips(lab, family)[0]?.address;
+  if (!vip) throw envError(`lab ${lab.id} has no IPv${family} VIP`, `lab ${lab.id}`, `build it with lab up --family ${family}`);
+  return vip;
+}
+
+function startClient(lab: LabState, host: LabHost, family: Family, intervalMs: number, timeoutMs: number): ClientRun {
+  const profile = host.profile!;
   const pcap = join(lab.dir, `probe-${profile}.pcap`);
-  const child = nsSpawn(netns, [...moduleArgv('effects/compare/trial-client-main'), lab.vip, String(intervalMs), String(timeoutMs), pcap], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = nsSpawn(host.netns, [...moduleArgv('effects/compare/trial-client-main'), trialVip(lab, host, family), String(intervalMs), String(timeoutMs), pcap], { stdio: ['pipe', 'pipe', 'pipe'] });
   const c: ClientRun = { profile, child, phase: 'starting', outages: 0, done: Promise.resolve() };
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2000)));
@@ -111,6 +123,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   const progress = o.onProgress ?? (() => {});
   const intervalMs = o.intervalMs ?? 10;
   const maxWaitMs = o.maxWaitMs ?? 75_000;
+  const family = o.family ?? 4;
   const id = newRunId();
   const strategyRow = o.row.kind === 'strategy';
   const manager = strategyRow ? 'hadiag' : o.row.manager;
@@ -122,11 +135,13 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   });
   try {
     progress('building the lab');
-    const lab = await upLab({ manager, ...(strategyRow ? { garp: o.row.spec! } : {}), ...(announce ? { announce } : {}), profiles: o.profiles, clients: o.profiles.length, timers: o.timers, neigh: o.neigh, name: id });
+    const lab = await upLab({ manager, ...(family === 6 ? { families: [6] } : {}), ...(strategyRow ? { garp: o.row.spec! } : {}), ...(announce ? { announce } : {}), profiles: o.profiles, clients: o.profiles.length, timers: o.timers, neigh: o.neigh, name: id });
     const deadtimeMs = lab.timers.deadtimeMs;
-    await isolateClients(lab);
+    // IPv6 needs no isolation: the new holder resolves a client with an NS to that client's solicited-node
+    // group, which the other clients have not joined, and an NS for another host's address teaches nothing
+    if (family === 4) await isolateClients(lab);
     const timeoutMs = (o.settleMs ?? 3000) + maxWaitMs + 30_000;
-    for (const c of clients(lab)) runs.push(startClient(lab, c.netns, c.profile!, intervalMs, timeoutMs));
+    for (const c of clients(lab)) runs.push(startClient(lab, c, family, intervalMs, timeoutMs));
     progress('clients start probing the VIP');
     const readyBy = Date.now() + 150_000;
     while (runs.some((r) => r.phase === 'starting' && !r.result) && Date.now() < readyBy) await sleep(100);

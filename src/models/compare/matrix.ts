@@ -1,8 +1,9 @@
 /** What compare-garp runs: rows (strategies for hadiag run-node, anchor managers), profiles, repetitions. Pure. */
 import { usageError } from '../../core/errors.js';
-import { parseStrategy } from '../strategy/language.js';
-import { PROFILES, getProfile } from '../lab/profiles.js';
+import { DEFAULT_STRATEGY, parseStrategy } from '../strategy/language.js';
+import { PROFILES, PROFILES6, getProfile, getProfile6 } from '../lab/profiles.js';
 import { checkNodeStrategy } from '../strategy/node-check.js';
+import type { Family } from '../strategy/spec-language.js';
 
 export const ANCHORS = ['heartbeat', 'keepalived', 'ucarp', 'pacemaker'] as const;
 export type Anchor = (typeof ANCHORS)[number];
@@ -46,7 +47,17 @@ export const FULL_STRATEGIES = [
   'directed:refresh=2s',
 ];
 
+/** The IPv6 forms of hadiag's strategies (docs/ipv6.md); the run-node default is put first by planMatrix. */
+export const QUICK_STRATEGIES_V6 = ['na', 'directed', 'unicast-reply'];
+export const FULL_STRATEGIES_V6 = [...QUICK_STRATEGIES_V6, 'answer-probes', 'directed:via=na', 'na:override=off'];
+/** the managers the lab runs with an IPv6 VIP: Heartbeat's IPv6addr (send_ua) and keepalived (VRRPv3) */
+export const IPV6_ANCHORS: readonly Anchor[] = ['heartbeat', 'keepalived'];
+
 export interface MatrixOptions {
+  /** the VIP's family (default 4) */
+  family?: Family;
+  /** family 6: run-node's default IPv6 strategy, measured as its own row (first); DEFAULT_STRATEGY[6] when unset */
+  defaultSpec?: string;
   strategies?: string[];
   profiles?: string[];
   managers?: string[];
@@ -55,6 +66,9 @@ export interface MatrixOptions {
 }
 
 export interface Matrix {
+  family: Family;
+  /** family 6: run-node's default IPv6 strategy (its row's label) */
+  defaultSpec?: string;
   rows: Row[];
   profiles: string[];
   reps: number;
@@ -63,14 +77,18 @@ export interface Matrix {
 }
 
 export function planMatrix(o: MatrixOptions): Matrix {
+  const family = o.family ?? 4;
+  const defaultSpec = family === 6 ? (o.defaultSpec ?? DEFAULT_STRATEGY[6]) : undefined;
   const given = o.strategies?.filter((s) => s !== 'none');
-  const strategies = given?.length || o.strategies?.includes('none') ? given! : o.quick ? QUICK_STRATEGIES : FULL_STRATEGIES;
-  for (const s of strategies) checkNodeStrategy(parseStrategy(s, '--strategy'), '--strategy');
-  const profiles = o.profiles?.length ? o.profiles : PROFILES.map((p) => p.name);
-  profiles.forEach(getProfile);
+  const defaults = family === 6 ? withDefault(o.quick ? QUICK_STRATEGIES_V6 : FULL_STRATEGIES_V6, defaultSpec) : o.quick ? QUICK_STRATEGIES : FULL_STRATEGIES;
+  const strategies = given?.length || o.strategies?.includes('none') ? given! : defaults;
+  for (const s of strategies) checkNodeStrategy(parseStrategy(s, '--strategy'), '--strategy', family);
+  const profiles = o.profiles?.length ? o.profiles : (family === 6 ? PROFILES6 : PROFILES).map((p) => p.name);
+  profiles.forEach(family === 6 ? getProfile6 : getProfile);
   if (new Set(profiles).size !== profiles.length) throw usageError('a profile is given twice', '--profile', 'name each profile once');
-  const managers = o.managers ?? [...DEFAULT_ANCHORS];
+  const managers = o.managers ?? [...(family === 6 ? IPV6_ANCHORS : DEFAULT_ANCHORS)];
   const managerRows = [...new Set(managers)].map(parseManagerRow);
+  if (family === 6) for (const r of managerRows) checkIpv6Row(r);
   if (!strategies.length && !managerRows.length) throw usageError('nothing to measure: --strategy none and --manager none', '--strategy', 'give a strategy or a manager row');
   const reps = o.reps ?? (o.quick ? 1 : 3);
   if (!Number.isInteger(reps) || reps < 1 || reps > 100) throw usageError(`--reps ${reps} is not 1–100`, '--reps', 'e.g. --reps 3');
@@ -80,7 +98,14 @@ export function planMatrix(o: MatrixOptions): Matrix {
   ];
   const trials: Matrix['trials'] = [];
   for (let rep = 1; rep <= reps; rep++) for (const row of rows) trials.push({ row, rep });
-  return { rows, profiles, reps, trials };
+  return { family, ...(defaultSpec ? { defaultSpec } : {}), rows, profiles, reps, trials };
+}
+
+const withDefault = (list: string[], def: string | undefined): string[] => (def ? [def, ...list.filter((s) => s !== def)] : list);
+
+function checkIpv6Row(r: Row): void {
+  if (r.kind === 'announce') throw usageError(`${r.label}: the announce sidecar rows are IPv4 only in compare-garp`, '--manager', `measure ${r.manager} alone with --family 6, or drop --family 6`);
+  if (!IPV6_ANCHORS.includes(r.manager as Anchor)) throw usageError(`${r.label} has no IPv6 VIP in the lab`, '--manager', `with --family 6 use one of: ${IPV6_ANCHORS.join(', ')}`);
 }
 
 /** Remaining time from the trials done so far (ms), for the progress line. */

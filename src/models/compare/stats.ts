@@ -166,3 +166,37 @@ export function sidecarVerdicts(cells: CellStats[], rows: Row[], baselineProfile
       };
     });
 }
+
+export interface DefaultVerdict {
+  /** the row of run-node's default strategy */
+  strategy: string;
+  worstWithin: number;
+  worstMedianMs: number;
+  profiles: { profile: string; n: number; medianMs?: number; ok: boolean }[];
+  /** every profile's median ≤ deadtime + 100 ms */
+  ok: boolean;
+}
+
+/** How run-node's own default did on every profile (family 6: the default is the node's, not this run's pick). */
+export function defaultVerdict(cells: CellStats[], profiles: string[], row: string, deadlineMs: number): DefaultVerdict | undefined {
+  const mine = profiles.map((profile) => ({ profile, c: cells.find((x) => x.row === row && x.profile === profile) }));
+  if (mine.every((m) => !m.c)) return undefined;
+  const per = mine.map(({ profile, c }) => ({
+    profile,
+    n: c?.n ?? 0,
+    ...(c?.medianMs !== undefined ? { medianMs: c.medianMs } : {}),
+    ok: c?.medianMs !== undefined && c.medianMs <= deadlineMs,
+  }));
+  return {
+    strategy: row,
+    worstWithin: Math.min(...mine.map((m) => m.c?.withinShare ?? 0)),
+    worstMedianMs: Math.max(...per.map((p) => p.medianMs ?? Infinity)),
+    profiles: per,
+    ok: per.every((p) => p.ok),
+  };
+}
+
+/** Anchor cells without a number or with a failed measurement: the comparison is incomplete there. */
+export function incompleteAnchorCells(cells: CellStats[]): { row: string; profile: string; n: number; errors: number }[] {
+  return cells.filter((c) => c.kind === 'anchor' && (c.n < 1 || c.errors > 0)).map((c) => ({ row: c.row, profile: c.profile, n: c.n, errors: c.errors }));
+}
