@@ -25,10 +25,14 @@ test('interop: hadiag primary (server1) + real Heartbeat 3.0.6 backup (server2)'
     await waitFor('the real daemon to settle', () => /remote resource transition completed/.test(r.log()), 20_000);
     await sleep(1_500);
     assert.deepEqual(await vipHolders(topo), ['server1'], 'steady state: VIP on the hadiag primary');
-    // hadiag learns the client from its traffic to the VIP and tells its peer in t=hadiag-clients: the real
-    // daemon must ignore that message type without a word
+    // hadiag learns clients (the client's traffic to the VIP; 70 more from server1's neighbour table) and tells
+    // its peer in t=hadiag-clients, a book of 71 in three messages of ≤ 32: the real daemon must ignore them all
+    // without a word
+    const s1ns = topo.host('server1');
+    const neigh = Array.from({ length: 70 }, (_, i) => `neigh add 198.18.0.${100 + i} lladdr 02:00:00:00:01:${(100 + i).toString(16)} dev ${s1ns.ifname} nud permanent`);
+    await topo.exec('server1', ['sh', '-c', `printf '%s\n' ${neigh.map((l) => `'${l}'`).join(' ')} | ip -batch -`]);
     await topo.exec('client', ['ping', '-c', '2', '-W', '1', VIP]);
-    await waitFor('hadiag to tell its peer the learned client', () => logEvents(s1!, 'clients-learned').length > 0, 15_000);
+    await waitFor('hadiag to tell its peer 71 learned clients', () => logEvents(s1!, 'clients-learned').some((e) => Number((e as { count?: number }).count) >= 71), 20_000);
     await sleep(6_000); // the periodic repeat (every 5 s) reaches the real daemon too
     const lines = r.log().split('\n').filter((l) => /hadiag-clients|unknown|bad|invalid|malformed/i.test(l));
     assert.deepEqual(lines, [], 'the real daemon ignores hadiag-clients');
