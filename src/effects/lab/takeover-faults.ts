@@ -12,7 +12,7 @@
 import { ipJson, run, runOk } from '../io/exec.js';
 import { usageError } from '../../core/errors.js';
 import { nowMs, sleep } from '../../core/clock.js';
-import { clients, labHost, servers, type LabHost, type LabState } from './types.js';
+import { clients, labHost, labVips, servers, type LabHost, type LabState } from './types.js';
 import { vipView } from './vip.js';
 
 export type TakeoverFaultKind = 'stp-takeover' | 'switch-drop-arp' | 'no-announce';
@@ -79,15 +79,19 @@ async function stpTakeover(lab: LabState, seconds: number): Promise<{ host: LabH
 
 /** The nft table of switch-drop-arp (its own, so the partition/loss table is untouched). */
 export function dropArpRuleset(lab: LabState, ports: string[]): string {
-  const rules = ports.map((p) => `    oifname "${p}" ether daddr ff:ff:ff:ff:ff:ff arp saddr ip ${lab.vip} counter drop comment "switch-drop-arp"`);
+  const v4 = labVips(lab, 4).map((v) => v.address);
+  const from = v4.length === 1 ? v4[0]! : `{ ${v4.join(', ')} }`;
+  const rules = ports.map((p) => `    oifname "${p}" ether daddr ff:ff:ff:ff:ff:ff arp saddr ip ${from} counter drop comment "switch-drop-arp"`);
   return ['table bridge hadiag_arp', 'delete table bridge hadiag_arp', ...(ports.length ? ['table bridge hadiag_arp {', '  chain forward {', '    type filter hook forward priority -1; policy accept;', ...rules, '  }', '}'] : []), ''].join('\n');
 }
 
 async function switchDropArp(lab: LabState, off: boolean, hostName?: string): Promise<{ host?: LabHost; detail: string }> {
+  if (!labVips(lab, 4).length) throw usageError(`switch-drop-arp drops ARP, and lab ${lab.id} has no IPv4 VIP`, 'KIND', 'use it on a lab with --family 4 (the default); an IPv6 form is not built');
   const targets = hostName ? [labHost(lab, hostName)] : clients(lab);
   await runOk(['ip', 'netns', 'exec', lab.bridgeNetns, 'nft', '-f', '-'], { input: dropArpRuleset(lab, off ? [] : targets.map((h) => h.bridgePort)) });
   const names = targets.map((h) => h.name).join(', ');
-  const r: { host?: LabHost; detail: string } = { detail: off ? 'broadcast ARP from the VIP forwarded again' : `broadcast ARP from ${lab.vip} dropped towards ${names}` };
+  const what = labVips(lab, 4).length > 1 ? `the ${labVips(lab, 4).length} IPv4 VIPs` : labVips(lab, 4)[0]!.address;
+  const r: { host?: LabHost; detail: string } = { detail: off ? 'broadcast ARP from the VIP forwarded again' : `broadcast ARP from ${what} dropped towards ${names}` };
   if (hostName) r.host = targets[0]!;
   return r;
 }
@@ -97,10 +101,18 @@ async function noAnnounce(lab: LabState, hostName?: string): Promise<{ host: Lab
   const to = hostName ? labHost(lab, hostName) : otherServer(lab, old);
   if (to.role !== 'server' || to.name === old.name) throw usageError(`cannot move the VIP to ${to.name}`, 'HOST', `name the other server (${otherServer(lab, old).name})`);
   const addrs = await ipJson<{ ifname: string; addr_info?: { local: string; prefixlen: number }[] }[]>(['addr', 'show'], old.netns);
-  const dev = addrs.find((a) => a.addr_info?.some((i) => i.local === lab.vip));
-  if (!dev) throw usageError(`${old.name} does not hold ${lab.vip} any more`, 'HOST', 'see hadiag lab status');
-  const len = dev.addr_info!.find((i) => i.local === lab.vip)!.prefixlen;
-  await runOk(['ip', '-n', old.netns, 'addr', 'del', `${lab.vip}/${len}`, 'dev', dev.ifname]);
-  await runOk(['ip', '-n', to.netns, 'addr', 'add', `${lab.vip}/${len}`, 'dev', to.ifname]);
-  return { host: to, detail: `${lab.vip}/${len} moved from ${old.name} ${dev.ifname} to ${to.name} ${to.ifname}, no announcement` };
+  const moved: string[] = [];
+  let fromIf = old.ifname;
+  for (const v of labVips(lab)) {
+    const dev = addrs.find((a) => a.addr_info?.some((i) => i.local === v.address));
+    if (!dev) throw usageError(`${old.name} does not hold ${v.address} any more`, 'HOST', 'see hadiag lab status');
+    const len = dev.addr_info!.find((i) => i.local === v.address)!.prefixlen;
+    await runOk(['ip', '-n', old.netns, 'addr', 'del', `${v.address}/${len}`, 'dev', dev.ifname]);
+    // nodad: a DAD probe would be a frame about the VIP; this fault announces nothing
+    await runOk(['ip', '-n', to.netns, 'addr', 'add', `${v.address}/${len}`, 'dev', to.ifname, ...(v.family === 6 ? ['nodad'] : [])]);
+    moved.push(`${v.address}/${len}`);
+    fromIf = dev.ifname;
+  }
+  const what = moved.length > 1 ? `${moved.length} VIPs (${moved[0]} …)` : moved[0]!;
+  return { host: to, detail: `${what} moved from ${old.name} ${fromIf} to ${to.name} ${to.ifname}, no announcement` };
 }

@@ -58,7 +58,9 @@ export async function vipView(lab: LabState): Promise<VipView> {
   const vips = labVips(lab).map((v) => v.address);
   for (const h of servers(lab)) {
     const info = await ifaceInfo(h);
-    const held = info ? vipsHeld(info.addresses, vips) : 0;
+    // a tentative IPv6 address neither answers nor is announced yet: not held until DAD is over
+    const usable = info ? info.addresses.filter((a) => !info.tentative.includes(a.split('/')[0]!) && !info.dadfailed.includes(a.split('/')[0]!)) : [];
+    const held = info ? vipsHeld(usable, vips) : 0;
     if (held === 0) continue;
     if (!info!.up) view.stale.push(h.name);
     else if (held === vips.length) view.holders.push(h.name);
