@@ -104,14 +104,16 @@ export class GroupRunner {
   onGarpReport(r: AnnounceReport, final: boolean): void {
     const since = this.reannounced.has(r.vip) ? 'the heal asked for it again' : 'the address was added';
     if (!final) {
-      this.log.emit('info', 'garp-seen', `GARP for ${r.vip} seen on ${r.iface}, first ${r.firstSeenMs?.toFixed(1)} ms after ${since}`, { ...r });
+      this.log.emit('info', 'garp-seen', `${r.vip.includes(':') ? 'NA/NS' : 'GARP'} for ${r.vip} seen on ${r.iface}, first ${r.firstSeenMs?.toFixed(1)} ms after ${since}`, { ...r });
       return;
     }
     this.reannounced.delete(r.vip);
     this.counters.garpsSent += r.sent;
     this.garpReports.push(r);
     if (this.garpReports.length > GARP_REPORTS) this.garpReports.shift();
-    const wire = r.seen !== undefined ? `GARP ${r.seen}/${r.planned} on wire, first ${r.firstSeenMs !== undefined ? r.firstSeenMs.toFixed(1) + ' ms' : '(none)'} after ${since}${r.pcap ? ` (pcap ${r.pcap})` : ''}` : `GARP ${r.sent}/${r.planned} sent, first ${r.firstSentMs?.toFixed(1)} ms after ${since}`;
+    // an IPv6 VIP is announced with neighbour discovery (NA/NS), an IPv4 one with ARP
+    const kind = r.vip.includes(':') ? 'NA/NS' : 'GARP';
+    const wire = r.seen !== undefined ? `${kind} ${r.seen}/${r.planned} on wire, first ${r.firstSeenMs !== undefined ? r.firstSeenMs.toFixed(1) + ' ms' : '(none)'} after ${since}${r.pcap ? ` (pcap ${r.pcap})` : ''}` : `${kind} ${r.sent}/${r.planned} sent, first ${r.firstSentMs?.toFixed(1)} ms after ${since}`;
     this.log.emit(r.seen !== undefined && r.seen < r.planned ? 'warn' : 'info', 'garp', `${r.vip} on ${r.iface}: ${wire}`, { ...r });
   }
 

@@ -175,7 +175,7 @@ export async function addVip(p: VipPlan): Promise<{ ok: boolean; detail: string;
 async function addVip6(p: VipPlan): Promise<{ ok: boolean; detail: string; existed: boolean }> {
   const argv = ['ip', '-6', 'addr', 'add', `${p.ip}/${p.prefixLen}`, 'dev', p.iface, 'nodad'];
   let r = await run(argv);
-  if (r.code === 0) return { ok: true, detail: argv.slice(1).join(' '), existed: false };
+  if (r.code === 0) return { ok: true, detail: argv.join(' '), existed: false };
   if (!/File exists/.test(r.stderr)) return { ok: false, detail: r.stderr.trim() || `exit ${r.code}`, existed: false };
   const copy = (await listIpv6(p.iface)).find((a) => a.local === p.ip);
   if (!copy?.dadfailed) return { ok: true, detail: `${p.ip} was already on ${p.iface}${copy?.tentative ? ' (tentative: its DAD is running, not added by hadiag)' : ''}`, existed: true };
