@@ -129,6 +129,23 @@ test('heartbeat --family 4 --family 6: a dual-stack VIP pair in one haresources 
   }
 });
 
+test('hadiag --family 6 --vips 2: run-node carries both IPv6 VIPs of one haresources group; the client of each recovers', { timeout: 120_000 }, async () => {
+  let lab: LabState | undefined;
+  let pingers: { c: string; vip: string; p: Pinger }[] = [];
+  try {
+    lab = await up(['--manager', 'hadiag', '--family', '6', '--vips', '2', '--clients', '2', '--client-profile', 'drop-unsolicited-na', '--name', newRunId()]);
+    const s1 = labHost(lab, 'server1');
+    assert.equal(await readFile(join(s1.dir, 'ha.d', 'haresources'), 'utf8'), `server1 IPv6addr::2001:db8:0:0:0:0:0:20/64/${s1.ifname} IPv6addr::2001:db8:0:0:0:0:0:21/64/${s1.ifname}\n`);
+    pingers = await startPingers(lab);
+    assert.deepEqual(pingers.map((x) => `${x.c} ${x.vip}`), ['client 2001:db8::20', 'client2 2001:db8::21']);
+    await takeOver(lab, pingers);
+    const server2 = labHost(lab, 'server2').mac;
+    for (const c of clients(lab)) assert.equal(await neighMac(c.netns, c.vips![0]!), server2, `${c.name}'s entry for ${c.vips![0]}`);
+  } finally {
+    await cleanUp(lab, pingers);
+  }
+});
+
 test('lab up refuses what it cannot build in one line, and leaves nothing behind', { timeout: 60_000 }, async () => {
   const cases: [string[], RegExp][] = [
     [['--family', '5'], /--family 5 is not 4 or 6/],
