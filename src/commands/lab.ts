@@ -155,7 +155,7 @@ const status: CommandModule<object, NameArgs> = {
       .option('name', nameOpt)
       .option('json', jsonOpt)
       .example('hadiag lab status', 'the lab that is up (all labs when there are several)')
-      .epilogue('Healthy (exit 0): exactly one server holds the VIP and both managers run. Exit 1: no holder, a split brain or a manager down.\n--json prints [LabStatus] = [{id, dir, ready, manager, timers, vip, vipHolders, vipStale, healthy, hosts: [{name, role, netns, ifname, address, mac, link, holdsVip, profile?, manager?: {name, pid?, running, logs}}], net, faults}].'),
+      .epilogue('Healthy (exit 0): exactly one server holds the VIP and both managers run. Exit 1: no holder, a split brain or a manager down.\n--json prints [LabStatus] = [{id, dir, ready, manager, timers, vip, vips: [{family, address, prefixLen}], vipHolders, vipPartial?, vipTentative?, vipStale, healthy, hosts: [{name, role, netns, ifname, address, address6?, vips?, mac, link, holdsVip, profile?, manager?: {name, pid?, running, logs}}], net, faults}].'),
   handler: async (a) => {
     const ids = a.name ? [a.name] : await listLabIds();
     const states = a.name ? [await resolveLab(a.name)] : (await Promise.all(ids.map(readState))).filter((s): s is LabState => Boolean(s));

@@ -53,6 +53,17 @@ export function profilesFor(count: number, given: string[] = []): string[] {
   return Array.from({ length: count }, (_, i) => list[Math.min(i, list.length - 1)]!);
 }
 
+/**
+ * The wait for the VIPs: the manager's own for one VIP, plus what the slowest agent takes per further VIP
+ * (Heartbeat acquires a group's resources one after the other: IPv6addr ≈ 7.5 s each — in-use check, DAD,
+ * 5 NAs 1 s apart — IPaddr 0.5–2 s on a loaded machine).
+ */
+export function startupTimeoutMs(forOne: number, vips: { family: LabFamily }[]): number {
+  const v6 = vips.filter((v) => v.family === 6).length;
+  const v4 = vips.length - v6;
+  return forOne + 12_000 * Math.max(0, v6 - 1) + 3_000 * Math.max(0, v4 - 1) + (v4 && v6 ? 12_000 : 0);
+}
+
 /** Build a lab, start its managers, wait for the VIP. On any error or Ctrl-C everything built is removed. */
 export async function upLab(o: UpOptions = {}): Promise<LabState> {
   requireRoot('hadiag lab up');
@@ -178,7 +189,7 @@ export async function upLab(o: UpOptions = {}): Promise<LabState> {
     }
     progress(`waiting for the VIP${vips.length > 1 ? `s (${vips.length}, first ${state.vip})` : ` ${state.vip}`} (${mt.summary})`);
     check();
-    await waitForVipHolder(state, mt.startupTimeoutMs);
+    await waitForVipHolder(state, startupTimeoutMs(mt.startupTimeoutMs, vips));
     check();
     state.ready = true;
     delete state.builderPid;
