@@ -17,7 +17,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Fleet } from '../src/effects/lab/fleet.js';
 import { applyFault, parseFault } from '../src/effects/lab/faults.js';
 import { vipView } from '../src/effects/lab/vip.js';
-import { servers, type LabState } from '../src/effects/lab/types.js';
+import { labVips, servers, type LabState } from '../src/effects/lab/types.js';
 import { netnsPids, newRunId, nsSpawn } from '../src/effects/io/netns.js';
 import { PcapReader } from '../src/codecs/pcap.js';
 import { decodeFrame } from '../src/codecs/decode.js';
@@ -102,15 +102,16 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
   let fleet: Fleet | undefined;
   let capture: ChildProcess | undefined;
   try {
-    const prefix = Math.min(22, 32 - Math.ceil(Math.log2(clients + 256 + 2)));
-    const lab = await lab0.upLab({ manager: def.manager, ...(def.garp ? { garp: def.garp } : {}), clients: 1, profiles: ['linux-default'], timers: o.timers, subnet: `198.18.0.0/${prefix}`, name: id });
+    const prefix = Math.min(22, 32 - Math.ceil(Math.log2(clients + 256 * Math.ceil((vips + 21) / 256) + 2)));
+    const lab = await lab0.upLab({ manager: def.manager, ...(def.garp ? { garp: def.garp } : {}), clients: 1, profiles: ['linux-default'], timers: o.timers, subnet: `198.18.0.0/${prefix}`, vips, name: id });
+    const vipList = labVips(lab, 4).map((v) => v.address);
     row.deadtimeMs = lab.timers.deadtimeMs;
     const holder = (await vipView(lab)).holders[0]!;
     const next = servers(lab).find((s) => s.name !== holder)!;
-    progress(`${key} × ${clients} clients: lab ${id} up, ${holder} holds the VIP; building the fleet`);
+    progress(`${key} × ${clients} clients × ${vips} VIPs: lab ${id} up, ${holder} holds the VIPs; building the fleet`);
     row.intervalMs = pingIntervalMs(clients, o.intervalMs);
-    fleet = await Fleet.add(lab, { count: clients, vips: [lab.vip], intervalMs: row.intervalMs });
-    const tracker = new RepointTracker({ newMac: next.mac, vips: [lab.vip], clients: fleet.clients.map((c) => c.address) });
+    fleet = await Fleet.add(lab, { count: clients, vips: vipList, intervalMs: row.intervalMs });
+    const tracker = new RepointTracker({ newMac: next.mac, vips: vipList, clients: fleet.clients.map((c) => c.address) });
     capture = bridgeCapture(lab, next.mac, tracker);
     fleet.startTraffic();
     await sleep(o.settleMs);
@@ -124,7 +125,7 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
     const peer = tracker.summary().clusterMaxDatagram.get(oldMac);
     if (peer !== undefined) row.peerDatagramBytes = peer;
     const before = await vipView(lab);
-    if (before.holders.length !== 1 || before.holders[0] !== holder) throw new Error(`the VIP moved before the fault (${before.holders.join(', ') || 'nobody'} holds it): the machine is overloaded — fewer clients or a longer --interval`);
+    if (before.holders.length !== 1 || before.holders[0] !== holder || before.partial?.length) throw new Error(`the VIP moved before the fault (${before.holders.join(', ') || 'nobody'} holds it): the machine is overloaded — fewer clients or a longer --interval`);
     const sF = await holderStats(next.netns);
     const fault = await applyFault(lab, parseFault('link-down'));
     tracker.fault(fault.atMs);
@@ -176,24 +177,20 @@ export async function scaleBench(): Promise<void> {
   progress(`lab and hadiag node from ${from}`);
   const rows: ScaleRow[] = [];
   for (const vips of vipCounts) {
-    if (vips !== 1) {
-      log(`scale: --vips ${vips} skipped — the lab carries one VIP per cluster so far (the multi-VIP lab is not built yet)`);
-      continue;
-    }
     for (const clients of clientCounts) {
       for (let run = 1; run <= runs; run++) {
         for (const m of managers) {
           const r = await runOne(lab, m, clients, vips, run, o);
           rows.push(r);
-          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.byProfile ? ` [stock max ${fmtMs(r.byProfile.stock.maxMs ?? NaN)}, dropping GARP max ${fmtMs(r.byProfile.dropGratuitous.maxMs ?? NaN)}]` : ''}${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}${r.error ? ` — ${r.error}` : ''}`);
+          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients × ${String(vips).padStart(3)} VIPs: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.byProfile ? ` [stock max ${fmtMs(r.byProfile.stock.maxMs ?? NaN)}, dropping GARP max ${fmtMs(r.byProfile.dropGratuitous.maxMs ?? NaN)}]` : ''}${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}${r.error ? ` — ${r.error}` : ''}`);
         }
       }
-      const anchor = rows.filter((r) => r.clients === clients && r.manager === 'heartbeat' && r.maxRepointMs !== undefined);
-      const ours = rows.filter((r) => r.clients === clients && r.manager === 'hadiag' && r.strategy === 'directed' && r.maxRepointMs !== undefined);
+      const anchor = rows.filter((r) => r.clients === clients && r.vips === vips && r.manager === 'heartbeat' && r.maxRepointMs !== undefined);
+      const ours = rows.filter((r) => r.clients === clients && r.vips === vips && r.manager === 'hadiag' && r.strategy === 'directed' && r.maxRepointMs !== undefined);
       if (anchor.length && ours.length) {
         const a = median(anchor.map((r) => r.maxRepointMs!)) ?? NaN;
         const h = median(ours.map((r) => r.maxRepointMs!)) ?? NaN;
-        log(`  ${clients} clients: last client re-pointed after ${fmtMs(h)} with hadiag directed vs ${fmtMs(a)} with Heartbeat (${fmtRatio(ratio(h, a))}); bar deadtime + 100 ms = ${fmtMs(ours[0]!.deadtimeMs + 100)}`);
+        log(`  ${clients} clients × ${vips} VIPs: last client re-pointed (median over runs) after ${fmtMs(h)} with hadiag directed vs ${fmtMs(a)} with Heartbeat (${fmtRatio(ratio(h, a))}); bar deadtime + 100 ms = ${fmtMs(ours[0]!.deadtimeMs + 100)}`);
       }
     }
   }
