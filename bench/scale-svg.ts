@@ -1,5 +1,12 @@
-/** The scale bench's chart: per row (manager/strategy), the last client's re-point time and the new holder's takeover CPU against the number of clients, log scales. */
+/**
+ * The scale bench's chart: per row (manager/strategy), the last client's re-point time and the new holder's
+ * takeover CPU against the (client, VIP) pairs of the run (the announcement work: clients × VIPs), log scales;
+ * several runs of one cell are one point, their median.
+ */
 import type { ScaleRow } from './scale.js';
+import { median } from '../src/core/stats.js';
+
+const pairs = (r: ScaleRow): number => r.clients * r.vips;
 
 const W = 860;
 const H = 360;
@@ -10,9 +17,17 @@ function panel(rows: ScaleRow[], x0: number, title: string, value: (r: ScaleRow)
   const pw = 340;
   const ph = 230;
   const y0 = 50;
-  const pts = rows.map((r) => ({ r, v: value(r) })).filter((p): p is { r: ScaleRow; v: number } => p.v !== undefined && p.v > 0);
+  const cells = new Map<string, { r: ScaleRow; vs: number[] }>();
+  for (const r of rows) {
+    const v = value(r);
+    if (v === undefined || v <= 0) continue;
+    const key = `${r.manager} ${r.strategy} ${pairs(r)}`;
+    const c = cells.get(key) ?? cells.set(key, { r, vs: [] }).get(key)!;
+    c.vs.push(v);
+  }
+  const pts = [...cells.values()].map((c) => ({ r: c.r, x: pairs(c.r), v: median(c.vs)! }));
   if (!pts.length) return [];
-  const xs = [...new Set(rows.map((r) => r.clients))].sort((a, b) => a - b);
+  const xs = [...new Set(rows.map(pairs))].sort((a, b) => a - b);
   const lx = (n: number) => x0 + (xs.length > 1 ? ((Math.log10(n) - Math.log10(xs[0]!)) / (Math.log10(xs.at(-1)!) - Math.log10(xs[0]!) || 1)) * pw : pw / 2);
   const lo = Math.floor(Math.log10(Math.min(...pts.map((p) => p.v))));
   const hi = Math.ceil(Math.log10(Math.max(...pts.map((p) => p.v)))) || lo + 1;
@@ -20,13 +35,13 @@ function panel(rows: ScaleRow[], x0: number, title: string, value: (r: ScaleRow)
   const out = [`<text x="${x0}" y="${y0 - 14}" font-weight="bold">${esc(title)}</text>`, `<rect x="${x0}" y="${y0}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`];
   for (let e = lo; e <= hi; e++) out.push(`<line x1="${x0}" x2="${x0 + pw}" y1="${ly(10 ** e)}" y2="${ly(10 ** e)}" stroke="#eee"/><text x="${x0 - 6}" y="${ly(10 ** e) + 4}" text-anchor="end" font-size="11">${unit(10 ** e)}</text>`);
   for (const n of xs) out.push(`<text x="${lx(n)}" y="${y0 + ph + 16}" text-anchor="middle" font-size="11">${n}</text>`);
-  out.push(`<text x="${x0 + pw / 2}" y="${y0 + ph + 32}" text-anchor="middle" font-size="11">clients</text>`);
+  out.push(`<text x="${x0 + pw / 2}" y="${y0 + ph + 32}" text-anchor="middle" font-size="11">(client, VIP) pairs: clients × VIPs</text>`);
   const series = [...new Set(rows.map((r) => `${r.manager} ${r.strategy}`))];
   series.forEach((name, i) => {
-    const mine = pts.filter((p) => `${p.r.manager} ${p.r.strategy}` === name).sort((a, b) => a.r.clients - b.r.clients);
+    const mine = pts.filter((p) => `${p.r.manager} ${p.r.strategy}` === name).sort((a, b) => a.x - b.x);
     const c = COLORS[i % COLORS.length]!;
-    if (mine.length > 1) out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${mine.map((p) => `${lx(p.r.clients).toFixed(1)},${ly(p.v).toFixed(1)}`).join(' ')}"/>`);
-    for (const p of mine) out.push(`<circle cx="${lx(p.r.clients).toFixed(1)}" cy="${ly(p.v).toFixed(1)}" r="3" fill="${c}"/>`);
+    if (mine.length > 1) out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${mine.map((p) => `${lx(p.x).toFixed(1)},${ly(p.v).toFixed(1)}`).join(' ')}"/>`);
+    for (const p of mine) out.push(`<circle cx="${lx(p.x).toFixed(1)}" cy="${ly(p.v).toFixed(1)}" r="3" fill="${c}"/>`);
   });
   return out;
 }
