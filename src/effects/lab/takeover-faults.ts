@@ -101,18 +101,17 @@ async function noAnnounce(lab: LabState, hostName?: string): Promise<{ host: Lab
   const to = hostName ? labHost(lab, hostName) : otherServer(lab, old);
   if (to.role !== 'server' || to.name === old.name) throw usageError(`cannot move the VIP to ${to.name}`, 'HOST', `name the other server (${otherServer(lab, old).name})`);
   const addrs = await ipJson<{ ifname: string; addr_info?: { local: string; prefixlen: number }[] }[]>(['addr', 'show'], old.netns);
-  const moved: string[] = [];
-  let fromIf = old.ifname;
-  for (const v of labVips(lab)) {
+  const found = labVips(lab).map((v) => {
     const dev = addrs.find((a) => a.addr_info?.some((i) => i.local === v.address));
     if (!dev) throw usageError(`${old.name} does not hold ${v.address} any more`, 'HOST', 'see hadiag lab status');
-    const len = dev.addr_info!.find((i) => i.local === v.address)!.prefixlen;
-    await runOk(['ip', '-n', old.netns, 'addr', 'del', `${v.address}/${len}`, 'dev', dev.ifname]);
-    // nodad: a DAD probe would be a frame about the VIP; this fault announces nothing
-    await runOk(['ip', '-n', to.netns, 'addr', 'add', `${v.address}/${len}`, 'dev', to.ifname, ...(v.family === 6 ? ['nodad'] : [])]);
-    moved.push(`${v.address}/${len}`);
-    fromIf = dev.ifname;
-  }
+    return { v, dev: dev.ifname, len: dev.addr_info!.find((i) => i.local === v.address)!.prefixlen };
+  });
+  // all deletes in one batch (-force: past the ones a manager removed itself on seeing the first go, as keepalived does)
+  await run(['ip', '-n', old.netns, '-force', '-batch', '-'], { input: found.map((f) => `addr del ${f.v.address}/${f.len} dev ${f.dev}\n`).join('') });
+  // nodad: a DAD probe would be a frame about the VIP; this fault announces nothing
+  await runOk(['ip', '-n', to.netns, '-batch', '-'], { input: found.map((f) => `addr add ${f.v.address}/${f.len} dev ${to.ifname}${f.v.family === 6 ? ' nodad' : ''}\n`).join('') });
+  const moved = found.map((f) => `${f.v.address}/${f.len}`);
+  const fromIf = found[0]!.dev;
   const what = moved.length > 1 ? `${moved.length} VIPs (${moved[0]} …)` : moved[0]!;
   return { host: to, detail: `${what} moved from ${old.name} ${fromIf} to ${to.name} ${to.ifname}, no announcement` };
 }
