@@ -2,7 +2,7 @@
  * Two hadiag run-nodes holding an IPv6 VIP (haresources IPv6addr::…, heartbeats over IPv4, keepalive 200 ms /
  * deadtime 1 s) and three clients on one bridge, their neighbour timers shrunk: c1 stock, c2
  * drop_unsolicited_na=1 (both pinging the VIP every 20 ms), c3 stock and silent, its entry for the VIP deleted
- * right before the takeover. server1's cable is pulled: server2 adds the VIP with nodad (never tentative or
+ * right before the takeover. server1 starts with a dadfailed copy of the VIP (replaced). server1's cable is pulled: server2 adds the VIP with nodad (never tentative or
  * dadfailed) and announces it with run-node's default IPv6 strategy (na+directed+answer-probes); every
  * client's entry points to server2's MAC (`ip -6 neigh`), the frames are checked in a capture of server2's
  * bridge port, and each pinging client's outage is well below what its own neighbour probing would take. The
@@ -97,13 +97,20 @@ test('two hadiag nodes hold an IPv6 VIP: nodad takeover, NA + NS from the VIP mo
       writeConfig(join(dir, n, 'ha.d'), ifn);
       writeFileSync(join(dir, n, 'ha.d', 'haresources'), `server1 IPv6addr::${VIP_FULL}/64/${ifn}\n`);
     }
+    // a dadfailed leftover on server1: the VIP added there with DAD while c3 answered for it
+    const [h1, h3] = [topo.host('server1'), topo.host('c3')];
+    await runOk(['ip', '-n', h3.netns, '-6', 'addr', 'add', `${VIP}/64`, 'dev', h3.ifname, 'nodad']);
+    await runOk(['ip', '-n', h1.netns, '-6', 'addr', 'add', `${VIP}/64`, 'dev', h1.ifname]);
+    await waitFor('the leftover to fail DAD', async () => (await vipFlags(topo, 'server1'))?.includes('dadfailed'), 10_000, 100);
+    await runOk(['ip', '-n', h3.netns, '-6', 'addr', 'del', `${VIP}/64`, 'dev', h3.ifname]);
     const s1 = startNode(topo, dir, 'server1');
     procs.push(s1);
-    await waitFor('server1 to take the IPv6 VIP after initdead', async () => (await holders(topo)).includes('server1'), 40_000, 100);
+    await waitFor('server1 to take the IPv6 VIP after initdead (its own copy, nodad)', async () => (await vipFlags(topo, 'server1'))?.join() === 'nodad', 40_000, 100);
     const s2 = startNode(topo, dir, 'server2');
     procs.push(s2);
     await waitFor('server2 to see server1 active', () => logEvents(s2, 'peer-up').length > 0, 40_000);
     assert.deepEqual(await vipFlags(topo, 'server1'), ['nodad'], 'added with nodad: never tentative');
+    assert.ok(logEvents(s1, 'resource').some((e) => new RegExp(`replaced a dadfailed copy of ${VIP}/64`).test(String(e.text))), 'the dadfailed leftover was replaced');
     assert.ok(!logEvents(s1, 'config').some((e) => /IPv6addr/.test(String(e.text))), 'the full form of the address gives no warning');
 
     // every client talks to the VIP once (server1 learns them, tells server2); c3 then falls silent

@@ -176,14 +176,15 @@ async function addVip6(p: VipPlan): Promise<{ ok: boolean; detail: string; exist
   const argv = ['ip', '-6', 'addr', 'add', `${p.ip}/${p.prefixLen}`, 'dev', p.iface, 'nodad'];
   let r = await run(argv);
   if (r.code === 0) return { ok: true, detail: argv.join(' '), existed: false };
-  if (!/File exists/.test(r.stderr)) return { ok: false, detail: r.stderr.trim() || `exit ${r.code}`, existed: false };
+  // the kernel says "File exists" for IPv4, "ipv6: address already assigned" for IPv6
+  if (!/File exists|already assigned/.test(r.stderr)) return { ok: false, detail: r.stderr.trim() || `exit ${r.code}`, existed: false };
   const copy = (await listIpv6(p.iface)).find((a) => a.local === p.ip);
   if (!copy?.dadfailed) return { ok: true, detail: `${p.ip} was already on ${p.iface}${copy?.tentative ? ' (tentative: its DAD is running, not added by hadiag)' : ''}`, existed: true };
   const del = await run(['ip', '-6', 'addr', 'del', `${p.ip}/${copy.prefixlen}`, 'dev', p.iface]);
   if (del.code !== 0) return { ok: false, detail: `a dadfailed copy of ${p.ip} is on ${p.iface} and could not be removed: ${del.stderr.trim()}`, existed: false };
   r = await run(argv);
   if (r.code !== 0) return { ok: false, detail: `removed a dadfailed copy of ${p.ip}, then: ${r.stderr.trim() || `exit ${r.code}`}`, existed: false };
-  return { ok: true, detail: `replaced a dadfailed copy of ${p.ip}/${copy.prefixlen} on ${p.iface}: ${argv.slice(1).join(' ')}`, existed: false };
+  return { ok: true, detail: `replaced a dadfailed copy of ${p.ip}/${copy.prefixlen} on ${p.iface}: ${argv.join(' ')}`, existed: false };
 }
 
 /** Is this IPv6 VIP on its interface and usable (not tentative, not dadfailed)? */
