@@ -29,14 +29,14 @@ test('an address with "::" is read whole, with a warning: the real Heartbeat spl
 });
 
 test('bad IPv6 resources are file:line errors with the fix', () => {
-  assert.deepEqual(errs('server1 IPv6addr::2001:db8:0:0:0:0:0:20/129/eth0\n'), ['haresources:1: error: IPv6addr prefix length "129" of 2001:db8::20 is not 1–128 — write a prefix length such as /64, e.g. IPv6addr::2001:db8::20/64/eth0']);
+  assert.deepEqual(errs('server1 IPv6addr::2001:db8:0:0:0:0:0:20/129/eth0\n'), ['haresources:1: error: IPv6addr prefix length "129" of 2001:db8::20 is not 1–128 — write a prefix length such as /64, e.g. IPv6addr::2001:db8:0:0:0:0:0:20/64/eth0']);
   assert.match(errs('server1 IPv6addr::2001:db8:0:0:0:0:0:20/0\n')[0]!, /prefix length "0" .* is not 1–128/);
   assert.match(errs('server1 IPv6addr::2001:db8:0:0:0:0:0:20/64/eth0:1\n')[0]!, /has a label: labels are IPv4 only/);
   assert.match(errs('server1 IPaddr2::2001:db8:0:0:0:0:0:20/64/eth0/2001:db8:0:0:0:0:0:ff\n')[0]!, /too many parts: an IPv6 address takes ADDR\/PREFIX\/IFACE \(no broadcast\)/);
   assert.match(errs('server1 IPv6addr::10.0.0.20/64\n')[0]!, /IPv6addr address "10.0.0.20" is not an IPv6 address/);
   assert.match(errs('server1 IPv6addr::ff02:0:0:0:0:0:0:1/64\n')[0]!, /cannot float \(multicast/);
-  assert.match(errs('server1 IPaddr::2001:db8::20/64\n')[0]!, /IPaddr takes IPv4 addresses only, not "2001:db8::20" — write IPv6addr::2001:db8::20\/64/);
-  assert.match(errs('server1 2001:db8::20/64\n')[0]!, /a bare IPv6 address: Heartbeat takes a bare address as IPaddr \(IPv4 only\) — write IPv6addr::2001:db8::20\/64/);
+  assert.match(errs('server1 IPaddr::2001:db8::20/64\n')[0]!, /IPaddr takes IPv4 addresses only, not "2001:db8::20" — write IPv6addr::2001:db8:0:0:0:0:0:20\/64/);
+  assert.match(errs('server1 2001:db8::20/64\n')[0]!, /a bare IPv6 address: Heartbeat takes a bare address as IPaddr \(IPv4 only\) — write IPv6addr::2001:db8:0:0:0:0:0:20\/64/);
   assert.match(errs('server1 IPv6addr\n')[0]!, /IPv6addr needs an address/);
   assert.match(errs('server1 IPv6addr::2001:db8:0:0:0:0:0:20/64 IPaddr2::2001:db8::20/64\n')[0]!, /the address 2001:db8::20 is already a resource on line 1/);
 });

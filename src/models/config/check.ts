@@ -4,7 +4,7 @@ import type { HostFacts, HostInterface } from './host.js';
 import { inSubnet } from '../../codecs/ipv4-address.js';
 import type { ConfigAnalysis } from './analysis.js';
 import { describePlan } from './plan.js';
-import { ipv6InPrefix, type Resource } from './haresources.js';
+import { ipv6Full, ipv6InPrefix, type Resource } from './haresources.js';
 
 /** One named check of check-config and whether it passed. */
 export interface Check {
@@ -243,7 +243,7 @@ function ipv6VipChecks(r: Extract<Resource, { kind: 'ip' }>, line: number, a: Co
   } else if (!r.nic) {
     const match = host.interfaces.flatMap((i) => (i.ipv6 ?? []).filter((x) => x.scope !== 'link' && x.address !== r.ip && x.prefixLen < 128 && ipv6InPrefix(r.ip, x.address, x.prefixLen)).map((x) => ({ iface: i.name, prefixLen: x.prefixLen })))[0];
     if (!match) {
-      add({ severity: 'error', file, line, message: `no interface has an IPv6 prefix that contains ${r.ip}, so ${r.agent} cannot choose one`, fix: `name the interface: ${r.agent}::${r.ip}/${r.prefixLen ?? 64}/eth0, or give this host an address in ${r.ip}'s prefix` });
+      add({ severity: 'error', file, line, message: `no interface has an IPv6 prefix that contains ${r.ip}, so ${r.agent} cannot choose one`, fix: `name the interface: ${r.agent}::${ipv6Full(r.ip)}/${r.prefixLen ?? 64}/eth0, or give this host an address in ${r.ip}'s prefix` });
       ok = false;
     } else {
       iface = match.iface;

@@ -33,7 +33,7 @@ export interface HaresourcesAnalysis {
 
 const IFACE_NAME = /^[A-Za-z0-9_.\-]{1,15}$/;
 const SCRIPT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
-const IPV6_EXAMPLE = 'e.g. IPv6addr::2001:db8::20/64/eth0';
+const IPV6_EXAMPLE = 'e.g. IPv6addr::2001:db8:0:0:0:0:0:20/64/eth0';
 
 interface Token {
   text: string;
@@ -122,7 +122,7 @@ export function parseResource(token: string, line: number, sink: DiagnosticSink)
   const ip6 = arg.split('/')[0]!;
   if ((agent === 'IPv6addr' && arg) || (agent === 'IPaddr2' && ip6.includes(':'))) return parseIpv6Argument(agent, arg, token, line, sink);
   if (agent === 'IPaddr' && ip6.includes(':')) {
-    sink.error(line, `IPaddr takes IPv4 addresses only, not "${ip6}"`, `write IPv6addr::${arg} (Heartbeat's IPv6 agent) or IPaddr2::${arg}`);
+    sink.error(line, `IPaddr takes IPv4 addresses only, not "${ip6}"`, `write IPv6addr::${fullArg(arg)} (Heartbeat's IPv6 agent) or IPaddr2::${fullArg(arg)}`);
     return undefined;
   }
   if (token === 'IPv6addr' || (agent === 'IPv6addr' && !arg)) {
@@ -130,7 +130,7 @@ export function parseResource(token: string, line: number, sink: DiagnosticSink)
     return undefined;
   }
   if (isIPv6(token.split('/')[0]!)) {
-    sink.error(line, `"${token}" is a bare IPv6 address: Heartbeat takes a bare address as IPaddr (IPv4 only)`, `write IPv6addr::${token}`);
+    sink.error(line, `"${token}" is a bare IPv6 address: Heartbeat takes a bare address as IPaddr (IPv4 only)`, `write IPv6addr::${fullArg(token)}`);
     return undefined;
   }
   const parts = token.split('::');
@@ -218,6 +218,12 @@ export const ipv6Full = (ip: string): string => {
   return Array.from({ length: 8 }, (_, i) => b.readUInt16BE(2 * i).toString(16)).join(':');
 };
 
+/** `ADDR/…` with the address written in full (what Heartbeat's "::" splitting leaves whole). */
+const fullArg = (arg: string): string => {
+  const [ip, ...rest] = arg.split('/');
+  return isIPv6(ip!) ? [ipv6Full(ip!), ...rest].join('/') : arg;
+};
+
 /** Do two IPv6 addresses share their first `prefixLen` bits? */
 export function ipv6InPrefix(ip: string, net: string, prefixLen: number): boolean {
   const a = ipv6ToBytes(ip);
@@ -239,7 +245,7 @@ function parseIpv6Argument(agent: 'IPaddr2' | 'IPv6addr', arg: string, raw: stri
   }
   const ip = ipv6FromBytes(ipv6ToBytes(text));
   if (extra.length) {
-    sink.error(line, `${agent} argument "${arg}" has too many parts: an IPv6 address takes ADDR/PREFIX/IFACE (no broadcast)`, `write ${agent}::${text}/${prefix || 64}/${nic || 'eth0'}`);
+    sink.error(line, `${agent} argument "${arg}" has too many parts: an IPv6 address takes ADDR/PREFIX/IFACE (no broadcast)`, `write ${agent}::${ipv6Full(ip)}/${prefix || 64}/${nic || 'eth0'}`);
     return undefined;
   }
   if (/^(ff|::$|::1$|::ffff:)/i.test(ip) || ip === '::1') {
