@@ -38,6 +38,8 @@ test('bad IPv6 resources are file:line errors with the fix', () => {
   assert.match(errs('server1 IPaddr::2001:db8::20/64\n')[0]!, /IPaddr takes IPv4 addresses only, not "2001:db8::20" — write IPv6addr::2001:db8:0:0:0:0:0:20\/64/);
   assert.match(errs('server1 2001:db8::20/64\n')[0]!, /a bare IPv6 address: Heartbeat takes a bare address as IPaddr \(IPv4 only\) — write IPv6addr::2001:db8:0:0:0:0:0:20\/64/);
   assert.match(errs('server1 IPv6addr\n')[0]!, /IPv6addr needs an address/);
+  const script = one('server1 a::/ cafe::x\n').groups[0]!.resources;
+  assert.deepEqual(script.map((r) => r.kind === 'script' && [r.name, r.args]), [['a', ['/']], ['cafe', ['x']]], 'NAME::ARG that also reads as an IPv6 address is a script, as Heartbeat reads it');
   assert.match(errs('server1 IPv6addr::2001:db8:0:0:0:0:0:20/64 IPaddr2::2001:db8::20/64\n')[0]!, /the address 2001:db8::20 is already a resource on line 1/);
 });
 

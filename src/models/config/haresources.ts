@@ -129,7 +129,8 @@ export function parseResource(token: string, line: number, sink: DiagnosticSink)
     sink.error(line, 'IPv6addr needs an address', `write IPv6addr::ADDR/PREFIX/IFACE, ${IPV6_EXAMPLE}`);
     return undefined;
   }
-  if (isIPv6(token.split('/')[0]!)) {
+  // a bare IPv6 address, not NAME::ARG (`a::/` is the script a with the argument /, as Heartbeat reads it)
+  if (!SCRIPT_NAME.test(sep > 0 ? agent : token) && isIPv6(token.split('/')[0]!)) {
     sink.error(line, `"${token}" is a bare IPv6 address: Heartbeat takes a bare address as IPaddr (IPv4 only)`, `write IPv6addr::${fullArg(token)}`);
     return undefined;
   }
