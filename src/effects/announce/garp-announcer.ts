@@ -100,6 +100,8 @@ export class GarpAnnouncer implements Announcer {
       pcap?: boolean;
       /** the pcap's name prefix (default run-node) */
       pcapPrefix?: string;
+      /** the VIPs: with an IPv6 one the confirming handle also sees our NAs and NSs */
+      vips?: string[];
     },
   ) {
     for (const iface of new Set(ifaces)) {
@@ -112,7 +114,8 @@ export class GarpAnnouncer implements Announcer {
         h.pcap = PcapWriter.create(join(opts.captureDir, `${opts.pcapPrefix ?? 'run-node'}-${opts.node}-${iface}-${stamp}.pcap`));
       }
       if (opts.confirm) {
-        h.watch = new SteadyCapture(iface, `(arp or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))) and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), {
+        const nd = !opts.vips || opts.vips.some((v) => familyOf(v) === 6) ? ' or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))' : '';
+        h.watch = new SteadyCapture(iface, `(arp${nd}) and ether src ${mac}`, (frame, ts) => this.onOwnFrame(iface, frame, ts), {
           bufferSize: 256 * 1024,
           onState: (up) => up && this.flushPending(iface),
         });
