@@ -20,7 +20,8 @@ test('family 6 plans the IPv6 forms with the default first, the IPv6 profiles an
 test('family 6 refuses ARP forms, IPv4 profiles, anchors without an IPv6 VIP and sidecar rows, naming the fix', () => {
   const refuse = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof HadiagError && re.test(e.message) && !!e.fix);
   refuse(() => planMatrix({ family: 6, strategies: ['both'] }), /IPv6 VIP/);
-  refuse(() => planMatrix({ family: 6, profiles: ['garp-filtered'] }), /garp-filtered/);
+  refuse(() => planMatrix({ family: 6, profiles: ['garp-filtered'] }), /unknown IPv6 client profile "garp-filtered"/);
+  assert.throws(() => planMatrix({ family: 6, profiles: ['garp-filtered'] }), (e: HadiagError) => /IPv4 profile: drop --family 6/.test(e.fix ?? '') && e.where === '--profile');
   refuse(() => planMatrix({ family: 6, managers: ['ucarp'] }), /ucarp has no IPv6 VIP/);
   refuse(() => planMatrix({ family: 6, managers: ['keepalived+announce'] }), /IPv4 only/);
   refuse(() => planMatrix({ family: 4, strategies: ['na'] }), /IPv4/);

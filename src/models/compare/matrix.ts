@@ -1,7 +1,7 @@
 /** What compare-garp runs: rows (strategies for hadiag run-node, anchor managers), profiles, repetitions. Pure. */
 import { usageError } from '../../core/errors.js';
 import { DEFAULT_STRATEGY, parseStrategy } from '../strategy/language.js';
-import { PROFILES, PROFILES6, getProfile, getProfile6 } from '../lab/profiles.js';
+import { PROFILES, PROFILES6 } from '../lab/profiles.js';
 import { checkNodeStrategy } from '../strategy/node-check.js';
 import type { Family } from '../strategy/spec-language.js';
 
@@ -84,7 +84,12 @@ export function planMatrix(o: MatrixOptions): Matrix {
   const strategies = given?.length || o.strategies?.includes('none') ? given! : defaults;
   for (const s of strategies) checkNodeStrategy(parseStrategy(s, '--strategy'), '--strategy', family);
   const profiles = o.profiles?.length ? o.profiles : (family === 6 ? PROFILES6 : PROFILES).map((p) => p.name);
-  profiles.forEach(family === 6 ? getProfile6 : getProfile);
+  const known = (family === 6 ? PROFILES6 : PROFILES).map((p) => p.name);
+  for (const p of profiles) {
+    if (known.includes(p)) continue;
+    const other = (family === 6 ? PROFILES : PROFILES6).some((x) => x.name === p) ? ` ("${p}" is an IPv${family === 6 ? 4 : 6} profile: ${family === 6 ? 'drop --family 6' : 'add --family 6'})` : '';
+    throw usageError(`unknown ${family === 6 ? 'IPv6 ' : ''}client profile "${p}"`, '--profile', `use one of: ${known.join(', ')}${other}`);
+  }
   if (new Set(profiles).size !== profiles.length) throw usageError('a profile is given twice', '--profile', 'name each profile once');
   const managers = o.managers ?? [...(family === 6 ? IPV6_ANCHORS : DEFAULT_ANCHORS)];
   const managerRows = [...new Set(managers)].map(parseManagerRow);
