@@ -43,8 +43,8 @@ export const compareGarpCommand: CommandModule<object, Args> = {
   describe: 'measure GARP strategies × client behaviours in the lab, next to Heartbeat, keepalived and ucarp, and recommend one',
   builder: (y) =>
     y
-      .option('family', { type: 'number', array: true, describe: 'the VIP family: 4 (default) or 6 (IPv6 VIP: the IPv6 client profiles, hadiag\'s IPv6 forms with run-node\'s default first, heartbeat IPv6addr and keepalived)' })
-      .option('strategy', { type: 'string', array: true, describe: `strategy spec for hadiag run-node (repeat; default quick: ${QUICK_STRATEGIES.join(' ')}; --strategy none for no strategy rows)` })
+      .option('family', { type: 'number', array: true, describe: "the VIP family: 4 (default) or 6 (IPv6 VIP: the IPv6 client profiles, hadiag's IPv6 forms with run-node's default first, heartbeat IPv6addr and keepalived)" })
+      .option('strategy', { type: 'string', array: true, describe: `strategy spec for hadiag run-node (repeat; default quick: ${QUICK_STRATEGIES.join(' ')}; --strategy none for no strategy rows; default = run-node's default for the VIP family)` })
       .option('profile', { type: 'string', array: true, describe: 'client profile (repeat; default: every profile of `hadiag lab profiles`)' })
       .option('manager', { type: 'string', array: true, describe: `anchor rows: ${ANCHORS.join('|')} with their own default announcements; NAME+announce[=SPEC] adds the hadiag announce sidecar next to it (repeat; default ${DEFAULT_ANCHORS.join(', ')}; --manager none for no anchors)` })
       .option('reps', { type: 'number', describe: 'trials per row (default 1 with --quick, else 3)' })
@@ -83,7 +83,8 @@ export const compareGarpCommand: CommandModule<object, Args> = {
           '  medianMs,limitMs,ok}],ok}], defaultStrategy, trials, failedTrials, durationMs, healthy }',
           '',
           "--family 6: an IPv6 VIP. Rows: run-node's default IPv6 strategy first, na, directed,",
-          'answer-probes (full: more), heartbeat (IPv6addr) and keepalived; profiles: the IPv6 ones.',
+          'unicast-reply (full: + answer-probes, directed:via=na, na:override=off), heartbeat',
+          '(IPv6addr) and keepalived; profiles: the IPv6 ones.',
           'JSON adds family: 6, defaultStrategy = run-node\'s default {strategy, profiles[{profile,',
           '  medianMs,ok}], ok}, bestSelfContained, incompleteAnchors[{row,profile,n,errors}].',
           'Exit 0 then also needs the default within the bar on every profile and every anchor',

@@ -15,6 +15,8 @@ test('family 6 plans the IPv6 forms with the default first, the IPv6 profiles an
   assert.equal(m.reps, 1);
   assert.equal(planMatrix({ family: 6, quick: true, defaultSpec: 'na:count=5' }).rows[0]!.label, 'na:count=5');
   assert.equal(planMatrix({ quick: true }).family, 4);
+  assert.deepEqual(planMatrix({ family: 6, strategies: ['default', 'na'], defaultSpec: 'na+directed' }).rows.map((r) => r.label), ['na+directed', 'na', ...IPV6_ANCHORS]);
+  assert.equal(planMatrix({ strategies: ['default'], managers: [] }).rows[0]!.label, 'directed', 'IPv4: run-node\'s IPv4 default');
 });
 
 test('family 6 refuses ARP forms, IPv4 profiles, anchors without an IPv6 VIP and sidecar rows, naming the fix', () => {

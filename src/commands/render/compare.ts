@@ -57,6 +57,9 @@ export function renderRecommendations(r: CompareResult): string {
     const per = d.profiles.map((p) => `${p.profile} ${secs(p.medianMs)}${p.ok ? '' : ' MISSES'}`).join(', ');
     lines.push(`run-node's IPv${r.family} default ${d.strategy}: ${per} — ${d.ok ? 'every profile within the bar' : 'NOT within the bar on every profile'}`);
     if (r.bestSelfContained) lines.push(`Best self-contained strategy in this run: ${r.bestSelfContained.strategy} — worst profile median ${secs(r.bestSelfContained.worstMedianMs)}`);
+  } else if (r.family === 6) {
+    lines.push("run-node's IPv6 default was not among the rows: add --strategy default to measure it");
+    if (r.bestSelfContained) lines.push(`Best self-contained strategy in this run: ${r.bestSelfContained.strategy} — worst profile median ${secs(r.bestSelfContained.worstMedianMs)}`);
   } else if (d) {
     lines.push(`Default for run-node (needs nothing but the node): ${d.strategy} — worst profile median ${secs(d.worstMedianMs)}, ${Math.round(d.worstWithin * 100)} % within the bar on every profile`);
   }

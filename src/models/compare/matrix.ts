@@ -81,7 +81,8 @@ export function planMatrix(o: MatrixOptions): Matrix {
   const defaultSpec = family === 6 ? (o.defaultSpec ?? DEFAULT_STRATEGY[6]) : undefined;
   const given = o.strategies?.filter((s) => s !== 'none');
   const defaults = family === 6 ? withDefault(o.quick ? QUICK_STRATEGIES_V6 : FULL_STRATEGIES_V6, defaultSpec) : o.quick ? QUICK_STRATEGIES : FULL_STRATEGIES;
-  const strategies = given?.length || o.strategies?.includes('none') ? given! : defaults;
+  // `default` is run-node's own default for the family: the row carries its spec (the label the JSON names)
+  const strategies = (given?.length || o.strategies?.includes('none') ? given! : defaults).map((s) => (s === 'default' ? (defaultSpec ?? DEFAULT_STRATEGY[family]) : s));
   for (const s of strategies) checkNodeStrategy(parseStrategy(s, '--strategy'), '--strategy', family);
   const profiles = o.profiles?.length ? o.profiles : (family === 6 ? PROFILES6 : PROFILES).map((p) => p.name);
   const known = (family === 6 ? PROFILES6 : PROFILES).map((p) => p.name);
