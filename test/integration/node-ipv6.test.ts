@@ -6,7 +6,8 @@
  * dadfailed) and announces it with run-node's default IPv6 strategy (na+directed+answer-probes); every
  * client's entry points to server2's MAC (`ip -6 neigh`), the frames are checked in a capture of server2's
  * bridge port, and each pinging client's outage is well below what its own neighbour probing would take. The
- * cable back: the VIP goes home, the clients follow. SIGTERM: no address left.
+ * cable back: the VIP goes home, the clients follow. An ifdown/ifup inside server1 shorter than deadtime flushes
+ * the VIP (IPv6): the node adds it again. SIGTERM: no address left.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Topology, labMac, nsSpawn } from '../../src/effects/io/netns.js';
 import { sleep } from '../../src/core/clock.js';
-import { runOk } from '../../src/effects/io/exec.js';
+import { run, runOk } from '../../src/effects/io/exec.js';
 import { readPcap } from '../../src/effects/io/pcap-file.js';
 import { decodeFrame } from '../../src/codecs/decode.js';
 import { writeConfig, startNode, stopNode, waitFor, setLink, logEvents, nodeStatus, type NodeProc } from './node-helpers.js';
@@ -181,6 +182,16 @@ test('two hadiag nodes hold an IPv6 VIP: nodad takeover, NA + NS from the VIP mo
     const back = Object.fromEntries(pings.map((p, i) => [`c${i + 1}`, Math.round(outage(p.replies, tUp, Date.now()))]));
     assert.deepEqual(await vipFlags(topo, 'server1'), ['nodad']);
     process.stderr.write(`node-ipv6: takeover ${takeoverMs} ms, all three clients on server2's MAC ${movedMs} ms after the cable was pulled; outage c1 (stock) ${outages.c1} ms, c2 (drop_unsolicited_na) ${outages.c2} ms; failback outage c1 ${back.c1} ms, c2 ${back.c2} ms\n`);
+
+    // an ifdown/ifup shorter than deadtime inside server1: the kernel flushes the IPv6 VIP, the node adds it again
+    await setLink(topo, 'server1', false, 'host');
+    await sleep(300);
+    await setLink(topo, 'server1', true, 'host');
+    await waitFor('server1 to add the flushed VIP again', async () => (await vipFlags(topo, 'server1'))?.join() === 'nodad', 5_000, 50);
+    assert.ok(logEvents(s1, 'resource').some((e) => /was no longer on .* added again/.test(String(e.text))), 'logged as a warning');
+    assert.equal(logEvents(s2, 'peer-dead').length, 1, 'only the cable pull was a failover');
+    const after = await run(['ip', 'netns', 'exec', topo.host('c1').netns, 'ping', '-6', '-c', '1', '-W', '2', VIP]);
+    assert.equal(after.code, 0, after.stdout);
 
     for (const p of pings) p.child.kill('SIGINT');
     pings.length = 0;

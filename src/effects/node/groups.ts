@@ -2,6 +2,10 @@
  * Acquiring and releasing resource groups on this host, one action at a time in order: IP resources with
  * `ip` (recorded in the address ledger first, announced by the announcer once added), script resources with
  * their resource scripts. Also re-announces held groups and reports each announcement's outcome.
+ *
+ * A held IPv6 VIP the kernel removed (setting the link down flushes IPv6 addresses unless keep_addr_on_down=1;
+ * IPv4 ones stay) is added again at once and announced: an `ip monitor address` child runs while the node has
+ * an IPv6 VIP, so a link flap shorter than deadtime does not leave the holder without its address.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -13,6 +17,8 @@ import type { Action, MachineEvent } from '../../models/node/machine.js';
 import type { Announcer, AnnounceReport } from '../announce/garp-announcer.js';
 import { addVip, delVip, listIpv4, planVip, runScript, scriptPath, vip6State, type VipLedger, type VipPlan } from './resources.js';
 import type { DaemonCounters, DaemonEmit } from './daemon-log.js';
+import { AddressWatch, type ReceivedAddressEvent } from '../io/address-watch.js';
+import { onCleanup } from '../io/cleanup.js';
 
 type ResourceAction = Extract<Action, { type: 'acquire' | 'release' }>;
 type ResourceDone = Extract<MachineEvent, { type: 'resource-done' }>;
@@ -35,12 +41,34 @@ export class GroupRunner {
   private readonly reannounced = new Set<string>();
   private readonly garpReports: AnnounceReport[] = [];
   private queue: Promise<void> = Promise.resolve();
+  private addressWatch?: AddressWatch;
 
   constructor(
     private readonly setup: GroupRunnerSetup,
     private readonly counters: DaemonCounters,
     private readonly log: DaemonEmit,
-  ) {}
+  ) {
+    if ([...setup.vipPlans.values()].some((p) => p.ipv6)) this.watchIpv6();
+  }
+
+  private watchIpv6(): void {
+    const w = new AddressWatch({ onEvent: (e) => this.onAddress(e) });
+    this.addressWatch = w;
+    w.start().catch((err: Error) => this.log.emit('warn', 'address-watch', `${err.message}: a held IPv6 VIP the kernel removes is added again only at a partition heal`));
+    onCleanup('the IPv6 VIP watch (ip monitor address)', () => w.close());
+  }
+
+  /**
+   * A held IPv6 VIP deleted (an ifdown): added again after the queued actions. Our own release runs in the queue
+   * too and drops the VIP from heldVips first, so the restore of an address we removed finds nothing to do.
+   */
+  private onAddress(e: ReceivedAddressEvent): void {
+    if (e.kind !== 'deleted' || e.family !== 'inet6') return;
+    for (const [gi, plans] of this.heldVips) {
+      const p = plans.find((x) => x.ip === e.ip && x.iface === e.iface);
+      if (p) this.queue = this.queue.then(() => this.restoreVip6(p, gi, 'removed by the kernel or by hand'));
+    }
+  }
 
   /** Run an acquire/release after those before it; `done` gets the machine's resource-done event. */
   enqueue(a: ResourceAction, done: (ev: ResourceDone) => void): void {
@@ -78,7 +106,7 @@ export class GroupRunner {
     for (const p of this.heldVips.get(gi) ?? []) {
       if (p.ipv6) {
         // after the queued actions: an ifdown flushed the IPv6 address (keep_addr_on_down=0), a DAD may have failed
-        this.queue = this.queue.then(() => this.restoreVip6(p, gi));
+        this.queue = this.queue.then(() => this.restoreVip6(p, gi, 'partition healed'));
         continue;
       }
       this.reannounced.add(p.ip);
@@ -88,9 +116,10 @@ export class GroupRunner {
   }
 
   /** A held IPv6 VIP that is gone (the interface went down) or dadfailed is added again before it is announced. */
-  private async restoreVip6(p: VipPlan, gi: number): Promise<void> {
+  private async restoreVip6(p: VipPlan, gi: number, why: string): Promise<void> {
     if (!(this.heldVips.get(gi) ?? []).includes(p)) return;
     const state = await vip6State(p);
+    if (state === 'ok' && why !== 'partition healed') return;
     if (state !== 'ok') {
       const res = await addVip(p);
       this.log.emit(res.ok ? 'warn' : 'error', 'resource', `${p.ip} was ${state === 'missing' ? 'no longer' : state} on ${p.iface} (an ifdown removes IPv6 addresses unless net.ipv6.conf.${p.iface}.keep_addr_on_down=1): ${res.ok ? 'added again' : 'FAILED to add it again'}: ${res.detail}`, { ip: p.ip, iface: p.iface, state });
@@ -98,7 +127,7 @@ export class GroupRunner {
     }
     this.reannounced.add(p.ip);
     this.announcer?.announce(p.ip, p.iface, nowMs());
-    this.log.emit('info', 'reannounce', `announcing ${p.ip} on ${p.iface} again (partition healed)`);
+    this.log.emit('info', 'reannounce', `announcing ${p.ip} on ${p.iface} again (${why})`);
   }
 
   onGarpReport(r: AnnounceReport, final: boolean): void {
@@ -119,6 +148,7 @@ export class GroupRunner {
 
   /** Last resort: remove every address we added (synchronously, works inside process 'exit'). */
   forceRelease(): void {
+    void this.addressWatch?.close(); // its SIGTERM is sent before the first await
     for (const p of this.setup.ledger.list()) {
       spawnSync('ip', ['addr', 'del', `${p.ip}/${p.prefixLen}`, 'dev', p.iface], { stdio: 'ignore' });
     }
