@@ -4,10 +4,11 @@
  * every client answered again (or the cap), collect. The lab is always torn down.
  */
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChildProcess } from 'node:child_process';
-import { envError } from '../../core/errors.js';
+import { envError, HadiagError } from '../../core/errors.js';
+import { readFile } from 'node:fs/promises';
 import { run, runOk } from '../io/exec.js';
 import { labDir as labDirOf } from '../lab/state.js';
 import { newRunId, nsSpawn } from '../io/netns.js';
@@ -118,6 +119,14 @@ async function isolateClients(lab: LabState): Promise<void> {
   await runOk(['ip', 'netns', 'exec', lab.bridgeNetns, 'nft', '-f', '-'], { input: isolationRuleset(lab) });
 }
 
+/** The lab is torn down after a failed trial: an error that names a log file gets the log's last lines, read first. */
+async function withLogTail(err: unknown): Promise<unknown> {
+  if (!(err instanceof HadiagError) || !err.where?.startsWith('/')) return err;
+  const text = await readFile(err.where, 'utf8').catch(() => '');
+  const tail = text.trim().split('\n').slice(-3).join(' | ');
+  return tail ? new HadiagError(err.kind, `${err.message} (${basename(err.where)}: ${tail.slice(-400)})`, err.where, err.fix) : err;
+}
+
 export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   const t0 = now();
   const progress = o.onProgress ?? (() => {});
@@ -169,6 +178,8 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     const out: TrialResult['clients'] = {};
     for (const r of runs) out[r.profile] = r.result ?? { error: 'no result from the measurement' };
     return { row: o.row.label, lab: id, ...(fault.host ? { faultHost: fault.host } : {}), deadtimeMs, clients: out, durationMs: now() - t0 };
+  } catch (err) {
+    throw await withLogTail(err);
   } finally {
     progress('tearing down');
     if (process.env.HADIAG_DEBUG_COMPARE) await run(['cp', '-r', labDirOf(id), `/tmp/compare-${id}`]);
