@@ -36,7 +36,7 @@ export function renderCompareSvg(r: CompareResult): string {
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="${left}" y="20" font-size="14">Failover outage per strategy and client profile (median, whisker to p95; log scale; timers ${esc(r.timers)})</text>`);
+  out.push(`<text x="${left}" y="20" font-size="14">Failover outage per strategy and client profile${r.family === 6 ? " (IPv6 VIP)" : ""} (median, whisker to p95; log scale; timers ${esc(r.timers)})</text>`);
   for (const t of ticks) {
     out.push(`<line x1="${left}" x2="${W - 20}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e0e0e0"/>`);
     out.push(`<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${t >= 1000 ? `${t / 1000} s` : `${t} ms`}</text>`);
