@@ -36,15 +36,15 @@ test('hadiag-clients: the machine sends its learned clients at once and every 5 
   assert.deepEqual(sim.holders(), ['server1']);
 });
 
-test('hadiag-clients: a book of any size goes in parts of 32 clients, each one datagram; the peer learns every client', () => {
+test('hadiag-clients: a book of any size goes in parts packed by bytes, each one datagram; the peer learns every client', () => {
   const sim = pair();
   const many = Array.from({ length: 500 }, (_, i) => ({ ip: `198.18.${1 + (i >> 8)}.${i & 0xff}`, mac: `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}` }));
   sim.feed(sim.node('server1'), { type: 'clients', clients: many });
   sim.runFor(100);
   const msgs = clientMsgs(sim, 'server1');
-  assert.equal(msgs.length, 16, '500 clients: 16 messages');
-  assert.ok(msgs.every((m) => getField(m.msg, 'clients')!.split(' ').length <= 32));
-  assert.ok(msgs.every((m) => encodeMessage(m.msg, { index: 1, method: 'sha1', key: 'k' }).length < 1472), 'each fits one datagram');
+  assert.ok(msgs.length >= 10 && msgs.length <= 16, `500 clients: ${msgs.length} messages`);
+  assert.ok(msgs.every((m) => getField(m.msg, 'clients')!.split(' ').length <= 64));
+  assert.ok(msgs.every((m) => encodeMessage(m.msg, { index: 1, method: 'sha1', key: 'k' }).length <= 1400), 'each fits one datagram');
   const got = new Set(sim.node('server2').peerClients.flatMap((p) => p.clients.map((c) => c.ip)));
   assert.equal(got.size, 500, 'server2 learned every client');
 });

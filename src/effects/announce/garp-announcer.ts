@@ -14,6 +14,7 @@ import { SteadyCapture } from '../io/steady-capture.js';
 import { planAnnouncements, planSpanMs, type Strategy, type Client } from '../../models/strategy/language.js';
 import { familyOf } from '../../models/strategy/spec-language.js';
 import { decodeFrame } from '../../codecs/decode.js';
+import type { PairedClient } from '../../models/strategy/client-book.js';
 import { PcapWriter } from '../io/pcap-file.js';
 
 export interface AnnounceReport {
@@ -35,10 +36,15 @@ export interface Announcer {
   /** Stop announcing a VIP (released). */
   cancel(vip: string): void;
   close(): void;
-  /** Clients this node learned itself (sent to peers in hadiag-clients), if the announcer learns any. */
-  learnedClients?(): Client[];
-  /** Clients a peer learned (hadiag-clients): addressed by the per-client strategies after takeover. */
-  addPeerClients?(list: Client[]): void;
+  /**
+   * Announce several VIPs that became present together (a resource group's addresses added in one batch): what
+   * each client gets is planned once for all of them.
+   */
+  announceAll?(vips: { vip: string; iface: string }[], addedAtMs: number): void;
+  /** Clients this node learned itself, with the VIPs each uses (sent to peers in hadiag-clients), if the announcer learns any. */
+  learnedClients?(): PairedClient[];
+  /** Clients a peer learned (hadiag-clients), with the VIPs each uses: addressed by the per-client strategies after takeover. */
+  addPeerClients?(list: PairedClient[]): void;
   /** Every client known now and where it was learned (for `hadiag node status`). */
   knownClients?(): (Client & { source: string })[];
   /** Resolves once the announcer has read what it learns at start-up (the neighbour table). */
@@ -54,12 +60,23 @@ export function forwardsIpv6(iface: string): boolean {
   }
 }
 
+/** A strategy's rate=PPS (the slowest of its parts'), if any. */
+function rateOf(s: Strategy): number | undefined {
+  const rates = [s, ...(s.parts ?? [])].map((p) => p.ratePps).filter((r): r is number => r !== undefined);
+  return rates.length ? Math.min(...rates) : undefined;
+}
+
 export function interfaceMac(iface: string): string {
   return readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim().toLowerCase();
 }
 
 interface IfaceHandles {
   mac: string;
+  /** rate=PPS: frames due, sent one per slot whatever VIP they announce (the VIPs of a takeover share the wire) */
+  paced: { vip: string; frame: Buffer; gapMs: number; send: (f: Buffer) => void }[];
+  /** the first instant (epoch ms) the next paced frame may leave */
+  nextSlotMs: number;
+  pump?: NodeJS.Timeout;
   send: SteadyCapture;
   watch?: SteadyCapture;
   pcap?: PcapWriter;
@@ -80,7 +97,7 @@ export class GarpAnnouncer implements Announcer {
   private readonly ifaces = new Map<string, IfaceHandles>();
   private readonly running = new Map<string, Running>();
   /** announcements waiting for their interface to come back up */
-  private readonly pending = new Map<string, { iface: string; addedAtMs: number; strategy: Strategy }>();
+  private readonly pending = new Map<string, { iface: string; addedAtMs: number; strategy: Strategy; clients?: Client[] }>();
 
   /**
    * Opens the handles now (start-up), one per interface that can carry a VIP. `confirm` adds a watching
@@ -108,7 +125,7 @@ export class GarpAnnouncer implements Announcer {
       const mac = interfaceMac(iface);
       // the sending handle needs no frames: a filter that matches nothing
       const send = new SteadyCapture(iface, 'less 1', () => {}, { bufferSize: 64 * 1024, onState: (up, detail) => this.onSendState(iface, up, detail) });
-      const h: IfaceHandles = { mac, send };
+      const h: IfaceHandles = { mac, paced: [], nextSlotMs: 0, send };
       if (opts.confirm && opts.pcap !== false) {
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         h.pcap = PcapWriter.create(join(opts.captureDir, `${opts.pcapPrefix ?? 'run-node'}-${opts.node}-${iface}-${stamp}.pcap`));
@@ -141,22 +158,25 @@ export class GarpAnnouncer implements Announcer {
     for (const [vip, p] of [...this.pending]) {
       if (p.iface !== iface) continue;
       this.pending.delete(vip);
-      this.announce(vip, iface, p.addedAtMs, p.strategy);
+      this.announce(vip, iface, p.addedAtMs, p.strategy, p.clients);
     }
   }
 
-  /** Announce with this announcer's strategy, or another one (a fallback) over the same handles. */
-  announce(vip: string, iface: string, addedAtMs: number, strategy: Strategy = this.strategy): void {
+  /**
+   * Announce with this announcer's strategy, or another one (a fallback) over the same handles; a per-client
+   * strategy addresses `clients` (default: the announcer's live client list).
+   */
+  announce(vip: string, iface: string, addedAtMs: number, strategy: Strategy = this.strategy, clients: Client[] | undefined = this.opts.clients): void {
     const h = this.ifaces.get(iface);
     if (!h) return;
     this.cancel(vip);
     if (!GarpAnnouncer.ready(h)) {
       // sent as soon as the interface is back, with the plan's offsets still counted from addedAtMs
-      this.pending.set(vip, { iface, addedAtMs, strategy });
+      this.pending.set(vip, { iface, addedAtMs, strategy, ...(clients ? { clients } : {}) });
       return;
     }
     const router = familyOf(vip) === 6 ? forwardsIpv6(iface) : undefined;
-    const plan = planAnnouncements(strategy, { vip, mac: h.mac, clients: this.opts.clients, ...(router !== undefined ? { router } : {}) });
+    const plan = planAnnouncements(strategy, { vip, mac: h.mac, ...(clients ? { clients } : {}), ...(router !== undefined ? { router } : {}) });
     const report: AnnounceReport = { vip, iface, planned: plan.length, sent: 0 };
     if (h.pcap) report.pcap = h.pcap.path;
     const r: Running = { vip, iface, addedAtMs, timers: [], report, frames: new Set(plan.map((p) => p.frame.toString('hex'))) };
@@ -171,18 +191,46 @@ export class GarpAnnouncer implements Announcer {
         /* counted as not sent */
       }
     };
+    // one timer per instant of the plan (a round to hundreds of clients is one instant), not one per frame;
+    // rate=PPS holds for the interface: due frames of every VIP queue for its slots
+    const rate = rateOf(strategy);
+    const byOffset = new Map<number, Buffer[]>();
     for (const p of plan) {
-      const delay = p.offsetMs - (nowMs() - addedAtMs);
-      if (delay <= 0) sendOne(p.frame);
-      else r.timers.push(setTimeout(() => sendOne(p.frame), delay));
+      const at = byOffset.get(p.offsetMs);
+      if (at) at.push(p.frame);
+      else byOffset.set(p.offsetMs, [p.frame]);
+    }
+    const due = rate ? (frames: Buffer[]) => this.enqueuePaced(h, vip, frames, 1000 / rate, sendOne) : (frames: Buffer[]) => frames.forEach(sendOne);
+    for (const [offsetMs, frames] of byOffset) {
+      const delay = offsetMs - (nowMs() - addedAtMs);
+      if (delay <= 0) due(frames);
+      else r.timers.push(setTimeout(() => due(frames), delay));
     }
     // report once the plan is over (plus a little for the watching capture)
+    const queuedMs = rate ? ((h.paced.length + plan.length) * 1000) / rate : 0;
     r.timers.push(
       setTimeout(() => {
         this.opts.onReport(report, true);
         if (this.running.get(vip) === r) this.running.delete(vip);
-      }, planSpanMs(plan) + 300),
+      }, Math.max(planSpanMs(plan), queuedMs) + 300),
     );
+  }
+
+  private enqueuePaced(h: IfaceHandles, vip: string, frames: Buffer[], gapMs: number, send: (f: Buffer) => void): void {
+    for (const frame of frames) h.paced.push({ vip, frame, gapMs, send });
+    if (!h.pump) this.pump(h);
+  }
+
+  /** Send the paced frames whose slot has come; a late timer catches up by one slot, never more. */
+  private pump(h: IfaceHandles): void {
+    h.pump = undefined;
+    const now = nowMs();
+    while (h.paced.length && now >= h.nextSlotMs) {
+      const e = h.paced.shift()!;
+      e.send(e.frame);
+      h.nextSlotMs = Math.max(h.nextSlotMs, now - e.gapMs) + e.gapMs;
+    }
+    if (h.paced.length) h.pump = setTimeout(() => this.pump(h), Math.max(0, h.nextSlotMs - now));
   }
 
   private onOwnFrame(iface: string, frame: Buffer, ts: number): void {
@@ -204,6 +252,7 @@ export class GarpAnnouncer implements Announcer {
 
   cancel(vip: string): void {
     this.pending.delete(vip);
+    for (const h of this.ifaces.values()) if (h.paced.some((e) => e.vip === vip)) h.paced = h.paced.filter((e) => e.vip !== vip);
     const r = this.running.get(vip);
     if (!r) return;
     for (const t of r.timers) clearTimeout(t);
@@ -214,6 +263,8 @@ export class GarpAnnouncer implements Announcer {
     for (const vip of [...this.running.keys()]) this.cancel(vip);
     this.pending.clear();
     for (const h of this.ifaces.values()) {
+      if (h.pump) clearTimeout(h.pump);
+      h.paced = [];
       h.send.close();
       h.watch?.close();
       h.pcap?.close();

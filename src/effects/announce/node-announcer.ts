@@ -22,9 +22,9 @@ import { SteadyCapture } from '../io/steady-capture.js';
 import { GarpAnnouncer, forwardsIpv6, interfaceMac, type AnnounceLog, type AnnounceReport, type Announcer } from './garp-announcer.js';
 import { parseStrategy, planAnnouncements, resolveStrategy, type Client, type Strategy } from '../../models/strategy/language.js';
 import { familyOf, type Family } from '../../models/strategy/spec-language.js';
-import { ClientBook, parseProcNetArp } from '../../models/strategy/client-book.js';
+import { ClientBook, parseProcNetArp, type PairedClient } from '../../models/strategy/client-book.js';
 import { answerFor } from '../../models/strategy/probe-answer.js';
-import { answersProbes, formsOf, isExternal, isPerClient, needsClients, usesVmac, vmacOf, withoutClientForms } from '../../models/strategy/forms.js';
+import { answersProbes, formsOf, isExternal, needsClients, usesVmac, vmacOf, withoutClientForms } from '../../models/strategy/forms.js';
 import { checkNodeStrategy } from '../../models/strategy/node-check.js';
 import { readNeighJson6 } from '../io/host-neigh.js';
 
@@ -149,7 +149,10 @@ class NodeAnnouncer implements Announcer {
       // outage before we take over); while we hold it every frame is addressed to our MAC and the kernel's
       // neighbour table has each client it answers (read every few seconds). One frame in eight (by the IP ID's
       // low bits) is enough to learn a talking client: hundreds of clients flood tens of thousands a second.
-      const ipPart = vips.length ? ` or (ip and (${vips.map((v) => `dst host ${v}`).join(' or ')}) and not ether dst ${mac} and ip[5] & 7 = 0)` : '';
+      // While we hold a VIP, one frame to it in 1 024 teaches which VIPs each client uses (the (client, VIP) pairs
+      // the peer book carries) at a few frames a second.
+      const dsts = vips.map((v) => `dst host ${v}`).join(' or ');
+      const ipPart = vips.length ? ` or (ip and (${dsts}) and ((not ether dst ${mac} and ip[5] & 7 = 0) or ip[4:2] & 0x3ff = 0))` : '';
       const cap = new SteadyCapture(iface, `arp${ipPart}${ndPart}`, (frame, ts) => this.onFrame(iface, frame, ts, answer), { bufferSize: 256 * 1024 });
       this.watches.push({ iface, mac, cap });
     }
@@ -168,14 +171,15 @@ class NodeAnnouncer implements Announcer {
     this.poll.unref();
   }
 
-  /** IPv4 source (as a number) → when a frame of it was last learned from */
+  /** IPv4 (source, destination) pair (as a number) → when a frame of it was last learned from */
   private readonly recentIpv4 = new Map<number, number>();
 
   private onFrame(iface: string, frame: Buffer, ts: number, answer: boolean): void {
     // During an outage the bridge floods every client's traffic for the dead holder to us (tens of thousands
-    // of frames a second with hundreds of clients): learn each IPv4 sender once a second, not per frame.
+    // of frames a second with hundreds of clients): learn each IPv4 (sender, VIP) once a second, not per frame.
     const ipv4 = frame.length >= 34 && frame.readUInt16BE(12) === 0x0800;
-    const src = ipv4 ? frame.readUInt32BE(26) : 0;
+    // a (client, VIP) pair: the source and the destination's low 20 bits (exact below 2^53)
+    const src = ipv4 ? frame.readUInt32BE(26) * 0x100000 + (frame.readUInt32BE(30) & 0xfffff) : 0;
     const fresh = !ipv4 || ts - (this.recentIpv4.get(src) ?? -Infinity) >= 1000;
     if (fresh) {
       if (ipv4) {
@@ -209,18 +213,47 @@ class NodeAnnouncer implements Announcer {
     return this.book.clients().map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}), source: c.source }));
   }
 
-  /** Clients this node learned itself (the peer message; what a peer told us is not echoed back). */
-  learnedClients(): Client[] {
-    return this.book.clients().filter((c) => c.source !== 'peer').map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) }));
+  /** Clients this node learned itself, with the VIPs each uses (the peer message; what a peer told us is not echoed back). */
+  learnedClients(): PairedClient[] {
+    return this.book.paired((c) => c.source !== 'peer');
   }
 
-  /** Clients a peer told us about. */
-  addPeerClients(list: Client[]): void {
-    for (const c of list) this.book.add(c.ip, c.mac, 'peer', nowMs());
+  /** Clients a peer told us about, with the VIPs each uses (none: every VIP). */
+  addPeerClients(list: PairedClient[]): void {
+    const now = nowMs();
+    for (const c of list) {
+      if (!c.vips?.length) this.book.add(c.ip, c.mac, 'peer', now);
+      for (const v of c.vips ?? []) this.book.add(c.ip, c.mac, 'peer', now, v);
+    }
   }
 
   announce(vip: string, iface: string, addedAtMs: number): void {
-    this.book.addVip(vip);
+    this.announceAll([{ vip, iface }], addedAtMs);
+  }
+
+  /** The VIPs of one takeover: whom each goes to is planned once, from the (client, VIP) pairs of the book. */
+  announceAll(vips: { vip: string; iface: string }[], addedAtMs: number): void {
+    for (const { vip } of vips) this.book.addVip(vip);
+    const perClient = vips.some(({ vip }) => needsClients(this.byFamily.get(familyOf(vip)) ?? resolveStrategy(this.strategy, familyOf(vip))));
+    const pairs = perClient ? this.book.pairsFor(vips.map((v) => v.vip)) : undefined;
+    if (pairs) this.logPairs(pairs);
+    for (const { vip, iface } of vips) this.announceOne(vip, iface, addedAtMs, pairs?.get(vip) ?? []);
+  }
+
+  private logPairs(pairs: Map<string, Client[]>): void {
+    const lists = [...pairs.values()];
+    const count = lists.reduce((n, l) => n + l.length, 0);
+    if (pairs.size === 1) {
+      const [[vip, mine]] = [...pairs];
+      const shown = mine!.slice(0, 20).map((c) => c.ip).join(' ');
+      this.log('info', 'clients', `announcing ${vip} to ${mine!.length} known client(s), most recently seen first: ${shown}${mine!.length > 20 ? ` … (${mine!.length - 20} more)` : ''}`, { count: mine!.length });
+      return;
+    }
+    const clients = new Set(lists.flatMap((l) => l.map((c) => c.ip))).size;
+    this.log('info', 'clients', `announcing ${pairs.size} VIPs to ${clients} known client(s): ${count} (client, VIP) pairs, each client for the VIPs it was seen using (every VIP for a client seen using none), most recently seen first`, { count: clients, pairs: count, vips: pairs.size });
+  }
+
+  private announceOne(vip: string, iface: string, addedAtMs: number, known: Client[]): void {
     const family = familyOf(vip);
     const s = this.byFamily.get(family) ?? resolveStrategy(this.strategy, family);
     let mac: string | undefined;
@@ -235,7 +268,6 @@ class NodeAnnouncer implements Announcer {
       if (family === 6 && forwardsIpv6(iface)) this.routerIfaces.add(iface);
     }
     if (isExternal(s)) return this.runExternal(vip, iface, addedAtMs);
-    const known = this.book.list.filter((c) => familyOf(c.ip) === family);
     const noMac = formsOf(s).some((p) => p.form === 'unicast-reply' && !p.clients?.length) && !known.some((c) => c.mac);
     if (needsClients(s) && (known.length === 0 || noMac)) {
       const rest = withoutClientForms(s) ?? this.fallback.get(family)!;
@@ -245,13 +277,7 @@ class NodeAnnouncer implements Announcer {
       this.garp?.announce(vip, iface, addedAtMs, rest);
       return;
     }
-    if (isPerClient(s)) {
-      this.book.orderByRecency();
-      const mine = this.book.list.filter((c) => familyOf(c.ip) === family);
-      const shown = mine.slice(0, 20).map((c) => c.ip).join(' ');
-      this.log('info', 'clients', `announcing ${vip} to ${mine.length} known client(s), most recently seen first: ${shown}${mine.length > 20 ? ` … (${mine.length - 20} more)` : ''}`, { count: mine.length });
-    }
-    this.garp?.announce(vip, iface, addedAtMs, s);
+    this.garp?.announce(vip, iface, addedAtMs, s, needsClients(s) ? known : undefined);
   }
 
   private runExternal(vip: string, iface: string, addedAtMs: number): void {

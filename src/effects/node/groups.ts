@@ -15,12 +15,26 @@ import { nowMs } from '../../core/clock.js';
 import type { Resource, ResourceGroup } from '../../models/config/haresources.js';
 import type { Action, MachineEvent } from '../../models/node/machine.js';
 import type { Announcer, AnnounceReport } from '../announce/garp-announcer.js';
-import { addVip, delVip, listIpv4, planVip, runScript, scriptPath, vip6State, type VipLedger, type VipPlan } from './resources.js';
+import { addVip, addVips, delVips, listIpv4, planVip, runScript, scriptPath, vip6State, type VipLedger, type VipPlan } from './resources.js';
 import type { DaemonCounters, DaemonEmit } from './daemon-log.js';
 import { AddressWatch, type ReceivedAddressEvent } from '../io/address-watch.js';
 import { onCleanup } from '../io/cleanup.js';
 
 type ResourceAction = Extract<Action, { type: 'acquire' | 'release' }>;
+type IpResource = Extract<Resource, { kind: 'ip' }>;
+type ScriptResource = Extract<Resource, { kind: 'script' }>;
+
+/** A group's resources as runs: consecutive IP resources together, each script resource alone (in order). */
+export function runsOf(resources: readonly Resource[]): ({ kind: 'ip'; resources: IpResource[] } | { kind: 'script'; resource: ScriptResource })[] {
+  const out: ({ kind: 'ip'; resources: IpResource[] } | { kind: 'script'; resource: ScriptResource })[] = [];
+  for (const r of resources) {
+    const last = out[out.length - 1];
+    if (r.kind !== 'ip') out.push({ kind: 'script', resource: r });
+    else if (last?.kind === 'ip') last.resources.push(r);
+    else out.push({ kind: 'ip', resources: [r] });
+  }
+  return out;
+}
 type ResourceDone = Extract<MachineEvent, { type: 'resource-done' }>;
 /** GARP reports kept for the status */
 const GARP_REPORTS = 20;
@@ -162,68 +176,92 @@ export class GroupRunner {
   private async acquireGroup(gi: number, details: string[]): Promise<boolean> {
     const added: VipPlan[] = this.heldVips.get(gi) ?? [];
     this.heldVips.set(gi, added);
-    for (const r of this.setup.groups[gi]!.resources) {
-      if (r.kind === 'ip') {
-        if (!(await this.addAddress(r, added, details))) return false;
-      } else if (!(await this.runScriptResource(r, 'start'))) {
-        details.push(`${r.raw} start failed`);
+    // consecutive IP resources go as one ip -batch; a script resource between them is a barrier (run in order)
+    for (const run of runsOf(this.setup.groups[gi]!.resources)) {
+      if (run.kind === 'ip') {
+        if (!(await this.addAddresses(run.resources, added, details))) return false;
+      } else if (!(await this.runScriptResource(run.resource, 'start'))) {
+        details.push(`${run.resource.raw} start failed`);
         return false;
       }
     }
     return true;
   }
 
-  private async addAddress(r: Extract<Resource, { kind: 'ip' }>, added: VipPlan[], details: string[]): Promise<boolean> {
+  /** Add a run of IP resources at once, announce them together, report each; false at the first that failed. */
+  private async addAddresses(rs: IpResource[], added: VipPlan[], details: string[]): Promise<boolean> {
     const t0 = nowMs();
-    const plan = this.setup.vipPlans.get(r) ?? planVip(r, await listIpv4());
-    this.setup.ledger.add(plan); // intent first: a crash right after `ip addr add` is cleaned up next start
-    const res = await addVip(plan);
+    const plans: VipPlan[] = [];
+    for (const r of rs) plans.push(this.setup.vipPlans.get(r) ?? planVip(r, await listIpv4()));
+    this.setup.ledger.add(...plans); // intent first: a crash right after `ip addr add` is cleaned up next start
+    const results = await addVips(plans);
     const addedAt = nowMs();
-    if (res.ok) {
-      this.reannounced.delete(plan.ip);
-      this.announcer?.announce(plan.ip, plan.iface, addedAt);
+    const present = plans.filter((p, i) => results[i]!.ok);
+    for (const p of present) this.reannounced.delete(p.ip);
+    if (present.length) this.announceAll(present, addedAt);
+    this.setup.ledger.remove(...plans.filter((p, i) => results[i]!.existed || (!results[i]!.ok && !/stopped before the end/.test(results[i]!.detail))));
+    let ok = true;
+    for (const [i, r] of rs.entries()) {
+      const res = results[i]!;
+      const plan = plans[i]!;
+      if (!res.ok) {
+        if (/stopped before the end/.test(res.detail)) added.push(plan);
+        details.push(`${r.raw}: ${res.detail}`);
+        this.log.emit('error', 'resource', `start ${r.raw}: FAILED (${res.detail})`);
+        ok = false;
+        continue;
+      }
+      if (!res.existed) added.push(plan);
+      this.log.emit('info', 'resource', `start ${r.raw}: ${res.detail} (${(addedAt - t0).toFixed(1)} ms)`, { resource: r.raw, op: 'start', durationMs: addedAt - t0, ip: plan.ip, iface: plan.iface });
     }
-    if (!res.ok || res.existed) this.setup.ledger.remove(plan);
-    if (!res.ok) {
-      details.push(`${r.raw}: ${res.detail}`);
-      this.log.emit('error', 'resource', `start ${r.raw}: FAILED (${res.detail})`);
-      return false;
-    }
-    if (!res.existed) added.push(plan);
-    this.log.emit('info', 'resource', `start ${r.raw}: ${res.detail} (${(addedAt - t0).toFixed(1)} ms)`, { resource: r.raw, op: 'start', durationMs: addedAt - t0, ip: plan.ip, iface: plan.iface });
-    return true;
+    return ok;
+  }
+
+  private announceAll(plans: VipPlan[], addedAt: number): void {
+    const a = this.announcer;
+    if (!a) return;
+    if (a.announceAll) a.announceAll(plans.map((p) => ({ vip: p.ip, iface: p.iface })), addedAt);
+    else for (const p of plans) a.announce(p.ip, p.iface, addedAt);
   }
 
   private async releaseGroup(gi: number, details: string[]): Promise<boolean> {
     let ok = true;
     const added = this.heldVips.get(gi) ?? [];
-    for (const r of [...this.setup.groups[gi]!.resources].reverse()) {
-      if (r.kind === 'ip') {
-        if (!(await this.removeAddress(r, added, details))) ok = false;
-      } else if (!(await this.runScriptResource(r, 'stop'))) {
+    for (const run of runsOf([...this.setup.groups[gi]!.resources].reverse())) {
+      if (run.kind === 'ip') {
+        if (!(await this.removeAddresses(run.resources, added, details))) ok = false;
+      } else if (!(await this.runScriptResource(run.resource, 'stop'))) {
         ok = false;
-        details.push(`${r.raw} stop failed`);
+        details.push(`${run.resource.raw} stop failed`);
       }
     }
     return ok;
   }
 
-  /** Remove an address we added (one we did not add is left alone). */
-  private async removeAddress(r: Extract<Resource, { kind: 'ip' }>, added: VipPlan[], details: string[]): Promise<boolean> {
+  /** Remove a run of addresses we added, in one ip -batch (one we did not add is left alone). */
+  private async removeAddresses(rs: IpResource[], added: VipPlan[], details: string[]): Promise<boolean> {
     const t0 = nowMs();
-    const plan = added.find((p) => p.ip === r.ip);
-    this.announcer?.cancel(r.ip);
-    if (!plan) return true;
-    const res = await delVip(plan);
-    if (res.ok) {
-      this.setup.ledger.remove(plan);
-      added.splice(added.indexOf(plan), 1);
-    } else details.push(`${r.raw}: ${res.detail}`);
-    this.log.emit(res.ok ? 'info' : 'error', 'resource', `stop ${r.raw}: ${res.detail} (${(nowMs() - t0).toFixed(1)} ms)`, { resource: r.raw, op: 'stop', durationMs: nowMs() - t0 });
-    return res.ok;
+    for (const r of rs) this.announcer?.cancel(r.ip);
+    const mine = rs.map((r) => ({ r, plan: added.find((p) => p.ip === r.ip) })).filter((x): x is { r: IpResource; plan: VipPlan } => x.plan !== undefined);
+    if (!mine.length) return true;
+    const results = await delVips(mine.map((x) => x.plan));
+    const ms = nowMs() - t0;
+    let ok = true;
+    for (const [i, { r, plan }] of mine.entries()) {
+      const res = results[i]!;
+      if (res.ok) {
+        this.setup.ledger.remove(plan);
+        added.splice(added.indexOf(plan), 1);
+      } else {
+        details.push(`${r.raw}: ${res.detail}`);
+        ok = false;
+      }
+      this.log.emit(res.ok ? 'info' : 'error', 'resource', `stop ${r.raw}: ${res.detail} (${ms.toFixed(1)} ms)`, { resource: r.raw, op: 'stop', durationMs: ms });
+    }
+    return ok;
   }
 
-  private async runScriptResource(r: Extract<Resource, { kind: 'script' }>, op: 'start' | 'stop'): Promise<boolean> {
+  private async runScriptResource(r: ScriptResource, op: 'start' | 'stop'): Promise<boolean> {
     const t0 = nowMs();
     let path: string;
     try {

@@ -148,32 +148,86 @@ export class VipLedger {
     writeFileSync(tmp, JSON.stringify([...this.entries.values()]));
     renameSync(tmp, this.file);
   }
-  add(p: VipPlan): void {
-    this.entries.set(vipKey(p), p);
+  add(...plans: VipPlan[]): void {
+    for (const p of plans) this.entries.set(vipKey(p), p);
     this.save();
   }
-  remove(p: VipPlan): void {
-    this.entries.delete(vipKey(p));
-    this.save();
+  remove(...plans: VipPlan[]): void {
+    for (const p of plans) this.entries.delete(vipKey(p));
+    if (plans.length) this.save();
   }
   list(): VipPlan[] {
     return [...this.entries.values()];
   }
 }
 
-export async function addVip(p: VipPlan): Promise<{ ok: boolean; detail: string; existed: boolean }> {
+export type AddResult = { ok: boolean; detail: string; existed: boolean };
+
+/** The `ip` arguments that add an address (after `ip`). */
+function addArgs(p: VipPlan): string[] {
+  if (p.ipv6) return ['-6', 'addr', 'add', `${p.ip}/${p.prefixLen}`, 'dev', p.iface, 'nodad'];
+  return ['addr', 'add', `${p.ip}/${p.prefixLen}`, 'brd', p.broadcast ?? '+', 'dev', p.iface, ...(p.label ? ['label', p.label] : [])];
+}
+
+export async function addVip(p: VipPlan): Promise<AddResult> {
   if (p.ipv6) return addVip6(p);
-  const argv = ['ip', 'addr', 'add', `${p.ip}/${p.prefixLen}`, 'brd', p.broadcast ?? '+', 'dev', p.iface];
-  if (p.label) argv.push('label', p.label);
+  const argv = ['ip', ...addArgs(p)];
   const r = await run(argv);
   if (r.code === 0) return { ok: true, detail: argv.slice(1).join(' '), existed: false };
-  if (/File exists/.test(r.stderr)) return { ok: true, detail: `${p.ip} was already on ${p.iface}`, existed: true };
+  // older iproute2 prints the kernel's "File exists", newer its extack "Address already assigned"
+  if (/File exists|already assigned/.test(r.stderr)) return { ok: true, detail: `${p.ip} was already on ${p.iface}`, existed: true };
   return { ok: false, detail: r.stderr.trim() || `exit ${r.code}`, existed: false };
 }
 
+/**
+ * The lines of an `ip -force -batch` that failed ("Command failed -:N"), and whether the batch ran to its end
+ * (a line ip cannot parse ends the batch there without that line).
+ */
+function batchFailures(stderr: string, code: number): { failed: Set<number>; complete: boolean } {
+  const failed = new Set<number>();
+  for (const m of stderr.matchAll(/Command failed [^:\n]*:(\d+)/g)) failed.add(Number(m[1]) - 1);
+  const last = stderr.trim().split('\n').pop() ?? '';
+  return { failed, complete: code === 0 || /Command failed/.test(last) };
+}
+
+/**
+ * Several addresses with one `ip -force -batch` (one process, not one per address), in order. A line that
+ * failed is tried again alone (an address already there, a dadfailed IPv6 copy: addVip's answers); if ip stopped
+ * before the end, the lines it may not have run are failed (and stay in the ledger, so release removes them).
+ */
+export async function addVips(plans: VipPlan[]): Promise<AddResult[]> {
+  if (plans.length === 1) return [await addVip(plans[0]!)];
+  // a batch line takes no options (-6): the address says its family
+  const line = (p: VipPlan) => addArgs(p).filter((a) => a !== '-6').join(' ');
+  const r = await run(['ip', '-force', '-batch', '-'], { input: plans.map(line).join('\n') + '\n' });
+  const { failed, complete } = batchFailures(r.stderr, r.code);
+  const lastFailed = Math.max(-1, ...failed);
+  const out: AddResult[] = [];
+  for (const [i, p] of plans.entries()) {
+    if (!complete && i > lastFailed) out.push({ ok: false, detail: `ip -batch stopped before the end: ${r.stderr.trim().split('\n').pop()}`, existed: false });
+    else if (failed.has(i)) out.push(await addVip(p));
+    else out.push({ ok: true, detail: `${line(p)} (ip -batch of ${plans.length})`, existed: false });
+  }
+  return out;
+}
+
+/** Several addresses removed with one `ip -force -batch`; a line that failed is tried again alone (delVip's answers). */
+export async function delVips(plans: VipPlan[]): Promise<{ ok: boolean; detail: string }[]> {
+  if (plans.length === 1) return [await delVip(plans[0]!)];
+  const r = await run(['ip', '-force', '-batch', '-'], { input: plans.map((p) => `addr del ${p.ip}/${p.prefixLen} dev ${p.iface}`).join('\n') + '\n' });
+  const { failed, complete } = batchFailures(r.stderr, r.code);
+  const lastFailed = Math.max(-1, ...failed);
+  const out: { ok: boolean; detail: string }[] = [];
+  for (const [i, p] of plans.entries()) {
+    if (failed.has(i) || (!complete && i > lastFailed)) out.push(await delVip(p));
+    else out.push({ ok: true, detail: `ip addr del ${p.ip}/${p.prefixLen} dev ${p.iface} (ip -batch of ${plans.length})` });
+  }
+  return out;
+}
+
 /** `ip -6 addr add … nodad`; a dadfailed copy already there is removed and added again (ours from then on). */
-async function addVip6(p: VipPlan): Promise<{ ok: boolean; detail: string; existed: boolean }> {
-  const argv = ['ip', '-6', 'addr', 'add', `${p.ip}/${p.prefixLen}`, 'dev', p.iface, 'nodad'];
+async function addVip6(p: VipPlan): Promise<AddResult> {
+  const argv = ['ip', ...addArgs(p)];
   let r = await run(argv);
   if (r.code === 0) return { ok: true, detail: argv.join(' '), existed: false };
   // the kernel says "File exists" for IPv4, "ipv6: address already assigned" for IPv6

@@ -13,7 +13,7 @@
  * Messages reach the parts through a table of handlers by message type.
  */
 import { getField, getBinary, type HbMessage } from '../../codecs/heartbeat/message.js';
-import { encodeClientList, parseClientList, PEER_CLIENTS_PER_MESSAGE } from '../strategy/client-book.js';
+import { packPeerBook, parsePeerBook, type PairedClient, type PeerBookPart } from '../strategy/client-book.js';
 import { LegacyFailback } from './legacy-failback.js';
 import { Membership, type Peer } from './membership.js';
 import { NiceFailback } from './nice-failback.js';
@@ -48,10 +48,9 @@ export class NodeMachine {
   private shuttingDown = false;
   private shutdownDeadline = 0;
   private exited = false;
-  /** our learned clients as last encoded, and when they were last sent */
-  /** the learned clients as sent: one hadiag-clients message per part (a book of any size, each part one datagram) */
+  /** the learned clients (and the VIPs each uses) as sent: one hadiag-clients message per part, each one datagram */
   private clientKey = '';
-  private clientParts: string[] = [];
+  private clientParts: PeerBookPart[] = [];
   private clientsSentMs = -Infinity;
 
   constructor(config: MachineConfig, opts: { now: number }) {
@@ -107,12 +106,14 @@ export class NodeMachine {
         return [...out, ...this.onPingChange(changed, now)];
       }
       case 'clients': {
-        const key = encodeClientList(ev.clients, Infinity);
+        const book: PairedClient[] = ev.clients;
+        const parts = packPeerBook(book);
+        const key = parts.map((p) => `${p.clients}|${p.vips ?? ''}|${p.pairs ?? ''}`).join('\n');
         if (key === this.clientKey) return [];
         this.clientKey = key;
-        this.clientParts = [];
-        for (let i = 0; i < ev.clients.length; i += PEER_CLIENTS_PER_MESSAGE) this.clientParts.push(encodeClientList(ev.clients.slice(i, i + PEER_CLIENTS_PER_MESSAGE), Infinity));
-        return [this.report.log('info', 'clients-learned', `${ev.clients.length} client(s) learned: telling peers (${CLIENTS_TYPE})`, { count: ev.clients.length }), ...this.sendClients(now)];
+        this.clientParts = parts;
+        const pairs = book.reduce((n, c) => n + (c.vips?.length ?? 0), 0);
+        return [this.report.log('info', 'clients-learned', `${ev.clients.length} client(s) learned${pairs ? ` (${pairs} client-VIP pairs)` : ''}: telling peers (${CLIENTS_TYPE}, ${parts.length} message(s))`, { count: ev.clients.length, pairs, messages: parts.length }), ...this.sendClients(now)];
       }
     }
   }
@@ -259,7 +260,7 @@ export class NodeMachine {
   /** A peer's learned clients: malformed entries are skipped and counted, the rest go to the announcer. */
   private onPeerClients(msg: HbMessage, peer: Peer, now: number): Action[] {
     this.report.counters.peerClientLists++;
-    const { clients, bad } = parseClientList(getField(msg, 'clients') ?? '');
+    const { clients, bad } = parsePeerBook(getField(msg, 'clients') ?? '', getField(msg, 'vips'), getField(msg, 'pairs'));
     const out: Action[] = [];
     if (bad) {
       this.report.counters.badClientEntries += bad;
@@ -274,7 +275,11 @@ export class NodeMachine {
     if (!this.clientParts.length) return [];
     this.clientsSentMs = now;
     if (this.shuttingDown || !this.members.firstAlive()) return [];
-    return this.clientParts.map((part) => this.outbox.send(now, [['t', CLIENTS_TYPE], ['clients', part]]));
+    return this.clientParts.map((part) => {
+      const fields: Fields = [['t', CLIENTS_TYPE], ['clients', part.clients]];
+      if (part.vips) fields.push(['vips', part.vips], ['pairs', part.pairs!]);
+      return this.outbox.send(now, fields);
+    });
   }
 
   // ---------------------------------------------------------------- ticks

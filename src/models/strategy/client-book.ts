@@ -9,6 +9,9 @@
  * an NS for a VIP (the asker, with its source link-layer option or Ethernet source), any NA/NS with a
  * link-layer option (its address/MAC pair), IPv6 traffic to a VIP, and the IPv6 entries of `ip -json neigh`.
  * A host may appear twice (its link-local and global addresses): an NS from the VIP to either teaches it.
+ * Pairs: a client's traffic to a VIP and its ARP request / NS for a VIP teach the (client, VIP) pair; a takeover
+ * addresses each client for its own VIPs only (`pairsFor`), and a client known without any VIP (neighbour
+ * table, an ARP of its own, a peer book of the older format) for every VIP.
  * What it cannot know: a client that has been silent since the node started watching (its entry for the
  * VIP stays valid and it re-confirms it with unicast probes only the holder sees), clients behind a router
  * (they ARP for the router, not the VIP), and whether a learned host still exists.
@@ -22,6 +25,13 @@ export type ClientSource = 'arp-request' | 'arp' | 'ns-request' | 'nd' | 'ip-to-
 export interface KnownClient extends Client {
   source: ClientSource;
   lastSeenMs: number;
+  /** the VIPs it was seen using, and when last */
+  pairs?: Map<string, number>;
+}
+
+/** A client with the VIPs it uses (none: every VIP): what the book hands a peer and a takeover. */
+export interface PairedClient extends Client {
+  vips?: string[];
 }
 
 export interface BookOptions {
@@ -56,19 +66,24 @@ export class ClientBook {
   }
 
   addVip(vip: string): void {
+    if (this.vips.has(vip)) return;
     this.vips.add(vip);
-    this.byIp.delete(vip);
-    this.sync();
+    if (this.byIp.delete(vip)) this.sync();
   }
 
-  /** Add or refresh one client; returns true when it is new. */
-  add(ip: string, mac: string | undefined, source: ClientSource, nowMs: number): boolean {
+  /** Add or refresh one client (and its pair with `vip`, when one of our VIPs); returns true when it is new. */
+  add(ip: string, mac: string | undefined, source: ClientSource, nowMs: number, vip?: string): boolean {
     if (notAClient(ip) || this.vips.has(ip) || this.ownIps.has(ip)) return false;
     const m = mac ? normMac(mac) : undefined;
     if (m && (this.ownMacs.has(m) || isGroupMac(m) || m === '00:00:00:00:00:00')) return false;
     const old = this.byIp.get(ip);
+    if (vip !== undefined && this.vips.has(vip)) {
+      const c = old ?? { ip, source, lastSeenMs: nowMs };
+      (c.pairs ??= new Map()).set(vip, Math.max(nowMs, c.pairs.get(vip) ?? -Infinity));
+      if (!old) return this.insert(c, m);
+    }
     if (old) {
-      old.lastSeenMs = nowMs;
+      old.lastSeenMs = Math.max(old.lastSeenMs, nowMs);
       if (RANK[source] > RANK[old.source]) old.source = source;
       // the live list holds ip and MAC only: rebuilt when a MAC changes, not on every sighting (hundreds a second)
       if (m && m !== old.mac) {
@@ -77,7 +92,12 @@ export class ClientBook {
       }
       return false;
     }
-    this.byIp.set(ip, { ip, ...(m ? { mac: m } : {}), source, lastSeenMs: nowMs });
+    return this.insert({ ip, source, lastSeenMs: nowMs }, m);
+  }
+
+  private insert(c: KnownClient, mac: string | undefined): true {
+    if (mac) c.mac = mac;
+    this.byIp.set(c.ip, c);
     const max = this.o.max ?? 1024;
     if (this.byIp.size > max) {
       const oldest = [...this.byIp.values()].sort((a, b) => a.lastSeenMs - b.lastSeenMs)[0]!;
@@ -93,12 +113,12 @@ export class ClientBook {
     if (f.arp) {
       const a = f.arp;
       if (a.senderIp === a.targetIp) return undefined; // announcements (someone's GARP), not a client
-      const source: ClientSource = this.vips.has(a.targetIp) && a.op === 1 ? 'arp-request' : 'arp';
-      if (this.add(a.senderIp, a.senderMac, source, nowMs) || source === 'arp-request') return this.byIp.get(a.senderIp);
+      const asks = this.vips.has(a.targetIp) && a.op === 1;
+      if (this.add(a.senderIp, a.senderMac, asks ? 'arp-request' : 'arp', nowMs, asks ? a.targetIp : undefined) || asks) return this.byIp.get(a.senderIp);
       return undefined;
     }
     if (f.ipv4 && f.eth && this.vips.has(f.ipv4.dst)) {
-      if (this.add(f.ipv4.src, f.eth.src, 'ip-to-vip', nowMs)) return this.byIp.get(f.ipv4.src);
+      if (this.add(f.ipv4.src, f.eth.src, 'ip-to-vip', nowMs, f.ipv4.dst)) return this.byIp.get(f.ipv4.src);
     }
     if (this.o.ipv6 && f.ipv6 && f.eth) return this.learnIpv6(f, f.ipv6.src, f.eth.src, nowMs);
     return undefined;
@@ -112,14 +132,14 @@ export class ClientBook {
         if (src === '::') return undefined; // DAD
         const asks = this.vips.has(nd.target);
         const mac = nd.sourceLinkAddr ?? ethSrc;
-        if (this.add(src, mac, asks ? 'ns-request' : 'nd', nowMs) || asks) return this.byIp.get(src);
+        if (this.add(src, mac, asks ? 'ns-request' : 'nd', nowMs, asks ? nd.target : undefined) || asks) return this.byIp.get(src);
         return undefined;
       }
       // an NA tells its target's MAC; one for a VIP is an announcement (someone's), not a client
       if (this.vips.has(nd.target) || !nd.targetLinkAddr) return undefined;
       return this.add(nd.target, nd.targetLinkAddr, 'nd', nowMs) ? this.byIp.get(nd.target) : undefined;
     }
-    if (this.vips.has(f.ipv6!.dst) && this.add(src, ethSrc, 'ip-to-vip', nowMs)) return this.byIp.get(src);
+    if (this.vips.has(f.ipv6!.dst) && this.add(src, ethSrc, 'ip-to-vip', nowMs, f.ipv6!.dst)) return this.byIp.get(src);
     return undefined;
   }
 
@@ -147,6 +167,39 @@ export class ClientBook {
   orderByRecency(): void {
     const now = [...this.byIp.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs || byAddress(a, b)).map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) }));
     this.list.splice(0, this.list.length, ...now);
+  }
+
+  /**
+   * The clients to address for each of `vips` (one takeover, planned once for all of them), most recently seen
+   * first: a client for the VIPs it was seen using, a client known without any VIP for every VIP of its family.
+   * A VIP nobody was seen using goes to every known client of its family (what it would have without pairs).
+   */
+  pairsFor(vips: readonly string[]): Map<string, Client[]> {
+    const out = new Map<string, Client[]>(vips.map((v) => [v, []]));
+    const recent = [...this.byIp.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs || byAddress(a, b));
+    const paired = new Set<string>();
+    for (const c of recent) {
+      if (!c.pairs) continue;
+      for (const v of c.pairs.keys()) {
+        const list = out.get(v);
+        if (!list) continue;
+        list.push(toClient(c));
+        paired.add(v);
+      }
+    }
+    const open = recent.filter((c) => !c.pairs);
+    for (const v of vips) {
+      const six = v.includes(':');
+      const ofFamily = (c: KnownClient) => c.ip.includes(':') === six;
+      if (!paired.has(v)) out.set(v, recent.filter(ofFamily).map(toClient));
+      else if (open.some(ofFamily)) out.set(v, mergeByRecency(out.get(v)!, open.filter(ofFamily).map(toClient), this.byIp));
+    }
+    return out;
+  }
+
+  /** Every client with the VIPs it was seen using (what the peer book carries). */
+  paired(filter: (c: KnownClient) => boolean = () => true): PairedClient[] {
+    return this.clients().filter(filter).map((c) => ({ ...toClient(c), ...(c.pairs ? { vips: [...c.pairs.keys()] } : {}) }));
   }
 
   get size(): number {
@@ -181,6 +234,18 @@ export function parseProcNetArp(text: string): NeighJson[] {
   return out;
 }
 
+const toClient = (c: KnownClient): Client => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) });
+
+/** Two lists each most recently seen first, as one. */
+function mergeByRecency(a: Client[], b: Client[], book: Map<string, KnownClient>): Client[] {
+  const seen = (c: Client) => book.get(c.ip)?.lastSeenMs ?? 0;
+  const out: Client[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && seen(a[i]!) >= seen(b[j]!)) ? a[i++]! : b[j++]!);
+  return out;
+}
+
 function ipNum(ip: string): number {
   return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
 }
@@ -193,24 +258,92 @@ function byAddress(a: Client, b: Client): number {
   return a6 ? (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0) : ipNum(a.ip) - ipNum(b.ip);
 }
 
-/** Most clients one peer message carries (the message must stay one datagram). */
+/** Most clients one peer message carries (older receivers take no more from one message). */
 export const MAX_PEER_CLIENTS = 64;
 /**
- * Clients per hadiag-clients message a node sends: a book of any size goes as several messages, each one
- * datagram (32 × `ip@mac` ≈ 1 000 bytes with Heartbeat's fields, under a 1 500-byte MTU); a receiver takes
- * up to MAX_PEER_CLIENTS from each message and adds them to what it knows.
+ * Bytes of its own fields a hadiag-clients message carries at most: with Heartbeat's fields and signature the
+ * message stays one datagram of ≤ ~1 400 bytes (no IP fragments), whatever the address family.
  */
-export const PEER_CLIENTS_PER_MESSAGE = 32;
+export const PEER_BOOK_BYTES = 1100;
+
+/** One hadiag-clients message's fields: `clients` as ever; `vips` and `pairs` (the VIPs each client uses) when any client has some. */
+export interface PeerBookPart {
+  clients: string;
+  /** the VIPs the part's clients use, space separated */
+  vips?: string;
+  /** per client (same order): indexes into `vips`, comma separated, or `*` (every VIP) */
+  pairs?: string;
+}
+
+const clientToken = (c: Client) => (c.mac ? `${c.ip}@${c.mac}` : c.ip);
+
+/**
+ * A book of any size as hadiag-clients messages, each at most `budget` bytes of fields and MAX_PEER_CLIENTS
+ * clients. A receiver of the older format reads `clients` only (every VIP for each). A client whose VIPs alone
+ * overflow a message goes as `*`.
+ */
+export function packPeerBook(list: PairedClient[], budget = PEER_BOOK_BYTES): PeerBookPart[] {
+  const parts: PeerBookPart[] = [];
+  let clients: string[] = [];
+  let pairs: string[] = [];
+  let vips = new Map<string, number>();
+  let bytes = 0;
+  const close = () => {
+    if (!clients.length) return;
+    const paired = pairs.some((p) => p !== '*');
+    parts.push({ clients: clients.join(' '), ...(paired ? { vips: [...vips.keys()].join(' '), pairs: pairs.join(' ') } : {}) });
+    [clients, pairs, vips, bytes] = [[], [], new Map(), 0];
+  };
+  const cost = (c: PairedClient) => {
+    const fresh = (c.vips ?? []).filter((v) => !vips.has(v));
+    const indexes = (c.vips ?? []).map((v) => vips.get(v) ?? vips.size + fresh.indexOf(v)).join(',');
+    return { fresh, token: c.vips?.length ? indexes : '*', bytes: clientToken(c).length + 1 + (c.vips?.length ? indexes.length : 1) + 1 + fresh.reduce((n, v) => n + v.length + 1, 0) };
+  };
+  for (const c0 of list) {
+    let c = c0;
+    let k = cost(c);
+    if (bytes + k.bytes > budget || clients.length >= MAX_PEER_CLIENTS) {
+      close();
+      k = cost(c);
+    }
+    if (k.bytes > budget) {
+      c = { ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) };
+      k = cost(c);
+    }
+    for (const v of k.fresh) vips.set(v, vips.size);
+    clients.push(clientToken(c));
+    pairs.push(k.token);
+    bytes += k.bytes;
+  }
+  close();
+  return parts;
+}
+
+/** A peer's message back into clients with their VIPs; malformed entries are skipped and counted, never thrown. */
+export function parsePeerBook(clientsText: string, vipsText?: string, pairsText?: string): { clients: PairedClient[]; bad: number } {
+  const vips = (vipsText ?? '').split(/\s+/).filter(Boolean);
+  const pairs = (pairsText ?? '').split(/\s+/).filter(Boolean);
+  const tokens = String(clientsText).split(/[;\s]+/).filter(Boolean);
+  const clients: PairedClient[] = [];
+  let bad = 0;
+  tokens.forEach((part, i) => {
+    const c = parseClientToken(part);
+    if (c === 'bad') return void bad++;
+    if (c.badMac) bad++;
+    const idx = pairs[i] && pairs[i] !== '*' ? pairs[i]!.split(',').map((x) => vips[Number(x)]) : [];
+    if (idx.some((v) => v === undefined)) bad++;
+    const used = idx.filter((v): v is string => v !== undefined && (isIpv4(v) || isIPv6(v)));
+    clients.push({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}), ...(used.length ? { vips: used } : {}) });
+  });
+  return { clients, bad };
+}
 
 /**
  * Encode a client list for the peer message (the `clients` field of `t=hadiag-clients`): `ip@mac ip@mac`
  * (an entry without a MAC is just the ip), at most `max` clients. `sep` ';' is the older form.
  */
 export function encodeClientList(list: Client[], max = MAX_PEER_CLIENTS, sep = ' '): string {
-  return list
-    .slice(0, max)
-    .map((c) => (c.mac ? `${c.ip}@${c.mac}` : c.ip))
-    .join(sep);
+  return list.slice(0, max).map(clientToken).join(sep);
 }
 
 export function decodeClientList(text: string): Client[] {
@@ -223,16 +356,22 @@ export function parseClientList(text: string, max = MAX_PEER_CLIENTS): { clients
   let bad = 0;
   for (const part of String(text).split(/[;\s]+/)) {
     if (!part) continue;
-    const [ip, mac, ...rest] = part.split('@');
-    if (!ip || !(isIpv4(ip) || isIPv6(ip)) || rest.length) {
+    const c = parseClientToken(part);
+    if (c === 'bad') {
       bad++;
       continue;
     }
-    const m = mac ? normMac(mac) : undefined;
-    if (mac && !m) bad++;
-    if (clients.length < max) clients.push({ ip, ...(m ? { mac: m } : {}) });
+    if (c.badMac) bad++;
+    if (clients.length < max) clients.push({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) });
   }
   return { clients, bad };
+}
+
+function parseClientToken(part: string): { ip: string; mac?: string; badMac?: true } | 'bad' {
+  const [ip, mac, ...rest] = part.split('@');
+  if (!ip || !(isIpv4(ip) || isIPv6(ip)) || rest.length) return 'bad';
+  const m = mac ? normMac(mac) : undefined;
+  return { ip, ...(m ? { mac: m } : {}), ...(mac && !m ? { badMac: true as const } : {}) };
 }
 
 function isIpv4(ip: string): boolean {
