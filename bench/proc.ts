@@ -1,5 +1,5 @@
 /** Process figures from /proc: RSS, PSS (smaps_rollup), CPU ticks, for the footprint and capture benches. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const CLK_TCK = 100;
 
@@ -11,6 +11,27 @@ export function cpuMs(pid: number): number | undefined {
     return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLK_TCK;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * CPU time of every thread of a process in ms, from the scheduler's own account (/proc/PID/task/TID/schedstat,
+ * ns): exact where utime + stime come in 10 ms ticks (an idle daemon uses a few ticks a minute). Threads that
+ * ended are not counted (a long-lived daemon keeps its threads).
+ */
+export function cpuExactMs(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        /* the thread ended */
+      }
+    }
+    return ns / 1e6;
+  } catch {
+    return cpuMs(pid);
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /**
  * Heartbeat's message authentication (authkeys `N sha1|md5|crc [KEY]`): sha1 and md5 are standard HMAC
@@ -14,15 +14,28 @@ export interface AuthKeyLike {
   key: string;
 }
 
-/** The MAC of `data` as Heartbeat prints it in an `auth` token (lowercase hex; crc without leading zeros). */
-export function authDigest(method: AuthMethod, key: string, data: Buffer): string {
+/** The MAC of `data` (a string counts as its UTF-8 bytes) as Heartbeat prints it in an `auth` token (lowercase hex; crc without leading zeros). */
+export function authDigest(method: AuthMethod, key: string, data: Buffer | string): string {
   switch (method) {
     case 'sha1':
     case 'md5':
-      return createHmac(method, key).update(data).digest('hex');
+      return createHmac(method, secretKey(key)).update(data).digest('hex');
     case 'crc':
-      return heartbeatCrc(data).toString(16);
+      return heartbeatCrc(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString(16);
   }
+}
+
+/** authkeys keys as key objects: createHmac with a string key re-imports it on every message (4× the time) */
+const keyObjects = new Map<string, KeyObject>();
+
+function secretKey(key: string): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    if (keyObjects.size >= 64) keyObjects.clear();
+    k = createSecretKey(key, 'utf8');
+    keyObjects.set(key, k);
+  }
+  return k;
 }
 
 const CRC_TABLE: Uint32Array = (() => {

@@ -11,6 +11,7 @@ export interface DaemonCounters {
   datagrams: number;
   authFailures: number;
   malformed: number;
+  /** accepted netstring messages whose auth field was wrong, among those checked (one every 5 s, links.ts) */
   innerAuthMismatch: number;
   logsSuppressed: number;
   sendErrors: number;

@@ -32,7 +32,7 @@ export { NODE_PRIORITY } from './setup.js';
 
 /** the longest the timer sleeps between machine ticks */
 const MAX_TIMER_MS = 60_000;
-/** how often the announcer's learned clients are handed to the machine */
+/** how often (at most) the announcer's learned clients are handed to the machine */
 const CLIENTS_EVERY_MS = 1000;
 
 export class NodeDaemon {
@@ -42,7 +42,8 @@ export class NodeDaemon {
   private pinger?: Pinger;
   private respawn?: RespawnClients;
   private timer?: NodeJS.Timeout;
-  private clientsTimer?: NodeJS.Timeout;
+  private timerDue = 0;
+  private clientsHandedMs = -Infinity;
   private controlServer?: net.Server;
   private key!: AuthKey;
   private exiting = false;
@@ -85,7 +86,6 @@ export class NodeDaemon {
     const linksSetup = { configDir: o.configDir, media: cfg.hacf.media, port: cfg.hacf.udpport, addrs, localAddrs, keys: cfg.authkeys.keys };
     this.links = await HeartbeatLinks.open(linksSetup, this.counters, this.log, (msg, from) => this.handle({ type: 'message', msg, from }));
     this.startAnnouncer(strategy, [...new Set([...vipPlans.values()].map((p) => p.iface))], [...vipPlans.values()].map((p) => p.ip), name);
-    this.watchLearnedClients();
     this.respawn = await RespawnClients.prepare(cfg.hacf, name, join(o.configDir, 'ha.cf'), (level, event, text, data) => this.log.emit(level, event, text, data));
     const { machine, now } = await buildMachine(cfg, name, o.stateDir);
     this.machine = machine;
@@ -174,19 +174,32 @@ export class NodeDaemon {
     this.log.emit(changed ? 'info' : 'debug', 'peer-clients', `${a.clients.length} client(s) learned from ${a.node}`, { peer: a.node, clients: a.clients.map((c) => c.ip) });
   }
 
+  /** The one timer, set for the machine's next wake; left alone when that did not move (most messages don't move it). */
   private arm(): void {
     if (this.stopped || !this.machine) return;
+    const now = nowMs();
+    const due = Math.min(this.machine.nextWakeMs(), now + MAX_TIMER_MS);
+    if (this.timer && due === this.timerDue) return;
     if (this.timer) clearTimeout(this.timer);
-    const delay = Math.max(0, this.machine.nextWakeMs() - nowMs());
-    this.timer = setTimeout(() => this.handle({ type: 'tick' }), Math.min(delay, MAX_TIMER_MS));
+    this.timerDue = due;
+    this.timer = setTimeout(this.onTimer, Math.max(0, due - now));
   }
 
-  /** The clients the announcer learned, given to the machine every second (it tells its peers when they change). */
-  private watchLearnedClients(): void {
-    this.clientsTimer = setInterval(() => {
-      if (this.machine) this.handle({ type: 'clients', clients: this.groups!.announcer?.learnedClients?.() ?? [] });
-    }, CLIENTS_EVERY_MS);
-    this.clientsTimer.unref();
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.handle({ type: 'tick' });
+    this.handLearnedClients();
+  };
+
+  /**
+   * The clients the announcer learned, given to the machine at most once a second (it tells its peers when they
+   * change), on the machine's own timer: a timer of their own woke the process once more every second.
+   */
+  private handLearnedClients(): void {
+    const now = nowMs();
+    if (now < this.clientsHandedMs + CLIENTS_EVERY_MS && now >= this.clientsHandedMs) return;
+    this.clientsHandedMs = now;
+    if (this.machine && !this.stopped) this.handle({ type: 'clients', clients: this.groups!.announcer?.learnedClients?.() ?? [] });
   }
 
   // ------------------------------------------------------------------ control socket
@@ -243,7 +256,6 @@ export class NodeDaemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.clientsTimer) clearInterval(this.clientsTimer);
     this.pinger?.close();
     this.respawn?.stop();
     await this.groups?.settled();
