@@ -5,8 +5,9 @@
  *   request                 broadcast ARP request, sender IP = target IP = VIP (target MAC 00:00 as send_arp)
  *   reply                   broadcast ARP reply (target MAC own by default)
  *   both                    request then reply each round (what Heartbeat's IPaddr/IPaddr2 send_arp does)
- *   directed[:IP]           broadcast request from the VIP asking for IP (default: every known client);
- *                           eth=unicast sends each to the client's MAC when known (one frame per client)
+ *   directed[:IP]           request from the VIP asking for IP (default: every known client): one broadcast a
+ *                           round, the others to each client's MAC when known; eth=bcast all broadcast,
+ *                           eth=unicast all to the client's MAC when known
  *   unicast-reply[:IP[@MAC]] reply sent to a client's MAC (default: every known client with a MAC)
  *   answer-probes            GARP request+reply rounds like `both`, and after takeover the node answers every
  *                            ARP request for the VIP that a client still sends to the dead MAC (seen when the
@@ -141,7 +142,7 @@ const both: FormDef = {
 
 const directed: FormDef = {
   name: 'directed',
-  summary: 'broadcast request from the VIP asking for a client (creates the entry even with arp_accept=0); eth=unicast: to the client\'s MAC when known',
+  summary: 'request from the VIP asking for a client (creates the entry even with arp_accept=0): one broadcast a round, the others to each client\'s MAC when known; eth=bcast: every one broadcast, eth=unicast: every one to the MAC',
   arg: 'optional',
   takesTarget: true,
   options: ['eth'],
@@ -155,10 +156,13 @@ const directed: FormDef = {
   round: (s, c) => {
     const list = clientsFor(s, c);
     if (!list.length) throw usageError(`strategy "${s.spec}": directed needs a client`, 'strategy', 'write directed:CLIENT-IP (or give the command its clients)');
-    // eth=unicast: one frame per client, to its MAC (no flood: for hundreds of clients); broadcast (the default)
-    // also moves the VIP entry of every host that sees it, known to us or not
-    const unicast = s.options.eth === 'unicast';
-    return list.map((cl) => {
+    // eth=unicast: each request to the client's MAC when known; eth=bcast: each one broadcast. By default the
+    // first request of a round is broadcast (it moves the VIP entry of every host that has one, known to us or
+    // not) and the others go to each client's MAC when known: a broadcast per client costs every host on the
+    // segment (and a switch's CPU) one ARP frame per client, 500 × 500 a round for 500 clients
+    const eth = s.options.eth;
+    return list.map((cl, i) => {
+      const unicast = eth === 'unicast' || (eth === undefined && i > 0);
       const mac = unicast ? (cl.mac ?? c.clients?.find((k) => k.ip === cl.ip)?.mac) : undefined;
       return { frame: buildGarp('directed', { vip: c.vip, mac: c.mac, targetIp: cl.ip, ...(mac ? { unicastTo: mac } : {}), arpTarget: s.target, vlan: s.vlan }), label: `directed request to ${cl.ip}${mac ? ` (${mac})` : ''}` };
     });
