@@ -15,6 +15,7 @@ import { getField } from '../../src/codecs/heartbeat/message.js';
 import { encodeMessage } from '../../src/codecs/heartbeat/codec.js';
 import { CLIENTS_TYPE } from '../../src/models/node/machine.js';
 import { Sim, baseConfig } from './node-sim.js';
+import { parseStrategy, planAnnouncements } from '../../src/models/strategy/language.js';
 
 const VIPS = ['198.18.0.20', '198.18.0.21', '198.18.0.22'];
 const mac = (i: number) => `02:48:46:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
@@ -94,4 +95,12 @@ test('peer book of the older format (clients only) means every VIP; a bad VIP in
   const book = new ClientBook({ vips: ['198.18.0.20', '198.18.0.21'] });
   for (const c of old.clients) book.add(c.ip, c.mac, 'peer', 1);
   assert.equal(book.pairsFor(['198.18.0.20', '198.18.0.21']).get('198.18.0.21')!.length, 2);
+});
+
+test('directed by default: one broadcast a round (every host with an entry moves), the other clients each to its MAC; eth=bcast all broadcast', () => {
+  const clients = [{ ip: '198.18.1.1', mac: mac(1) }, { ip: '198.18.1.2', mac: mac(2) }, { ip: '198.18.1.3' }];
+  const dst = (spec: string) => planAnnouncements(parseStrategy(spec), { vip: VIPS[0]!, mac: '02:00:00:00:00:12', clients }).map((p) => p.frame.subarray(0, 6).toString('hex'));
+  assert.deepEqual(dst('directed:count=1'), ['ffffffffffff', '024846000002', 'ffffffffffff'], 'no MAC known for the third: broadcast');
+  assert.deepEqual(dst('directed:count=1,eth=bcast'), ['ffffffffffff', 'ffffffffffff', 'ffffffffffff']);
+  assert.deepEqual(dst('directed:count=1,eth=unicast'), ['024846000001', '024846000002', 'ffffffffffff']);
 });

@@ -261,10 +261,10 @@ function byAddress(a: Client, b: Client): number {
 /** Most clients one peer message carries (older receivers take no more from one message). */
 export const MAX_PEER_CLIENTS = 64;
 /**
- * Bytes of its own fields a hadiag-clients message carries at most: with Heartbeat's fields and signature the
- * message stays one datagram of ≤ ~1 400 bytes (no IP fragments), whatever the address family.
+ * Bytes of its own fields a hadiag-clients message carries at most: with Heartbeat's own fields (~300 B with
+ * a sha1 signature) the message stays one datagram of ≤ ~1 400 bytes (no IP fragments), whatever the family.
  */
-export const PEER_BOOK_BYTES = 1100;
+export const PEER_BOOK_BYTES = 1000;
 
 /** One hadiag-clients message's fields: `clients` as ever; `vips` and `pairs` (the VIPs each client uses) when any client has some. */
 export interface PeerBookPart {
