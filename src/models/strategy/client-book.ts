@@ -88,7 +88,9 @@ export class ClientBook {
       // the live list holds ip and MAC only: rebuilt when a MAC changes, not on every sighting (hundreds a second)
       if (m && m !== old.mac) {
         old.mac = m;
-        this.sync();
+        const i = this.byAddressOrder ? lowerBound(this.list, ip) : -1;
+        if (i >= 0 && this.list[i]?.ip === ip) this.list[i] = toClient(old);
+        else this.sync();
       }
       return false;
     }
@@ -102,8 +104,9 @@ export class ClientBook {
     if (this.byIp.size > max) {
       const oldest = [...this.byIp.values()].sort((a, b) => a.lastSeenMs - b.lastSeenMs)[0]!;
       this.byIp.delete(oldest.ip);
-    }
-    this.sync();
+      this.sync();
+    } else if (this.byAddressOrder) this.list.splice(lowerBound(this.list, c.ip), 0, toClient(c));
+    else this.sync();
     return true;
   }
 
@@ -165,8 +168,9 @@ export class ClientBook {
    * book puts it back in address order.
    */
   orderByRecency(): void {
-    const now = [...this.byIp.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs || byAddress(a, b)).map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) }));
+    const now = [...this.byIp.values()].sort((a, b) => b.lastSeenMs - a.lastSeenMs || byAddress(a, b)).map(toClient);
     this.list.splice(0, this.list.length, ...now);
+    this.byAddressOrder = false;
   }
 
   /**
@@ -206,9 +210,13 @@ export class ClientBook {
     return this.byIp.size;
   }
 
+  /** Is the live list in address order (a new client is then inserted in place, not the whole list re-sorted)? */
+  private byAddressOrder = true;
+
   private sync(): void {
-    const now = this.clients().map((c) => ({ ip: c.ip, ...(c.mac ? { mac: c.mac } : {}) }));
+    const now = this.clients().map(toClient);
     this.list.splice(0, this.list.length, ...now);
+    this.byAddressOrder = true;
   }
 }
 
@@ -244,6 +252,18 @@ function mergeByRecency(a: Client[], b: Client[], book: Map<string, KnownClient>
   let j = 0;
   while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && seen(a[i]!) >= seen(b[j]!)) ? a[i++]! : b[j++]!);
   return out;
+}
+
+/** The first index of an address-ordered list whose client is not before `ip`. */
+function lowerBound(list: Client[], ip: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byAddress(list[mid]!, { ip }) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function ipNum(ip: string): number {
