@@ -13,7 +13,7 @@ const H = 360;
 const COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-function panel(rows: ScaleRow[], x0: number, title: string, value: (r: ScaleRow) => number | undefined, unit: (v: number) => string): string[] {
+function panel(rows: ScaleRow[], x0: number, title: string, value: (r: ScaleRow) => number | undefined, unit: (v: number) => string, bar?: number): string[] {
   const pw = 340;
   const ph = 230;
   const y0 = 50;
@@ -29,13 +29,14 @@ function panel(rows: ScaleRow[], x0: number, title: string, value: (r: ScaleRow)
   if (!pts.length) return [];
   const xs = [...new Set(rows.map(pairs))].sort((a, b) => a - b);
   const lx = (n: number) => x0 + (xs.length > 1 ? ((Math.log10(n) - Math.log10(xs[0]!)) / (Math.log10(xs.at(-1)!) - Math.log10(xs[0]!) || 1)) * pw : pw / 2);
-  const lo = Math.floor(Math.log10(Math.min(...pts.map((p) => p.v))));
-  const hi = Math.ceil(Math.log10(Math.max(...pts.map((p) => p.v)))) || lo + 1;
+  const lo = Math.floor(Math.log10(Math.min(...pts.map((p) => p.v), bar ?? Infinity)));
+  const hi = Math.ceil(Math.log10(Math.max(...pts.map((p) => p.v), bar ?? 0))) || lo + 1;
   const ly = (v: number) => y0 + ph - ((Math.log10(v) - lo) / Math.max(1, hi - lo)) * ph;
   const out = [`<text x="${x0}" y="${y0 - 14}" font-weight="bold">${esc(title)}</text>`, `<rect x="${x0}" y="${y0}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`];
   for (let e = lo; e <= hi; e++) out.push(`<line x1="${x0}" x2="${x0 + pw}" y1="${ly(10 ** e)}" y2="${ly(10 ** e)}" stroke="#eee"/><text x="${x0 - 6}" y="${ly(10 ** e) + 4}" text-anchor="end" font-size="11">${unit(10 ** e)}</text>`);
   for (const n of xs) out.push(`<text x="${lx(n)}" y="${y0 + ph + 16}" text-anchor="middle" font-size="11">${n}</text>`);
-  out.push(`<text x="${x0 + pw / 2}" y="${y0 + ph + 32}" text-anchor="middle" font-size="11">(client, VIP) pairs: clients × VIPs</text>`);
+  out.push(`<text x="${x0 + pw / 2}" y="${y0 + ph + 32}" text-anchor="middle" font-size="11">clients × VIPs (each client talks to one VIP)</text>`);
+  if (bar) out.push(`<line x1="${x0}" x2="${x0 + pw}" y1="${ly(bar)}" y2="${ly(bar)}" stroke="#c00" stroke-dasharray="4 3"/><text x="${x0 + pw - 4}" y="${ly(bar) - 4}" text-anchor="end" font-size="10" fill="#c00">deadtime + 100 ms</text>`);
   const series = [...new Set(rows.map((r) => `${r.manager} ${r.strategy}`))];
   series.forEach((name, i) => {
     const mine = pts.filter((p) => `${p.r.manager} ${p.r.strategy}` === name).sort((a, b) => a.x - b.x);
@@ -52,7 +53,7 @@ export function renderScaleSvg(rows: ScaleRow[]): string {
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    ...panel(rows, 70, 'last client re-pointed after the fault', (r) => r.maxRepointMs, secs),
+    ...panel(rows, 70, 'last client re-pointed after the fault', (r) => r.maxRepointMs, secs, rows[0] ? rows[0].deadtimeMs + 100 : undefined),
     ...panel(rows, 500, "new holder's CPU during the takeover", (r) => (r.cpuMs > 0 ? r.cpuMs : undefined), secs),
   ];
   series.forEach((name, i) => out.push(`<rect x="${70 + i * 200}" y="${H - 28}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${84 + i * 200}" y="${H - 19}" font-size="11">${esc(name.length > 30 ? name.slice(0, 29) + '…' : name)}</text>`));

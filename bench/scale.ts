@@ -8,11 +8,16 @@
  * holder sent, its CPU time during the takeover and per second in steady state, its RSS, the largest cluster
  * datagram (run-node's client book rides in one).
  *
- *   node --import tsx bench/scale.ts --clients 1,10,100,500 --vips 1 --managers hadiag,hadiag-garp,heartbeat,keepalived --runs 1
+ *   node --import tsx bench/scale.ts --clients 1,10,100,500 --vips 1,16,64 --managers hadiag,hadiag-garp,heartbeat,keepalived --runs 1 --hadiag-runs 3
+ *
+ * Each client talks to one VIP (round-robin): a run measures one (client, VIP) pair per client. --hadiag-runs R
+ * runs the default row R times (the bar is a median over runs); each row records the load average at the fault
+ * and the steady-state CPU/RSS slope against clients is printed and kept (`slopes`).
  *
  * Writes bench/results/scale-latest.json and docs/scale.svg (--svg FILE to write elsewhere, --no-svg not at all).
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { Fleet } from '../src/effects/lab/fleet.js';
 import { applyFault, parseFault } from '../src/effects/lab/faults.js';
@@ -64,6 +69,10 @@ export interface ScaleRow {
   byProfile?: Record<'stock' | 'dropGratuitous', { n: number; medianMs?: number; maxMs?: number }>;
   /** each client's ping interval: the truth's resolution for a client that re-points on a GARP (a directed request's answer is immediate) */
   intervalMs?: number;
+  /** ms from the fault to the new holder's first ARP frame: detection plus the takeover up to its first announcement */
+  firstFrameMs?: number;
+  /** the machine's 1-minute load average at the fault (2 cores, shared with other engineers' tests) */
+  load1?: number;
   error?: string;
 }
 
@@ -126,6 +135,7 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
     if (peer !== undefined) row.peerDatagramBytes = peer;
     const before = await vipView(lab);
     if (before.holders.length !== 1 || before.holders[0] !== holder || before.partial?.length) throw new Error(`the VIP moved before the fault (${before.holders.join(', ') || 'nobody'} holds it): the machine is overloaded — fewer clients or a longer --interval`);
+    row.load1 = loadavg()[0]!;
     const sF = await holderStats(next.netns);
     const fault = await applyFault(lab, parseFault('link-down'));
     tracker.fault(fault.atMs);
@@ -140,6 +150,7 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
     const times = [...sum.repointMs.values()];
     row.pairsMeasured = sum.repointed;
     row.framesSent = sum.framesSent;
+    if (sum.firstFrameMs !== undefined) row.firstFrameMs = Math.round(sum.firstFrameMs);
     if (times.length) {
       row.medianRepointMs = Math.round(median(times) ?? NaN);
       row.maxRepointMs = Math.round(Math.max(...times));
@@ -164,11 +175,45 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
   return row;
 }
 
+/** Least-squares slope of y against x. */
+function slope(pts: [number, number][]): number {
+  const n = pts.length;
+  const mx = pts.reduce((a, p) => a + p[0], 0) / n;
+  const my = pts.reduce((a, p) => a + p[1], 0) / n;
+  const sxx = pts.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  return sxx ? pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / sxx : NaN;
+}
+
+/** Steady-state cost per client, per manager row and VIP count: the standby's and the holder's CPU and the new holder's RSS. */
+export function steadySlopes(rows: ScaleRow[]) {
+  const groups = new Map<string, ScaleRow[]>();
+  for (const r of rows) {
+    if (r.error) continue;
+    const key = `${r.manager}\u0000${r.strategy}\u0000${r.vips}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()]
+    .filter((g) => new Set(g.map((r) => r.clients)).size > 1)
+    .map((g) => ({
+      manager: g[0]!.manager,
+      strategy: g[0]!.strategy,
+      vips: g[0]!.vips,
+      clients: [...new Set(g.map((r) => r.clients))],
+      points: g.length,
+      cpuMsPerSPerClient: slope(g.map((r) => [r.clients, r.steadyCpuMsPerS])),
+      holderCpuMsPerSPerClient: slope(g.map((r) => [r.clients, r.holderCpuMsPerS])),
+      rssMbPerClient: slope(g.map((r) => [r.clients, r.rssMb])),
+    }));
+}
+
 export async function scaleBench(): Promise<void> {
   const clientCounts = list(flag('clients', '1,10,100,500')).map(Number);
   const vipCounts = list(flag('vips', '1')).map(Number);
   const managers = list(flag('managers', 'hadiag,hadiag-garp,heartbeat,keepalived'));
   const runs = Number(flag('runs', '1'));
+  // the default row may need more runs than the anchors (the bar is a median over runs)
+  const hadiagRuns = Number(flag('hadiag-runs', String(runs)));
+  const runsOf = (m: string) => (m === 'hadiag' ? hadiagRuns : runs);
   const o = { timers: flag('timers', 'classic'), intervalMs: Number(flag('interval', '0')), maxWaitMs: parseDuration(flag('max-wait', '75s'), '--max-wait'), settleMs: parseDuration(flag('settle', '8s'), '--settle') };
   for (const m of managers) if (!ROWS[m]) throw new Error(`unknown row ${m}: use ${Object.keys(ROWS).join(', ')}`);
   if (!process.argv.includes('--no-build')) await runOk(['npm', 'run', '--silent', 'build'], { cwd: PROJECT_ROOT });
@@ -178,11 +223,11 @@ export async function scaleBench(): Promise<void> {
   const rows: ScaleRow[] = [];
   for (const vips of vipCounts) {
     for (const clients of clientCounts) {
-      for (let run = 1; run <= runs; run++) {
-        for (const m of managers) {
+      for (let run = 1; run <= Math.max(...managers.map(runsOf)); run++) {
+        for (const m of managers.filter((x) => run <= runsOf(x))) {
           const r = await runOne(lab, m, clients, vips, run, o);
           rows.push(r);
-          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients × ${String(vips).padStart(3)} VIPs: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.byProfile ? ` [stock max ${fmtMs(r.byProfile.stock.maxMs ?? NaN)}, dropping GARP max ${fmtMs(r.byProfile.dropGratuitous.maxMs ?? NaN)}]` : ''}${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}${r.error ? ` — ${r.error}` : ''}`);
+          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients × ${String(vips).padStart(3)} VIPs: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.byProfile ? ` [stock max ${fmtMs(r.byProfile.stock.maxMs ?? NaN)}, dropping GARP max ${fmtMs(r.byProfile.dropGratuitous.maxMs ?? NaN)}]` : ''}${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}, first frame ${fmtMs(r.firstFrameMs ?? NaN)}, load ${r.load1?.toFixed(1)}${r.error ? ` — ${r.error}` : ''}`);
         }
       }
       const anchor = rows.filter((r) => r.clients === clients && r.vips === vips && r.manager === 'heartbeat' && r.maxRepointMs !== undefined);
@@ -194,7 +239,9 @@ export async function scaleBench(): Promise<void> {
       }
     }
   }
-  const file = writeResult('scale', { hadiagFrom: from, defaultStrategy: 'directed', intervalMs: o.intervalMs, timers: o.timers, rows });
+  const slopes = steadySlopes(rows);
+  for (const sl of slopes) log(`  steady state, ${sl.manager} (${sl.strategy}) × ${sl.vips} VIPs: standby CPU ${sl.cpuMsPerSPerClient.toFixed(3)} ms/s per client, holder ${sl.holderCpuMsPerSPerClient.toFixed(3)} ms/s per client, RSS ${(sl.rssMbPerClient * 1024).toFixed(1)} kB per client (least squares over ${sl.points} runs at ${sl.clients.join(', ')} clients)`);
+  const file = writeResult('scale', { hadiagFrom: from, defaultStrategy: 'directed', intervalMs: o.intervalMs, timers: o.timers, slopes, rows });
   log(`scale → ${file}`);
   if (!process.argv.includes('--no-svg')) {
     const svg = flag('svg', `${PROJECT_ROOT}/docs/scale.svg`);

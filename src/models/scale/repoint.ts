@@ -28,6 +28,8 @@ export interface RepointSummary {
   repointMs: Map<string, number>;
   /** ARP frames from the new holder after the fault */
   framesSent: number;
+  /** ms from the fault to the new holder's first ARP frame (detection and the takeover up to its first announcement) */
+  firstFrameMs?: number;
   /** the largest udp/694 payload seen per source MAC */
   clusterMaxDatagram: Map<string, number>;
 }
@@ -38,6 +40,7 @@ export class RepointTracker {
   private readonly vips: Set<string>;
   private readonly firstMs = new Map<string, number>();
   private framesSent = 0;
+  private firstFrameMs?: number;
   private readonly clusterMax = new Map<string, number>();
 
   constructor(private readonly o: RepointOptions) {
@@ -63,7 +66,10 @@ export class RepointTracker {
     }
     if (this.faultMs === undefined || tsMs < this.faultMs) return;
     if (eth.src === this.o.newMac) {
-      if (f.arp) this.framesSent++;
+      if (f.arp) {
+        this.framesSent++;
+        this.firstFrameMs ??= tsMs - this.faultMs;
+      }
       return;
     }
     if (eth.dst !== this.o.newMac) return;
@@ -77,6 +83,6 @@ export class RepointTracker {
       const t = this.firstMs.get(c);
       if (t !== undefined) repointMs.set(c, t);
     }
-    return { faultMs: this.faultMs ?? NaN, clients: this.clients.size, repointed: repointMs.size, repointMs, framesSent: this.framesSent, clusterMaxDatagram: new Map(this.clusterMax) };
+    return { faultMs: this.faultMs ?? NaN, clients: this.clients.size, repointed: repointMs.size, repointMs, framesSent: this.framesSent, ...(this.firstFrameMs !== undefined ? { firstFrameMs: this.firstFrameMs } : {}), clusterMaxDatagram: new Map(this.clusterMax) };
   }
 }
