@@ -182,7 +182,10 @@ export class NodeDaemon {
     if (this.timer && due === this.timerDue) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerDue = due;
-    this.timer = setTimeout(this.onTimer, Math.max(0, due - now));
+    // Node dates a timer from the event loop's cached time (up to the work done since, earlier than nowMs()):
+    // set for due - now, it fired before due, found nothing to do and woke the process again 1 ms later, every
+    // keepalive. Whole milliseconds plus one fire at or after due (and share Node's list of one duration).
+    this.timer = setTimeout(this.onTimer, Math.ceil(Math.max(0, due - now)) + 1);
   }
 
   private readonly onTimer = (): void => {
