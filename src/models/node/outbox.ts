@@ -7,8 +7,8 @@ import type { Action, Fields } from './types.js';
 
 /** sequenced messages kept for NS_rexmit answers */
 const HISTORY = 200;
-/** how long one read of the load is used for the `ld` field (the kernel recomputes it every 5 s) */
-const LOAD_REUSE_MS = 1000;
+/** how long one read of the load is used for the `ld` field (the kernel recomputes the averages every 5 s) */
+const LOAD_REUSE_MS = 5000;
 
 export interface OutboxIdentity {
   node: string;
@@ -51,7 +51,7 @@ export class Outbox {
     return msg;
   }
 
-  /** The `ld` value: read at most once a second (a read of /proc/loadavg per message was 5 % of an idle node's CPU at keepalive 100 ms). */
+  /** The `ld` value: read at most once every 5 s (a read of /proc/loadavg per message was 5 % of an idle node's CPU at keepalive 100 ms). */
   private load(now: number): string {
     if (!this.id.load) return '0.00 0.00 0.00 1/100 1';
     if (!(now >= this.loadReadMs && now < this.loadReadMs + LOAD_REUSE_MS)) {
