@@ -28,7 +28,7 @@ import { PcapReader } from '../src/codecs/pcap.js';
 import { decodeFrame } from '../src/codecs/decode.js';
 import { RepointTracker } from '../src/models/scale/repoint.js';
 import { median } from '../src/core/stats.js';
-import { sleep } from '../src/core/clock.js';
+import { nowMs, sleep } from '../src/core/clock.js';
 import { parseDuration } from '../src/core/duration.js';
 import { PROJECT_ROOT } from '../src/core/module-argv.js';
 import { cpuMs, memory } from './proc.js';
@@ -73,6 +73,8 @@ export interface ScaleRow {
   firstFrameMs?: number;
   /** the machine's 1-minute load average at the fault (2 cores, shared with other engineers' tests) */
   load1?: number;
+  /** wall clock minus this process's clock at the fault (ms), added to the fault's stamp */
+  clockStepMs?: number;
   error?: string;
 }
 
@@ -138,7 +140,11 @@ async function runOne(lab0: LabModule, key: string, clients: number, vips: numbe
     row.load1 = loadavg()[0]!;
     const sF = await holderStats(next.netns);
     const fault = await applyFault(lab, parseFault('link-down'));
-    tracker.fault(fault.atMs);
+    // the fault is stamped with nowMs() (performance.timeOrigin + performance.now(): this process's monotonic
+    // clock), the capture with the kernel's wall clock: a wall-clock step since this process started (this VM's
+    // clock was stepped by ~3.4 s during a 45-minute run) would shift every time by the step
+    row.clockStepMs = Math.round(Date.now() - nowMs());
+    tracker.fault(fault.atMs + row.clockStepMs);
     progress(`${key} × ${clients}: link-down of ${fault.host}; waiting for every client (≤ ${fmtMs(o.maxWaitMs)})`);
     const deadline = Date.now() + o.maxWaitMs;
     while (!tracker.done && Date.now() < deadline) await sleep(100);
@@ -227,7 +233,7 @@ export async function scaleBench(): Promise<void> {
         for (const m of managers.filter((x) => run <= runsOf(x))) {
           const r = await runOne(lab, m, clients, vips, run, o);
           rows.push(r);
-          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients × ${String(vips).padStart(3)} VIPs: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.byProfile ? ` [stock max ${fmtMs(r.byProfile.stock.maxMs ?? NaN)}, dropping GARP max ${fmtMs(r.byProfile.dropGratuitous.maxMs ?? NaN)}]` : ''}${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}, first frame ${fmtMs(r.firstFrameMs ?? NaN)}, load ${r.load1?.toFixed(1)}${r.error ? ` — ${r.error}` : ''}`);
+          log(`  ${m.padEnd(11)} ${String(clients).padStart(4)} clients × ${String(vips).padStart(3)} VIPs: re-pointed ${r.pairsMeasured}/${clients}, median ${fmtMs(r.medianRepointMs ?? NaN)}, max ${fmtMs(r.maxRepointMs ?? NaN)}, ${r.framesSent} ARP frames, CPU ${r.cpuMs.toFixed(0)} ms (steady: standby ${r.steadyCpuMsPerS.toFixed(1)} ms/s, holder ${r.holderCpuMsPerS.toFixed(1)} ms/s), RSS ${r.rssMb} MB, ping every ${r.intervalMs} ms${r.byProfile ? ` [stock max ${fmtMs(r.byProfile.stock.maxMs ?? NaN)}, dropping GARP max ${fmtMs(r.byProfile.dropGratuitous.maxMs ?? NaN)}]` : ''}${r.peerDatagramBytes ? `, peer datagram ${r.peerDatagramBytes} B` : ''}, first frame ${fmtMs(r.firstFrameMs ?? NaN)}, load ${r.load1?.toFixed(1)}${Math.abs(r.clockStepMs ?? 0) > 20 ? `, clock step ${r.clockStepMs} ms corrected` : ''}${r.error ? ` — ${r.error}` : ''}`);
         }
       }
       const anchor = rows.filter((r) => r.clients === clients && r.vips === vips && r.manager === 'heartbeat' && r.maxRepointMs !== undefined);
