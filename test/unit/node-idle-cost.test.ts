@@ -26,7 +26,7 @@ test('the ld field: /proc/loadavg read once every 5 s, not per message', () => {
 
 /** What the encoder wrote before it sized one buffer: each field as its own netstring, concatenated. */
 function fieldByField(fields: HbField[], trailer?: string): Buffer {
-  const parts = [Buffer.from('###\n')];
+  const parts: Buffer[] = [Buffer.from('###\n')];
   for (const f of fields) {
     const head = Buffer.from(`(${f.type})${f.name}=`, 'utf8');
     const value = typeof f.value === 'string' ? Buffer.from(f.value, 'utf8') : (f.value as Buffer);
