@@ -6,7 +6,7 @@ import { keepalivedConf, keepalivedSettings } from '../../src/effects/lab/manage
 import { labResources, withoutDoubleColon } from '../../src/effects/lab/managers/ha-d.js';
 import { writeHaresources } from '../../src/models/config/writer.js';
 import { parseTimers } from '../../src/effects/lab/timers.js';
-import { firstFleetOffset, planFleet } from '../../src/effects/lab/fleet.js';
+import { firstFleetOffset, liveFleets, neighLimits, planFleet } from '../../src/effects/lab/fleet.js';
 import { labVips, type LabHost, type LabState } from '../../src/effects/lab/types.js';
 import { HadiagError } from '../../src/core/errors.js';
 
@@ -78,4 +78,15 @@ test('haresources: every VIP in one group, IPv6addr written without "::" (Heartb
   assert.equal(withoutDoubleColon('2001:db8::20'), '2001:db8:0:0:0:0:0:20');
   assert.equal(writeHaresources([{ node: 'server1', resources: labResources(lab([4, 6], 2), 'eth0') }]),
     'server1 IPaddr::198.18.0.20/255.255.255.0/eth0 IPaddr::198.18.0.21/255.255.255.0/eth0 IPv6addr::2001:db8:0:0:0:0:0:20/64/eth0 IPv6addr::2001:db8:0:0:0:0:0:21/64/eth0\n');
+});
+
+test('neighbour limits shared by parallel fleets: the sum of their needs over the machine values; dead fleets dropped', () => {
+  const original = { gc_thresh1: 128, gc_thresh2: 512, gc_thresh3: 1024 };
+  assert.deepEqual(neighLimits({ original, fleets: {} }), original, 'no fleet: the machine values');
+  const two = { original, fleets: { '100:aa': 500, '200:bb': 100 } };
+  assert.deepEqual(neighLimits(two), { gc_thresh1: 856, gc_thresh2: 1712, gc_thresh3: 3424 }, '1024 + 4 × 600 clients');
+  const alive = liveFleets(two, (pid) => pid === 200);
+  assert.deepEqual(alive.fleets, { '200:bb': 100 }, 'the fleet of a dead process (kill -9) leaves the ledger');
+  assert.deepEqual(neighLimits(alive), { gc_thresh1: 356, gc_thresh2: 712, gc_thresh3: 1424 });
+  assert.deepEqual(liveFleets(two, () => false).original, original, 'all gone: the originals are what is put back');
 });

@@ -10,9 +10,15 @@
  * the root namespace only (net.ipv4.neigh.default.gc_thresh1/2/3; a namespace has no such files): with
  * hundreds of clients the servers and clients together hold more entries than the default gc_thresh3 of 1024,
  * and the kernel then refuses new entries ("neighbour table overflow"). The fleet raises them for its life and
- * puts the values it found back on `remove()` (and on Ctrl-C).
+ * puts the machine's values back on `remove()` (and on Ctrl-C). Fleets of parallel runs share the limits: a
+ * ledger file beside the labs (neigh-limits.json) keeps the values found before the first fleet and each live
+ * fleet's need; the last fleet to go puts the originals back, and a ledger whose fleets all died (kill -9) is
+ * read as the originals by the next fleet.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { labsRoot } from './state.js';
 import type { ChildProcess } from 'node:child_process';
 import { runOk } from '../io/exec.js';
 import { NETNS_PREFIX, LINK_PREFIX, alive, nsSpawn } from '../io/netns.js';
@@ -29,6 +35,45 @@ const FIRST_FLEET_OFFSET = 256;
 export function firstFleetOffset(lab: Partial<Pick<LabState, 'vips'>>): number {
   const lastVip = VIP_HOST + (lab.vips?.filter((v) => v.family === 4).length ?? 1);
   return Math.max(FIRST_FLEET_OFFSET, Math.ceil(lastVip / 256) * 256);
+}
+
+type Limits = Record<(typeof GC_THRESH)[number], number>;
+
+/** The shared ledger of the neighbour limits: the machine's values, and each live fleet (`pid:lab:n`) → its clients. */
+export interface NeighLedger {
+  original: Limits;
+  fleets: Record<string, number>;
+}
+
+/** The limits every live fleet together needs: each client holds its VIP, each server may hold every client, twice that, plus the machine's own 1024. Pure. */
+export function neighLimits(ledger: NeighLedger): Limits {
+  if (!Object.keys(ledger.fleets).length) return { ...ledger.original };
+  const need = 1024 + 4 * Object.values(ledger.fleets).reduce((a, b) => a + b, 0);
+  const o = ledger.original;
+  return { gc_thresh1: Math.max(o.gc_thresh1, Math.ceil(need / 4)), gc_thresh2: Math.max(o.gc_thresh2, Math.ceil(need / 2)), gc_thresh3: Math.max(o.gc_thresh3, need) };
+}
+
+/** Fleets whose process is gone are dropped from the ledger (a kill -9 never ran its remove()). */
+export function liveFleets(ledger: NeighLedger, isAlive: (pid: number) => boolean): NeighLedger {
+  return { original: ledger.original, fleets: Object.fromEntries(Object.entries(ledger.fleets).filter(([k]) => isAlive(Number(k.split(':')[0])))) };
+}
+
+let fleetsMade = 0;
+const ledgerPath = (): string => join(dirname(labsRoot()), 'neigh-limits.json');
+
+async function readLedger(): Promise<NeighLedger | undefined> {
+  try {
+    return JSON.parse(await readFile(ledgerPath(), 'utf8')) as NeighLedger;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeLimits(l: Limits): Promise<void> {
+  const now = Number((await readFile(gcPath('gc_thresh3'), 'utf8')).trim());
+  // thresh3 ≥ thresh2 ≥ thresh1 must hold after each write: raising, the top first; lowering, the bottom first
+  const order = l.gc_thresh3 >= now ? [...GC_THRESH].reverse() : [...GC_THRESH];
+  for (const k of order) await writeFile(gcPath(k), String(l[k]));
 }
 
 export interface FleetClient {
@@ -90,6 +135,12 @@ export function fleetBatches(lab: Pick<LabState, 'id' | 'bridge' | 'bridgeNetns'
   return { root: root.join('\n') + '\n', bridge: bridge.join('\n') + '\n' };
 }
 
+async function currentLimits(): Promise<Limits> {
+  const l = {} as Limits;
+  for (const k of GC_THRESH) l[k] = Number((await readFile(gcPath(k), 'utf8')).trim());
+  return l;
+}
+
 async function inBatches<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
@@ -99,7 +150,8 @@ async function inBatches<T>(items: T[], width: number, fn: (t: T) => Promise<unk
 
 export class Fleet {
   private readonly pingers: ChildProcess[] = [];
-  private savedGc?: Record<string, string>;
+  /** this fleet's key in the neighbour-limits ledger while it holds raised limits */
+  private ledgerKey?: string;
   private unregister?: () => void;
 
   private constructor(
@@ -122,14 +174,29 @@ export class Fleet {
   }
 
   private async raiseNeighLimits(): Promise<void> {
-    const saved: Record<string, string> = {};
-    for (const k of GC_THRESH) saved[k] = (await readFile(gcPath(k), 'utf8')).trim();
-    this.savedGc = saved;
-    // every client holds its VIP; each server may hold every client; twice that for headroom
-    const need = 4 * this.clients.length + 1024;
-    const want: Record<string, number> = { gc_thresh1: Math.max(Number(saved.gc_thresh1), Math.ceil(need / 4)), gc_thresh2: Math.max(Number(saved.gc_thresh2), Math.ceil(need / 2)), gc_thresh3: Math.max(Number(saved.gc_thresh3), need) };
-    // thresh3 ≥ thresh2 ≥ thresh1 must hold after each write: raise the top first
-    for (const k of [...GC_THRESH].reverse()) await writeFile(gcPath(k), String(want[k]));
+    const found = await readLedger();
+    const ledger = found ? liveFleets(found, alive) : { original: await currentLimits(), fleets: {} };
+    this.ledgerKey = `${process.pid}:${this.lab.id}:${++fleetsMade}`;
+    ledger.fleets[this.ledgerKey] = this.clients.length;
+    mkdirSync(dirname(ledgerPath()), { recursive: true });
+    await writeFile(ledgerPath(), JSON.stringify(ledger));
+    await writeLimits(neighLimits(ledger));
+  }
+
+  /** This fleet leaves the ledger; the last one out puts the machine's values back. */
+  private async releaseNeighLimits(): Promise<void> {
+    const found = await readLedger();
+    if (!found || !this.ledgerKey) return;
+    const ledger = liveFleets(found, alive);
+    delete ledger.fleets[this.ledgerKey];
+    this.ledgerKey = undefined;
+    if (Object.keys(ledger.fleets).length) {
+      await writeFile(ledgerPath(), JSON.stringify(ledger));
+      await writeLimits(neighLimits(ledger));
+    } else {
+      await writeLimits(ledger.original);
+      await rm(ledgerPath(), { force: true });
+    }
   }
 
   private async build(): Promise<void> {
@@ -166,9 +233,6 @@ export class Fleet {
     this.unregister?.();
     this.unregister = undefined;
     await runOk(['ip', '-force', '-batch', '-'], { input: this.clients.map((c) => `netns del ${c.netns}`).join('\n') + '\n', timeoutMs: 300_000 }).catch(() => {});
-    if (this.savedGc) {
-      for (const k of GC_THRESH) await writeFile(gcPath(k), this.savedGc[k]!).catch(() => {});
-      this.savedGc = undefined;
-    }
+    await this.releaseNeighLimits().catch(() => {});
   }
 }
