@@ -78,5 +78,11 @@ test('hadiag nodes: partition heals to one owner; SIGTERM hands over; kill -9 + 
   }
   // nothing left: namespaces, node processes
   assert.deepEqual((await listNetns()).filter((n) => n.startsWith(`${NETNS_PREFIX}${lab.id}-`)), []);
-  for (const pid of pids) assert.equal(alive(pid), false, `node process ${pid} survived lab down`);
+  // a SIGKILLed process is gone once reaped; on a busy machine give it a few seconds, and a PID reused by
+  // another program (pid_max is 32768 here) is not our node
+  const ourNode = async (pid: number) => alive(pid) && /effects\/node\/main/.test(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''));
+  for (const pid of pids) {
+    for (let i = 0; i < 50 && (await ourNode(pid)); i++) await sleep(100);
+    assert.equal(await ourNode(pid), false, `node process ${pid} survived lab down`);
+  }
 });
